@@ -1,0 +1,37 @@
+#include "splitvote/catalog/schema.hpp"
+
+namespace splitvote::catalog {
+
+const std::vector<pg::migration>& migrations() {
+  static const std::vector<pg::migration> all = {
+      {1, "polls",
+       "CREATE TABLE catalog.polls ("
+       " id uuid PRIMARY KEY,"
+       " title text NOT NULL,"
+       " decoy_distribution text NOT NULL,"
+       " decoy_k integer NOT NULL DEFAULT 0,"
+       " decoy_min integer NOT NULL DEFAULT 0,"
+       " decoy_max integer NOT NULL DEFAULT 0,"
+       " decoy_mean double precision NOT NULL DEFAULT 0,"
+       " decoy_cap integer NOT NULL DEFAULT 0,"
+       " eligible_count integer NOT NULL DEFAULT 0,"
+       " admin_token_hash bytea NOT NULL,"
+       " created_at timestamptz NOT NULL DEFAULT now(),"
+       " closes_at timestamptz,"
+       " closed_at timestamptz);"
+       "CREATE TABLE catalog.poll_choices ("
+       " poll_id uuid NOT NULL REFERENCES catalog.polls (id) ON DELETE CASCADE,"
+       " position integer NOT NULL,"
+       " label text NOT NULL,"
+       " PRIMARY KEY (poll_id, position));"
+       "CREATE TABLE catalog.eligible_actors ("
+       " poll_id uuid NOT NULL REFERENCES catalog.polls (id) ON DELETE CASCADE,"
+       " actor_key bytea NOT NULL,"
+       " PRIMARY KEY (poll_id, actor_key));"},
+  };
+  return all;
+}
+
+int current_version() { return migrations().back().version; }
+
+}  // namespace splitvote::catalog

@@ -1,0 +1,55 @@
+// Service configuration: one YAML file, every key overridable by environment, validated at start.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace splitvote::config {
+
+/// One declared setting. Keys are dotted paths into the YAML file ("kafka.bootstrap_servers");
+/// the environment variable is SPLITVOTE_ + the path upper-cased with "." as "__"
+/// (SPLITVOTE_KAFKA__BOOTSTRAP_SERVERS).
+struct property {
+  std::string key;
+  std::string description;
+  std::optional<std::string> default_value;  // none: required
+  bool secret = false;                        // masked when the configuration is printed
+};
+
+/// Every problem found while loading, one per line, fit to print and exit on.
+struct error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class settings {
+public:
+  /// Reads `path` (may be empty: defaults and environment only), then the environment.
+  /// Keys under a declared `passthrough_prefix` (e.g. "kafka.rdkafka.") are accepted as given.
+  static settings load(const std::vector<property>& schema, const std::string& path,
+                       const std::vector<std::string>& passthrough_prefixes = {});
+
+  const std::string& str(const std::string& key) const;
+  std::int64_t integer(const std::string& key, std::int64_t min, std::int64_t max) const;
+  bool boolean(const std::string& key) const;
+  std::chrono::milliseconds millis(const std::string& key) const;
+
+  /// All keys below a prefix, the prefix removed ("kafka.rdkafka." -> {"linger.ms": "5"}).
+  std::map<std::string, std::string> with_prefix(const std::string& prefix) const;
+
+  /// The effective configuration, one "key = value" per line, secrets masked.
+  std::string describe() const;
+
+private:
+  std::map<std::string, std::string> values_;
+  std::map<std::string, bool> secret_;
+};
+
+/// The config path from `--config PATH` in argv, else SPLITVOTE_CONFIG, else empty.
+std::string config_path_from(int argc, char** argv);
+
+}  // namespace splitvote::config

@@ -1,0 +1,159 @@
+#include "splitvote/config/settings.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <sstream>
+
+extern char** environ;
+
+namespace splitvote::config {
+namespace {
+
+void flatten(const YAML::Node& node, const std::string& prefix,
+             std::map<std::string, std::string>& out, std::vector<std::string>& problems) {
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      const std::string key = kv.first.as<std::string>();
+      flatten(kv.second, prefix.empty() ? key : prefix + "." + key, out, problems);
+    }
+  } else if (node.IsScalar()) {
+    out[prefix] = node.Scalar();
+  } else if (node.IsNull()) {
+    out[prefix] = "";
+  } else {
+    problems.push_back(prefix + ": expected a scalar or a map, found a list");
+  }
+}
+
+std::string env_to_key(const std::string& name) {
+  std::string rest = name.substr(std::string("SPLITVOTE_").size());
+  std::string key;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] == '_' && i + 1 < rest.size() && rest[i + 1] == '_') {
+      key.push_back('.');
+      ++i;
+    } else {
+      key.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(rest[i]))));
+    }
+  }
+  return key;
+}
+
+bool has_prefix(const std::string& key, const std::vector<std::string>& prefixes) {
+  return std::any_of(prefixes.begin(), prefixes.end(),
+                     [&](const std::string& p) { return key.rfind(p, 0) == 0; });
+}
+
+}  // namespace
+
+settings settings::load(const std::vector<property>& schema, const std::string& path,
+                        const std::vector<std::string>& passthrough_prefixes) {
+  std::map<std::string, std::string> given;
+  std::vector<std::string> problems;
+  if (!path.empty()) {
+    try {
+      const YAML::Node root = YAML::LoadFile(path);
+      if (!root.IsNull()) flatten(root, "", given, problems);
+    } catch (const YAML::Exception& e) {
+      throw error("config file " + path + ": " + e.what());
+    }
+  }
+  for (char** env = environ; env && *env; ++env) {
+    const std::string entry = *env;
+    const auto eq = entry.find('=');
+    if (eq == std::string::npos || entry.rfind("SPLITVOTE_", 0) != 0) continue;
+    const std::string name = entry.substr(0, eq);
+    if (name == "SPLITVOTE_CONFIG") continue;
+    given[env_to_key(name)] = entry.substr(eq + 1);
+  }
+
+  settings s;
+  for (const auto& p : schema) {
+    s.secret_[p.key] = p.secret;
+    if (auto it = given.find(p.key); it != given.end()) {
+      s.values_[p.key] = it->second;
+      given.erase(it);
+    } else if (p.default_value) {
+      s.values_[p.key] = *p.default_value;
+    } else {
+      problems.push_back(p.key + ": required (" + p.description + ")");
+    }
+  }
+  for (const auto& [key, value] : given) {
+    if (has_prefix(key, passthrough_prefixes))
+      s.values_[key] = value;
+    else
+      problems.push_back(key + ": unknown setting");
+  }
+  if (!problems.empty()) {
+    std::ostringstream msg;
+    msg << "invalid configuration" << (path.empty() ? "" : " in " + path) << ":";
+    for (const auto& p : problems) msg << "\n  " << p;
+    throw error(msg.str());
+  }
+  return s;
+}
+
+const std::string& settings::str(const std::string& key) const {
+  auto it = values_.find(key);
+  if (it == values_.end()) throw error(key + ": not declared");
+  return it->second;
+}
+
+std::int64_t settings::integer(const std::string& key, std::int64_t min, std::int64_t max) const {
+  const std::string& v = str(key);
+  std::size_t used = 0;
+  std::int64_t n = 0;
+  try {
+    n = std::stoll(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != v.size()) throw error(key + ": expected an integer, got '" + v + "'");
+  if (n < min || n > max)
+    throw error(key + ": " + v + " is outside [" + std::to_string(min) + ", " +
+                std::to_string(max) + "]");
+  return n;
+}
+
+bool settings::boolean(const std::string& key) const {
+  const std::string& v = str(key);
+  if (v == "true" || v == "1" || v == "yes") return true;
+  if (v == "false" || v == "0" || v == "no") return false;
+  throw error(key + ": expected true or false, got '" + v + "'");
+}
+
+std::chrono::milliseconds settings::millis(const std::string& key) const {
+  return std::chrono::milliseconds(integer(key, 0, 24 * 3600 * 1000));
+}
+
+std::map<std::string, std::string> settings::with_prefix(const std::string& prefix) const {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : values_)
+    if (k.rfind(prefix, 0) == 0) out[k.substr(prefix.size())] = v;
+  return out;
+}
+
+std::string settings::describe() const {
+  std::ostringstream out;
+  for (const auto& [k, v] : values_) {
+    auto it = secret_.find(k);
+    const bool masked = (it != secret_.end() && it->second) ||
+                        k.find("password") != std::string::npos ||
+                        k.find("secret") != std::string::npos;
+    out << k << " = " << (masked ? "****" : v) << "\n";
+  }
+  return out.str();
+}
+
+std::string config_path_from(int argc, char** argv) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == "--config") return argv[i + 1];
+  if (const char* env = std::getenv("SPLITVOTE_CONFIG")) return env;
+  return {};
+}
+
+}  // namespace splitvote::config

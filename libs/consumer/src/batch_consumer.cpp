@@ -1,0 +1,317 @@
+#include "splitvote/consumer/batch_consumer.hpp"
+
+#include "splitvote/kafka/consumer.hpp"
+#include "splitvote/observability/log.hpp"
+#include "splitvote/observability/metrics.hpp"
+#include "splitvote/pg/offset_store.hpp"
+#include "splitvote/pg/pool.hpp"
+
+#include <algorithm>
+#include <thread>
+
+namespace splitvote::consumer {
+
+using namespace std::chrono_literals;
+using observability::log_error;
+using observability::log_info;
+using observability::log_warn;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+struct metrics {
+  explicit metrics(const std::string& name) {
+    auto& r = observability::registry();
+    const prometheus::Labels labels{{"consumer", name}};
+    batch_size = &prometheus::BuildHistogram()
+                      .Name("splitvote_consumer_batch_envelopes")
+                      .Help("Envelopes per committed batch")
+                      .Register(r)
+                      .Add(labels, prometheus::Histogram::BucketBoundaries{1, 10, 50, 100, 250, 500, 1000, 2500, 5000});
+    commit_seconds = &prometheus::BuildHistogram()
+                          .Name("splitvote_consumer_commit_seconds")
+                          .Help("Time to write and commit one batch")
+                          .Register(r)
+                          .Add(labels, observability::latency_buckets());
+    envelopes = &prometheus::BuildCounter()
+                     .Name("splitvote_consumer_envelopes_total")
+                     .Help("Envelopes stored")
+                     .Register(r)
+                     .Add(labels);
+    rows = &prometheus::BuildCounter()
+                .Name("splitvote_consumer_rows_total")
+                .Help("Rows written")
+                .Register(r)
+                .Add(labels);
+    skipped = &prometheus::BuildCounter()
+                   .Name("splitvote_consumer_skipped_total")
+                   .Help("Messages that did not decode and were skipped")
+                   .Register(r)
+                   .Add(labels);
+    lag = &prometheus::BuildGauge()
+               .Name("splitvote_consumer_lag_messages")
+               .Help("Messages on the topic not yet stored by this instance's partitions")
+               .Register(r)
+               .Add(labels);
+  }
+  prometheus::Histogram* batch_size;
+  prometheus::Histogram* commit_seconds;
+  prometheus::Counter* envelopes;
+  prometheus::Counter* rows;
+  prometheus::Counter* skipped;
+  prometheus::Gauge* lag;
+};
+
+}  // namespace
+
+struct batch_consumer::impl {
+  impl(options o, sink& s)
+      : opts(std::move(o)), target(s), rng(random::system_source()), offsets(opts.schema),
+        stats(opts.name) {
+    opts.kafka["enable.partition.eof"] = "true";
+    kafka_consumer = std::make_unique<kafka::consumer>(
+        opts.kafka, [this](const auto& parts) { return on_assign(parts); },
+        [this](const auto& parts) { on_revoke(parts); });
+  }
+
+  options opts;
+  sink& target;
+  std::unique_ptr<random::random_source> rng;
+  pg::offset_store offsets;
+  metrics stats;
+  std::unique_ptr<kafka::consumer> kafka_consumer;
+  std::unique_ptr<pqxx::connection> db;
+  std::string cluster;
+  const std::atomic<bool>* stop = nullptr;
+
+  struct position {
+    std::int64_t stored = 0;  // what the offset store says; the fence for the next write
+    std::int64_t next = 0;    // one past the last message taken into `pending`
+    bool at_end = false;
+  };
+  std::map<int, position> assigned;
+  std::vector<kafka::message_ptr> pending;
+  clock_type::time_point first_pending{};
+  std::size_t threshold = 0;
+
+  pqxx::connection& database() {
+    if (!db || !db->is_open()) db = pg::connect(opts.dsn);
+    return *db;
+  }
+
+  void draw_threshold() {
+    threshold = opts.min_batch + rng->uniform(opts.max_batch - opts.min_batch + 1);
+  }
+
+  template <typename F>
+  auto with_retry(const char* what, F&& f) {
+    auto backoff = 200ms;
+    for (;;) {
+      try {
+        return f();
+      } catch (const std::exception& e) {
+        db.reset();
+        if (stop && stop->load()) throw;
+        log_warn("database_retry", {{"consumer", opts.name}, {"during", what}, {"error", e.what()}});
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+      }
+    }
+  }
+
+  std::vector<kafka::partition_offset> on_assign(const std::vector<kafka::partition_offset>& parts) {
+    std::vector<kafka::partition_offset> starts;
+    for (const auto& p : parts) {
+      const std::int64_t at = with_retry("load offsets", [&] {
+        return offsets.load(database(), p.topic, p.partition, cluster);
+      });
+      assigned[p.partition] = position{at, at, false};
+      starts.push_back({p.topic, p.partition, at});
+    }
+    boost::json::array described;
+    for (const auto& s : starts) described.push_back(boost::json::array{s.partition, s.offset});
+    log_info("partitions_assigned", {{"consumer", opts.name}, {"partitions", described}});
+    return starts;
+  }
+
+  void on_revoke(const std::vector<kafka::partition_offset>& parts) {
+    // Still ours during the callback: store what we have so the next owner need not re-read it.
+    try {
+      flush();
+    } catch (const std::exception& e) {
+      log_warn("flush_on_revoke_failed", {{"consumer", opts.name}, {"error", e.what()}});
+    }
+    pending.clear();
+    assigned.clear();
+    log_info("partitions_revoked", {{"consumer", opts.name}, {"count", parts.size()}});
+  }
+
+  /// Re-reads the stored positions after a write whose outcome we cannot trust.
+  void resync() {
+    pending.clear();
+    std::vector<kafka::partition_offset> positions;
+    for (auto& [partition, pos] : assigned) {
+      pos.stored = pos.next = with_retry("reload offsets", [&] {
+        return offsets.load(database(), opts.topic, partition, cluster);
+      });
+      pos.at_end = false;
+      positions.push_back({opts.topic, partition, pos.stored});
+    }
+    if (!positions.empty()) kafka_consumer->seek(positions);
+  }
+
+  /// Writes `pending` and advances the offsets in one transaction. Returns false if the
+  /// write was fenced (another instance owns a partition) or its outcome is unknown.
+  bool write_pending() {
+    std::vector<std::string_view> values;
+    values.reserve(pending.size());
+    std::map<int, std::int64_t> next;
+    for (const auto& m : pending) {
+      values.emplace_back(static_cast<const char*>(m->payload), m->len);
+      next[m->partition] = std::max(next[m->partition], m->offset + 1);
+    }
+    const auto started = clock_type::now();
+    pqxx::work tx(database());
+    const write_stats written = target.write(tx, values, *rng);
+    for (const auto& [partition, to] : next) {
+      if (!offsets.advance(tx, opts.topic, partition, cluster, assigned[partition].stored, to)) {
+        tx.abort();
+        log_warn("write_fenced", {{"consumer", opts.name}, {"partition", partition}});
+        return false;
+      }
+    }
+    try {
+      tx.commit();
+    } catch (const pqxx::in_doubt_error& e) {
+      log_warn("commit_in_doubt", {{"consumer", opts.name}, {"error", e.what()}});
+      db.reset();
+      return false;
+    }
+    const double seconds = std::chrono::duration<double>(clock_type::now() - started).count();
+    std::vector<kafka::partition_offset> committed;
+    for (const auto& [partition, to] : next) {
+      assigned[partition].stored = to;
+      committed.push_back({opts.topic, partition, to});
+    }
+    kafka_consumer->commit_async(committed);
+    stats.batch_size->Observe(static_cast<double>(pending.size()));
+    stats.commit_seconds->Observe(seconds);
+    stats.envelopes->Increment(static_cast<double>(written.envelopes));
+    stats.rows->Increment(static_cast<double>(written.rows));
+    stats.skipped->Increment(static_cast<double>(written.skipped));
+    log_info("batch_committed", {{"consumer", opts.name},
+                                 {"envelopes", written.envelopes},
+                                 {"rows", written.rows},
+                                 {"skipped", written.skipped},
+                                 {"commit_ms", seconds * 1000}});
+    return true;
+  }
+
+  void flush() {
+    if (pending.empty()) return;
+    bool done = false;
+    auto backoff = 200ms;
+    while (!done) {
+      try {
+        done = write_pending();
+        if (!done) {
+          resync();
+          return;
+        }
+      } catch (const pqxx::broken_connection& e) {
+        db.reset();
+        if (stop && stop->load() && draining_expired()) throw;
+        log_warn("database_retry", {{"consumer", opts.name}, {"during", "write batch"}, {"error", e.what()}});
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+      } catch (const pqxx::sql_error& e) {
+        // A statement failed: nothing was written. Retrying the same batch is the only safe
+        // move; the error is logged loudly because it needs an operator.
+        db.reset();
+        log_error("batch_failed", {{"consumer", opts.name}, {"error", e.what()}});
+        if (stop && stop->load()) throw;
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+      }
+    }
+    pending.clear();
+    draw_threshold();
+  }
+
+  clock_type::time_point drain_deadline{};
+  bool draining_expired() const {
+    return drain_deadline != clock_type::time_point{} && clock_type::now() > drain_deadline;
+  }
+
+  bool drained() const {
+    return std::all_of(assigned.begin(), assigned.end(),
+                       [](const auto& kv) { return kv.second.at_end; });
+  }
+
+  void update_lag() {
+    double total = 0;
+    for (const auto& [partition, pos] : assigned) {
+      std::int64_t low = 0, high = 0;
+      if (rd_kafka_get_watermark_offsets(kafka_consumer->handle(), opts.topic.c_str(), partition,
+                                         &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+          high >= pos.stored)
+        total += static_cast<double>(high - pos.stored);
+    }
+    stats.lag->Set(total);
+  }
+
+  void take(kafka::message_ptr m) {
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (auto it = assigned.find(m->partition); it != assigned.end()) it->second.at_end = true;
+      return;
+    }
+    if (m->err) {
+      log_warn("kafka_event", {{"consumer", opts.name}, {"error", rd_kafka_message_errstr(m.get())}});
+      return;
+    }
+    auto it = assigned.find(m->partition);
+    if (it == assigned.end() || m->offset < it->second.next) return;  // not ours, or already taken
+    it->second.next = m->offset + 1;
+    it->second.at_end = false;
+    if (pending.empty()) first_pending = clock_type::now();
+    pending.push_back(std::move(m));
+  }
+
+  void run(const std::atomic<bool>& stop_flag) {
+    stop = &stop_flag;
+    cluster = kafka::cluster_id(kafka_consumer->handle(), 10000);
+    log_info("consumer_started", {{"consumer", opts.name}, {"cluster_id", cluster}, {"topic", opts.topic}});
+    draw_threshold();
+    kafka_consumer->subscribe(opts.topic);
+    auto last_lag = clock_type::now();
+    for (;;) {
+      if (stop_flag.load() && drain_deadline == clock_type::time_point{}) {
+        drain_deadline = clock_type::now() + opts.drain_timeout;
+        log_info("draining", {{"consumer", opts.name}});
+      }
+      if (drain_deadline != clock_type::time_point{} && (drained() || draining_expired())) break;
+      if (auto m = kafka_consumer->poll(50ms)) take(std::move(m));
+      const auto now = clock_type::now();
+      if (pending.size() >= threshold || (!pending.empty() && now - first_pending >= opts.max_delay))
+        flush();
+      if (now - last_lag > 1s) {
+        update_lag();
+        last_lag = now;
+      }
+    }
+    flush();
+    kafka_consumer->close();
+    log_info("consumer_stopped", {{"consumer", opts.name}, {"drained", drained()}});
+  }
+};
+
+batch_consumer::batch_consumer(options opts, sink& s) : impl_(std::make_unique<impl>(std::move(opts), s)) {
+  if (impl_->opts.min_batch < 1 || impl_->opts.max_batch < impl_->opts.min_batch)
+    throw std::invalid_argument("batch sizes: need 1 <= min_batch <= max_batch");
+}
+
+batch_consumer::~batch_consumer() = default;
+
+void batch_consumer::run(const std::atomic<bool>& stop) { impl_->run(stop); }
+
+}  // namespace splitvote::consumer

@@ -1,0 +1,81 @@
+#include "splitvote/consumer/service.hpp"
+
+#include "splitvote/config/settings.hpp"
+#include "splitvote/observability/log.hpp"
+#include "splitvote/pg/migrations.hpp"
+#include "splitvote/pg/pool.hpp"
+#include "splitvote/runtime/signals.hpp"
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+namespace splitvote::consumer {
+
+int run_service(const service_spec& spec, sink& s, int argc, char** argv) {
+  runtime::block_stop_signals();
+  const std::string program = "splitvote-" + spec.name;
+  try {
+    const std::vector<config::property> properties = {
+        {"db.dsn", "PostgreSQL DSN of the " + spec.name + " schema", std::nullopt, true},
+        {"kafka.bootstrap_servers", "Kafka bootstrap servers", std::nullopt},
+        {"kafka.topic", "votes topic", "splitvote.votes"},
+        {"kafka.group_id", "consumer group", "splitvote-" + spec.name},
+        {"batch.min", "smallest randomized flush threshold (envelopes)", "1"},
+        {"batch.max", "largest randomized flush threshold (envelopes)", "500"},
+        {"batch.max_delay_ms", "flush a waiting batch at the latest after this", "200"},
+        {"shutdown.drain_timeout_ms", "on SIGTERM, read to the end of the topic for at most this", "20000"},
+        {"log.level", "trace, debug, info, warn, error", "info"},
+    };
+    const auto cfg = config::settings::load(properties, config::config_path_from(argc, argv), {"kafka.rdkafka."});
+    observability::init_logging(spec.name, cfg.str("log.level"));
+    observability::log_info("config", {{"effective", cfg.describe()}});
+    {
+      auto c = pg::connect(cfg.str("db.dsn"));
+      pg::require_schema_version(*c, spec.schema, spec.schema_version);
+    }
+    options opts;
+    opts.name = spec.name;
+    opts.dsn = cfg.str("db.dsn");
+    opts.schema = spec.schema;
+    opts.topic = cfg.str("kafka.topic");
+    opts.kafka = cfg.with_prefix("kafka.rdkafka.");
+    opts.kafka["bootstrap.servers"] = cfg.str("kafka.bootstrap_servers");
+    opts.kafka["group.id"] = cfg.str("kafka.group_id");
+    opts.kafka.try_emplace("session.timeout.ms", "6000");
+    opts.kafka.try_emplace("heartbeat.interval.ms", "500");
+    opts.min_batch = static_cast<std::size_t>(cfg.integer("batch.min", 1, 100000));
+    opts.max_batch = static_cast<std::size_t>(cfg.integer("batch.max", 1, 100000));
+    opts.max_delay = cfg.millis("batch.max_delay_ms");
+    opts.drain_timeout = cfg.millis("shutdown.drain_timeout_ms");
+    if (opts.max_batch < opts.min_batch) throw config::error("batch.max must be at least batch.min");
+
+    batch_consumer loop(opts, s);
+    std::atomic<bool> stop{false};
+    std::thread signals([&stop] {
+      const int sig = runtime::wait_for_stop_signal();
+      observability::log_info("stop_requested", {{"signal", sig}});
+      stop = true;
+    });
+    try {
+      loop.run(stop);
+    } catch (...) {
+      // Wake the signal thread so it can be joined, then report the failure.
+      stop = true;
+      pthread_kill(signals.native_handle(), SIGTERM);
+      signals.join();
+      throw;
+    }
+    signals.join();
+    return 0;
+  } catch (const config::error& e) {
+    std::cerr << program << ": " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    observability::log_error("fatal", {{"error", e.what()}});
+    std::cerr << program << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace splitvote::consumer

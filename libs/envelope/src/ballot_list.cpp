@@ -1,0 +1,46 @@
+#include "splitvote/envelope/ballot_list.hpp"
+
+#include "splitvote/envelope/envelope.hpp"
+#include "splitvote/v1/ballots.pb.h"
+
+#include <cstring>
+
+namespace splitvote::envelope {
+
+std::vector<ballot> make_ballots(const std::vector<std::uint32_t>& choices,
+                                 random::random_source& rng) {
+  std::vector<ballot> out;
+  out.reserve(choices.size());
+  for (std::uint32_t c : choices) out.push_back(ballot{random::random_id(rng), c});
+  return out;
+}
+
+std::string encode(const std::vector<ballot>& ballots) {
+  v1::BallotList m;
+  for (const auto& b : ballots) {
+    auto* pb = m.add_ballots();
+    pb->set_random_id(b.random_id.data(), b.random_id.size());
+    pb->set_choice(b.choice);
+  }
+  return m.SerializeAsString();
+}
+
+std::vector<ballot> decode_ballot_list(const std::string& bytes) {
+  v1::BallotList m;
+  if (!m.ParseFromString(bytes)) throw decode_error("not a protobuf ballot list");
+  if (m.ballots_size() == 0) throw decode_error("empty ballot list");
+  if (static_cast<std::size_t>(m.ballots_size()) > max_ballots)
+    throw decode_error("too many ballots");
+  std::vector<ballot> out;
+  out.reserve(m.ballots_size());
+  for (const auto& pb : m.ballots()) {
+    ballot b;
+    if (pb.random_id().size() != b.random_id.size()) throw decode_error("ballot id is not 16 bytes");
+    std::memcpy(b.random_id.data(), pb.random_id().data(), b.random_id.size());
+    b.choice = pb.choice();
+    out.push_back(b);
+  }
+  return out;
+}
+
+}  // namespace splitvote::envelope

@@ -1,0 +1,57 @@
+// HTTP requests and responses as the handlers see them (no Beast types), and problem+json errors.
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace splitvote::http {
+
+struct request {
+  std::string method;
+  std::string target;  // as sent
+  std::string path;    // target without the query
+  std::string query;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string request_id;  // from X-Request-Id when valid, else generated
+
+  /// Case-insensitive header lookup.
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+struct response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// A JSON response.
+response json(unsigned status, const boost::json::value& body);
+
+/// An RFC 9457 problem: {"type", "title", "status", "detail"} as application/problem+json.
+/// `slug` names the problem type ("not-eligible" -> "/problems/not-eligible").
+response problem(unsigned status, std::string_view slug, std::string_view title,
+                 std::string_view detail);
+
+/// Thrown by a handler to answer with a problem; the router is the one place that catches it.
+struct problem_error : std::exception {
+  problem_error(unsigned status, std::string slug, std::string title, std::string detail)
+      : status(status), slug(std::move(slug)), title(std::move(title)), detail(std::move(detail)) {}
+  const char* what() const noexcept override { return detail.c_str(); }
+  unsigned status;
+  std::string slug, title, detail;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// Answers a request; callable once, from any thread.
+using respond_fn = std::function<void(response)>;
+
+}  // namespace splitvote::http

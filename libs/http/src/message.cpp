@@ -1,0 +1,38 @@
+#include "splitvote/http/message.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace splitvote::http {
+
+std::optional<std::string_view> request::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() &&
+        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        }))
+      return v;
+  }
+  return std::nullopt;
+}
+
+response json(unsigned status, const boost::json::value& body) {
+  response r;
+  r.status = status;
+  r.body = boost::json::serialize(body);
+  return r;
+}
+
+response problem(unsigned status, std::string_view slug, std::string_view title,
+                 std::string_view detail) {
+  response r = json(status, boost::json::object{{"type", "/problems/" + std::string(slug)},
+                                                {"title", title},
+                                                {"status", status},
+                                                {"detail", detail}});
+  r.content_type = "application/problem+json";
+  return r;
+}
+
+}  // namespace splitvote::http

@@ -1,0 +1,54 @@
+// An idempotent Kafka producer that reports each message's delivery to a callback.
+#pragma once
+
+#include "splitvote/kafka/handles.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace splitvote::kafka {
+
+class producer {
+public:
+  /// Called once per message on the producer's poll thread: no error means the broker has it
+  /// (acks=all). Keep it short: post the work elsewhere.
+  using delivery_handler = std::function<void(std::optional<std::string> error)>;
+  using headers = std::vector<std::pair<std::string, std::string>>;
+
+  /// `settings` are raw librdkafka keys; the delivery guarantees are forced on top of them.
+  explicit producer(std::map<std::string, std::string> settings);
+  ~producer();
+  producer(const producer&) = delete;
+  producer& operator=(const producer&) = delete;
+
+  enum class enqueue { queued, queue_full, failed };
+  /// Hands a message to librdkafka. Only on `queued` will `on_delivery` be called.
+  enqueue produce(const std::string& topic, std::string_view value, const headers& hdrs,
+                  delivery_handler on_delivery);
+
+  /// Waits for every queued message; false if some were still queued at the deadline.
+  bool flush(std::chrono::milliseconds timeout);
+
+  /// Whether a broker answers a metadata request within the timeout.
+  bool reachable(std::chrono::milliseconds timeout);
+
+  /// Messages waiting for delivery reports.
+  int in_flight() const;
+
+  rd_kafka_t* handle() const { return handle_.get(); }
+
+private:
+  handle_ptr handle_;
+  std::atomic<bool> running_{true};
+  std::thread poller_;
+};
+
+}  // namespace splitvote::kafka

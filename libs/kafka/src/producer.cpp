@@ -1,0 +1,81 @@
+#include "splitvote/kafka/producer.hpp"
+
+#include <memory>
+
+namespace splitvote::kafka {
+namespace {
+
+void on_delivery_report(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
+  // Ownership of the handler was released into the message's opaque at produce time.
+  std::unique_ptr<producer::delivery_handler> handler(
+      static_cast<producer::delivery_handler*>(msg->_private));
+  if (!handler) return;
+  if (msg->err)
+    (*handler)(std::string(rd_kafka_err2str(msg->err)));
+  else
+    (*handler)(std::nullopt);
+}
+
+}  // namespace
+
+producer::producer(std::map<std::string, std::string> settings) {
+  // The guarantees the product promises; nobody's configuration may turn them off.
+  settings["enable.idempotence"] = "true";
+  settings["acks"] = "all";
+  settings.try_emplace("message.timeout.ms", "5000");
+  settings.try_emplace("linger.ms", "2");
+  conf_ptr conf = make_conf(settings);
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &on_delivery_report);
+  handle_ = make_handle(RD_KAFKA_PRODUCER, std::move(conf));
+  /// Delivery reports only arrive while someone polls; this thread is that someone.
+  poller_ = std::thread([this] {
+    while (running_.load(std::memory_order_relaxed)) rd_kafka_poll(handle_.get(), 50);
+  });
+}
+
+producer::~producer() {
+  flush(std::chrono::seconds(10));
+  running_ = false;
+  poller_.join();
+  // Fail whatever is left so every handler runs exactly once.
+  rd_kafka_purge(handle_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_poll(handle_.get(), 0);
+}
+
+producer::enqueue producer::produce(const std::string& topic, std::string_view value,
+                                    const headers& hdrs, delivery_handler on_delivery) {
+  headers_ptr h(rd_kafka_headers_new(hdrs.size()));
+  for (const auto& [name, v] : hdrs)
+    rd_kafka_header_add(h.get(), name.data(), static_cast<ssize_t>(name.size()), v.data(),
+                        static_cast<ssize_t>(v.size()));
+  auto handler = std::make_unique<delivery_handler>(std::move(on_delivery));
+  const rd_kafka_resp_err_t err = rd_kafka_producev(
+      handle_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+      RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h.get()),
+      RD_KAFKA_V_OPAQUE(handler.get()), RD_KAFKA_V_END);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    h.release();        // librdkafka owns the headers now
+    handler.release();  // reclaimed in on_delivery_report
+    return enqueue::queued;
+  }
+  return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? enqueue::queue_full : enqueue::failed;
+}
+
+bool producer::flush(std::chrono::milliseconds timeout) {
+  return rd_kafka_flush(handle_.get(), static_cast<int>(timeout.count())) ==
+         RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+bool producer::reachable(std::chrono::milliseconds timeout) {
+  const rd_kafka_metadata_t* md = nullptr;
+  const auto err = rd_kafka_metadata(handle_.get(), 0, nullptr, &md, static_cast<int>(timeout.count()));
+  if (err) return false;
+  const bool ok = md->broker_cnt > 0;
+  rd_kafka_metadata_destroy(md);
+  return ok;
+}
+
+int producer::in_flight() const { return rd_kafka_outq_len(handle_.get()); }
+
+}  // namespace splitvote::kafka

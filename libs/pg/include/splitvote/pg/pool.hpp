@@ -1,0 +1,55 @@
+// PostgreSQL connections: one per thread at a time, leased from a small bounded pool.
+#pragma once
+
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace splitvote::pg {
+
+/// A connection with client encoding pinned to UTF8.
+std::unique_ptr<pqxx::connection> connect(const std::string& dsn);
+
+class pool {
+public:
+  class lease {
+  public:
+    lease(pool& owner, std::unique_ptr<pqxx::connection> c) : owner_(&owner), conn_(std::move(c)) {}
+    lease(lease&&) = default;
+    lease& operator=(lease&&) = default;
+    ~lease();
+    pqxx::connection& operator*() const { return *conn_; }
+    pqxx::connection* operator->() const { return conn_.get(); }
+
+  private:
+    pool* owner_;
+    std::unique_ptr<pqxx::connection> conn_;
+  };
+
+  pool(std::string dsn, std::size_t size);
+
+  /// Waits up to `timeout` for a free connection; throws pqxx::broken_connection if the
+  /// database cannot be reached, std::runtime_error on timeout.
+  lease acquire(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+  /// True if `SELECT 1` succeeds on a pooled connection.
+  bool ping();
+
+private:
+  friend class lease;
+  void give_back(std::unique_ptr<pqxx::connection> c);
+
+  std::string dsn_;
+  std::size_t size_;
+  std::size_t open_ = 0;  // connections created and not yet dropped
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  std::mutex mutex_;
+  std::condition_variable freed_;
+};
+
+}  // namespace splitvote::pg

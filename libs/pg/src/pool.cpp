@@ -1,0 +1,60 @@
+#include "splitvote/pg/pool.hpp"
+
+#include <stdexcept>
+
+namespace splitvote::pg {
+
+std::unique_ptr<pqxx::connection> connect(const std::string& dsn) {
+  auto c = std::make_unique<pqxx::connection>(dsn);
+  c->set_client_encoding("UTF8");
+  return c;
+}
+
+pool::lease::~lease() {
+  if (owner_ && conn_) owner_->give_back(std::move(conn_));
+}
+
+pool::pool(std::string dsn, std::size_t size) : dsn_(std::move(dsn)), size_(size) {}
+
+pool::lease pool::acquire(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  if (!freed_.wait_for(lock, timeout, [&] { return !idle_.empty() || open_ < size_; }))
+    throw std::runtime_error("no database connection free within the timeout");
+  if (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    return lease(*this, std::move(c));
+  }
+  ++open_;
+  lock.unlock();
+  try {
+    return lease(*this, connect(dsn_));
+  } catch (...) {
+    lock.lock();
+    --open_;
+    freed_.notify_one();
+    throw;
+  }
+}
+
+void pool::give_back(std::unique_ptr<pqxx::connection> c) {
+  std::lock_guard lock(mutex_);
+  if (c->is_open())
+    idle_.push_back(std::move(c));
+  else
+    --open_;  // a broken connection is dropped; the next acquire opens a fresh one
+  freed_.notify_one();
+}
+
+bool pool::ping() {
+  try {
+    auto c = acquire(std::chrono::milliseconds(500));
+    pqxx::nontransaction tx(*c);
+    tx.exec("SELECT 1");
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace splitvote::pg

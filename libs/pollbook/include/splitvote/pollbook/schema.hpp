@@ -1,0 +1,17 @@
+// The pollbook schema (who submitted to which poll) and its migrations.
+#pragma once
+
+#include "splitvote/pg/migrations.hpp"
+
+#include <vector>
+
+namespace splitvote::pollbook {
+
+inline constexpr const char* schema_name = "pollbook";
+
+const std::vector<pg::migration>& migrations();
+
+/// The version this build reads and writes.
+int current_version();
+
+}  // namespace splitvote::pollbook

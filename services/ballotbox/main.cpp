@@ -1,0 +1,10 @@
+// splitvote-ballotbox: stores random_id/choice pairs and envelope counts, never who.
+#include "splitvote/ballotbox/schema.hpp"
+#include "splitvote/ballotbox/sink.hpp"
+#include "splitvote/consumer/service.hpp"
+
+int main(int argc, char** argv) {
+  using namespace splitvote;
+  ballotbox::sink sink;
+  return consumer::run_service({"ballotbox", ballotbox::schema_name, ballotbox::current_version()}, sink, argc, argv);
+}

@@ -1,0 +1,72 @@
+// splitvote-dev-broker: the embedded Kafka for local runs and tests (librdkafka's mock cluster).
+// It speaks the Kafka protocol on loopback; in memory only: its data dies with it.
+#include "splitvote/kafka/handles.hpp"
+#include "splitvote/runtime/signals.hpp"
+
+#include <librdkafka/rdkafka_mock.h>
+
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+
+using namespace splitvote;
+
+namespace {
+
+struct mock_deleter {
+  void operator()(rd_kafka_mock_cluster_t* m) const { rd_kafka_mock_cluster_destroy(m); }
+};
+
+int usage() {
+  std::cerr << "usage: splitvote-dev-broker [--brokers N] [--topic NAME] [--partitions N]\n"
+               "                            [--bootstrap-file PATH]\n"
+               "Prints 'bootstrap.servers=HOST:PORT,...' when ready; stops on SIGINT/SIGTERM.\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  runtime::block_stop_signals();
+  int brokers = 3, partitions = 6;
+  std::string topic = "splitvote.votes", bootstrap_file;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (i + 1 >= argc) return usage();
+    const std::string value = argv[++i];
+    try {
+      if (arg == "--brokers") brokers = std::stoi(value);
+      else if (arg == "--partitions") partitions = std::stoi(value);
+      else if (arg == "--topic") topic = value;
+      else if (arg == "--bootstrap-file") bootstrap_file = value;
+      else return usage();
+    } catch (const std::exception&) {
+      return usage();
+    }
+  }
+  if (brokers < 1 || partitions < 1) return usage();
+  try {
+    // The mock cluster lives inside a client handle; this one is used for nothing else.
+    auto handle = kafka::make_handle(RD_KAFKA_PRODUCER, kafka::make_conf({{"log_level", "3"}}));
+    std::unique_ptr<rd_kafka_mock_cluster_t, mock_deleter> cluster(rd_kafka_mock_cluster_new(handle.get(), brokers));
+    if (!cluster) throw std::runtime_error("rd_kafka_mock_cluster_new failed");
+    if (auto err = rd_kafka_mock_topic_create(cluster.get(), topic.c_str(), partitions, std::min(brokers, 3)))
+      throw std::runtime_error(std::string("topic create: ") + rd_kafka_err2str(err));
+    const std::string bootstrap = rd_kafka_mock_cluster_bootstraps(cluster.get());
+    if (!bootstrap_file.empty()) {
+      std::ofstream out(bootstrap_file + ".tmp");
+      out << bootstrap << "\n";
+      out.close();
+      std::rename((bootstrap_file + ".tmp").c_str(), bootstrap_file.c_str());
+    }
+    std::cout << "bootstrap.servers=" << bootstrap << std::endl;
+    runtime::wait_for_stop_signal();
+    std::cout << "splitvote-dev-broker: stopping (in-memory data is gone)" << std::endl;
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "splitvote-dev-broker: " << e.what() << "\n";
+    return 1;
+  }
+}

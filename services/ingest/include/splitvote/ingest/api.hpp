@@ -1,0 +1,73 @@
+// The ingest REST API: polls, votes (real ballot + decoys to Kafka, 202 after the ack), results, probes.
+#pragma once
+
+#include "splitvote/catalog/polls.hpp"
+#include "splitvote/http/router.hpp"
+#include "splitvote/kafka/producer.hpp"
+#include "splitvote/pg/pool.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace splitvote::ingest {
+
+struct api_options {
+  std::string topic = "splitvote.votes";
+  std::string actor_secret;  // server secret for actor keys
+  std::chrono::milliseconds poll_cache_ttl{1000};
+  std::chrono::milliseconds readiness_cache{1000};
+};
+
+class api {
+public:
+  api(api_options options, pg::pool& catalog, pg::pool& pollbook, pg::pool& ballotbox,
+      kafka::producer& producer);
+
+  /// Registers every route of the API on `r`.
+  void register_routes(http::router& r);
+
+  /// Readiness is false from now on (first step of a drain).
+  void begin_shutdown() { shutting_down_ = true; }
+  void mark_started() { started_ = true; }
+
+private:
+  void create_poll(const http::request& req, http::respond_fn respond);
+  void get_poll(const std::string& id, http::respond_fn respond);
+  void vote(const http::request& req, const std::string& id, http::respond_fn respond);
+  void results(const http::request& req, const std::string& id, http::respond_fn respond);
+  void close(const http::request& req, const std::string& id, http::respond_fn respond);
+  bool ready();
+
+  /// The poll from the cache or the catalog; 404 problem if there is none.
+  std::shared_ptr<const catalog::poll> poll_or_404(const std::string& id);
+  /// 401 without a bearer token, 403 with the wrong one.
+  void require_admin(const http::request& req, const catalog::poll& p) const;
+
+  api_options options_;
+  pg::pool& catalog_;
+  pg::pool& pollbook_;
+  pg::pool& ballotbox_;
+  kafka::producer& producer_;
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> started_{false};
+
+  struct cached_poll {
+    std::shared_ptr<const catalog::poll> poll;
+    std::chrono::steady_clock::time_point loaded;
+  };
+  std::mutex cache_mutex_;
+  std::unordered_map<std::string, cached_poll> cache_;
+
+  std::mutex ready_mutex_;
+  std::chrono::steady_clock::time_point ready_checked_{};
+  bool ready_ = false;
+
+  class recent_voters;
+  std::shared_ptr<recent_voters> recent_;
+};
+
+}  // namespace splitvote::ingest

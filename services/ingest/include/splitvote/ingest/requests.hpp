@@ -1,0 +1,44 @@
+// Parsing and validating the JSON bodies of the ingest API; every failure is a problem_error.
+#pragma once
+
+#include "splitvote/privacy/decoys.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace splitvote::ingest {
+
+inline constexpr std::size_t max_choices = 64;
+inline constexpr std::size_t max_label_bytes = 200;
+inline constexpr std::size_t max_title_bytes = 500;
+inline constexpr std::size_t max_actor_id_bytes = 256;
+inline constexpr std::size_t max_eligible = 100000;
+
+struct poll_request {
+  std::string title;
+  std::vector<std::string> choices;
+  std::vector<std::string> eligible_actors;  // empty: anyone may vote
+  privacy::decoy_spec decoys = privacy::default_decoys();
+  std::optional<std::chrono::system_clock::time_point> closes_at;
+};
+
+struct vote_request {
+  std::string actor_id;
+  std::string choice;
+};
+
+/// 415 unless the Content-Type is application/json (parameters allowed).
+void require_json(std::optional<std::string_view> content_type);
+
+/// 400 for malformed JSON, wrong types, unknown fields or invalid values.
+poll_request parse_poll_request(std::string_view body);
+vote_request parse_vote_request(std::string_view body);
+
+/// RFC 3339 date-time ("2026-11-23T12:00:00Z", offsets and fractions allowed).
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
+std::string format_rfc3339(std::chrono::system_clock::time_point t);
+
+}  // namespace splitvote::ingest

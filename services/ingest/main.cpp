@@ -1,0 +1,83 @@
+// splitvote-ingest: the REST API. Wires config, PostgreSQL, Kafka and HTTP; the logic is in src/.
+#include "splitvote/ballotbox/schema.hpp"
+#include "splitvote/catalog/schema.hpp"
+#include "splitvote/config/settings.hpp"
+#include "splitvote/http/server.hpp"
+#include "splitvote/ingest/api.hpp"
+#include "splitvote/observability/log.hpp"
+#include "splitvote/pollbook/schema.hpp"
+#include "splitvote/runtime/signals.hpp"
+
+#include <iostream>
+
+using namespace splitvote;
+
+namespace {
+std::vector<config::property> properties() {
+  return {
+      {"http.address", "address to listen on", "127.0.0.1"},
+      {"http.port", "port to listen on", "8080"},
+      {"http.threads", "I/O threads", "2"},
+      {"catalog.dsn", "PostgreSQL DSN of the catalog schema", std::nullopt, true},
+      {"pollbook.dsn", "PostgreSQL DSN of the pollbook (read: participation)", std::nullopt, true},
+      {"ballotbox.dsn", "PostgreSQL DSN of the ballotbox (read: counts)", std::nullopt, true},
+      {"db.pool_size", "connections per database", "8"},
+      {"kafka.bootstrap_servers", "Kafka bootstrap servers", std::nullopt},
+      {"kafka.topic", "votes topic", "splitvote.votes"},
+      {"kafka.delivery_timeout_ms", "answer 503 if Kafka has not acknowledged within this", "5000"},
+      {"privacy.actor_secret", "server secret for actor keys (HMAC-SHA-256)", std::nullopt, true},
+      {"shutdown.drain_timeout_ms", "how long SIGTERM waits for requests in flight", "20000"},
+      {"log.level", "trace, debug, info, warn, error", "info"},
+  };
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  runtime::block_stop_signals();
+  try {
+    const auto cfg = config::settings::load(properties(), config::config_path_from(argc, argv), {"kafka.rdkafka."});
+    observability::init_logging("ingest", cfg.str("log.level"));
+    observability::log_info("config", {{"effective", cfg.describe()}});
+    if (cfg.str("privacy.actor_secret").size() < 16)
+      throw config::error("privacy.actor_secret: must be at least 16 bytes");
+
+    const auto pool_size = static_cast<std::size_t>(cfg.integer("db.pool_size", 1, 256));
+    pg::pool catalog(cfg.str("catalog.dsn"), pool_size);
+    pg::pool pollbook(cfg.str("pollbook.dsn"), pool_size);
+    pg::pool ballotbox(cfg.str("ballotbox.dsn"), pool_size);
+    pg::require_schema_version(*catalog.acquire(), catalog::schema_name, catalog::current_version());
+    pg::require_schema_version(*pollbook.acquire(), pollbook::schema_name, pollbook::current_version());
+    pg::require_schema_version(*ballotbox.acquire(), ballotbox::schema_name, ballotbox::current_version());
+
+    auto kafka_settings = cfg.with_prefix("kafka.rdkafka.");
+    kafka_settings["bootstrap.servers"] = cfg.str("kafka.bootstrap_servers");
+    kafka_settings["message.timeout.ms"] = std::to_string(cfg.integer("kafka.delivery_timeout_ms", 100, 300000));
+    kafka::producer producer(kafka_settings);
+
+    ingest::api api({cfg.str("kafka.topic"), cfg.str("privacy.actor_secret")}, catalog, pollbook, ballotbox, producer);
+    http::router routes;
+    api.register_routes(routes);
+    http::server server({cfg.str("http.address"), static_cast<unsigned short>(cfg.integer("http.port", 0, 65535)),
+                         static_cast<int>(cfg.integer("http.threads", 1, 64))},
+                        routes);
+    server.start();
+    api.mark_started();
+    observability::log_info("listening", {{"address", cfg.str("http.address")}, {"port", server.port()}});
+
+    const int sig = runtime::wait_for_stop_signal();
+    observability::log_info("draining", {{"signal", sig}});
+    api.begin_shutdown();
+    server.stop_accepting();
+    const bool idle = server.wait_idle(cfg.millis("shutdown.drain_timeout_ms"));
+    const bool flushed = producer.flush(std::chrono::seconds(10));
+    server.stop();
+    observability::log_info("stopped", {{"idle", idle}, {"flushed", flushed}});
+    return 0;
+  } catch (const config::error& e) {
+    std::cerr << "splitvote-ingest: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "splitvote-ingest: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,375 @@
+#include "splitvote/ingest/api.hpp"
+
+#include "splitvote/ballotbox/queries.hpp"
+#include "splitvote/envelope/actor_part.hpp"
+#include "splitvote/envelope/ballot_list.hpp"
+#include "splitvote/envelope/envelope.hpp"
+#include "splitvote/ingest/requests.hpp"
+#include "splitvote/observability/log.hpp"
+#include "splitvote/observability/metrics.hpp"
+#include "splitvote/pg/offset_store.hpp"
+#include "splitvote/pollbook/queries.hpp"
+#include "splitvote/privacy/ballot_plan.hpp"
+#include "splitvote/privacy/estimate.hpp"
+
+#include <boost/json.hpp>
+
+#include <deque>
+#include <set>
+
+namespace splitvote::ingest {
+
+namespace json = boost::json;
+using http::problem_error;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+random::random_source& rng() {
+  thread_local auto source = random::system_source();
+  return *source;
+}
+
+struct vote_metrics {
+  prometheus::Histogram& produce_seconds = prometheus::BuildHistogram()
+      .Name("splitvote_produce_seconds")
+      .Help("Time from produce to delivery report")
+      .Register(observability::registry())
+      .Add({}, observability::latency_buckets());
+  prometheus::Family<prometheus::Counter>& produce_results = prometheus::BuildCounter()
+      .Name("splitvote_produce_total")
+      .Help("Envelopes produced, by outcome")
+      .Register(observability::registry());
+  prometheus::Counter& ballots = prometheus::BuildCounter()
+      .Name("splitvote_ballots_produced_total")
+      .Help("Ballots (real and decoy) produced")
+      .Register(observability::registry())
+      .Add({});
+};
+
+vote_metrics& metrics() {
+  static vote_metrics m;
+  return m;
+}
+
+json::object decoys_json(const privacy::decoy_spec& d) {
+  json::object o{{"distribution", privacy::to_string(d.distribution)}};
+  switch (d.distribution) {
+    case privacy::decoy_distribution::none: break;
+    case privacy::decoy_distribution::fixed: o["k"] = d.k; break;
+    case privacy::decoy_distribution::uniform: o["min"] = d.min; o["max"] = d.max; break;
+    case privacy::decoy_distribution::poisson: o["mean"] = d.mean; o["cap"] = d.cap; break;
+  }
+  o["expected_per_vote"] = d.expected_count();
+  return o;
+}
+
+json::object poll_json(const catalog::poll& p) {
+  json::array choices;
+  for (const auto& c : p.choices) choices.emplace_back(c);
+  json::object o{{"id", p.id},
+                 {"title", p.title},
+                 {"choices", std::move(choices)},
+                 {"restricted", p.eligible_count > 0},
+                 {"eligible", p.eligible_count},
+                 {"privacy", json::object{{"decoys", decoys_json(p.decoys)}}},
+                 {"created_at", format_rfc3339(p.created_at)},
+                 {"closed", p.is_closed(std::chrono::system_clock::now())}};
+  o["closes_at"] = p.closes_at ? json::value(format_rfc3339(*p.closes_at)) : json::value(nullptr);
+  o["closed_at"] = p.closed_at ? json::value(format_rfc3339(*p.closed_at)) : json::value(nullptr);
+  return o;
+}
+
+std::string key_text(const std::string& poll_id, const privacy::actor_key& key) {
+  return poll_id + "/" + random::to_hex(key);
+}
+
+}  // namespace
+
+/// Actors whose vote this instance accepted or is producing recently: the pollbook may not
+/// have stored them yet, so a quick second vote is caught here. Keys only, never choices.
+class api::recent_voters {
+public:
+  /// False if the key is already there.
+  bool reserve(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    prune();
+    if (!keys_.insert(key).second) return false;
+    order_.emplace_back(clock_type::now(), key);
+    return true;
+  }
+  void release(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    keys_.erase(key);
+  }
+
+private:
+  void prune() {
+    const auto horizon = clock_type::now() - std::chrono::minutes(10);
+    while (!order_.empty() && order_.front().first < horizon) {
+      keys_.erase(order_.front().second);
+      order_.pop_front();
+    }
+  }
+  std::mutex mutex_;
+  std::set<std::string> keys_;
+  std::deque<std::pair<clock_type::time_point, std::string>> order_;
+};
+
+api::api(api_options options, pg::pool& catalog, pg::pool& pollbook, pg::pool& ballotbox,
+         kafka::producer& producer)
+    : options_(std::move(options)), catalog_(catalog), pollbook_(pollbook), ballotbox_(ballotbox),
+      producer_(producer), recent_(std::make_shared<recent_voters>()) {}
+
+void api::register_routes(http::router& r) {
+  using http::params;
+  using http::request;
+  using http::respond_fn;
+  r.add("POST", "/v1/polls", [this](const request& q, const params&, respond_fn f) { create_poll(q, f); }, 4 * 1024 * 1024);
+  r.add("GET", "/v1/polls/{id}", [this](const request&, const params& p, respond_fn f) { get_poll(p[0], f); });
+  r.add("POST", "/v1/polls/{id}/votes", [this](const request& q, const params& p, respond_fn f) { vote(q, p[0], f); }, 4 * 1024);
+  r.add("GET", "/v1/polls/{id}/results", [this](const request& q, const params& p, respond_fn f) { results(q, p[0], f); });
+  r.add("POST", "/v1/polls/{id}/close", [this](const request& q, const params& p, respond_fn f) { close(q, p[0], f); }, 4 * 1024);
+  r.add("GET", "/livez", [](const request&, const params&, respond_fn f) { f(http::json(200, {{"status", "live"}})); });
+  r.add("GET", "/startupz", [this](const request&, const params&, respond_fn f) {
+    f(started_ ? http::json(200, {{"status", "started"}})
+               : http::problem(503, "starting", "Starting", "the service is still starting"));
+  });
+  r.add("GET", "/readyz", [this](const request&, const params&, respond_fn f) {
+    if (ready()) return f(http::json(200, {{"status", "ready"}}));
+    http::response res = http::problem(503, "not-ready", "Not ready",
+                                       shutting_down_ ? "shutting down" : "PostgreSQL or Kafka is unreachable");
+    res.headers.emplace_back("Retry-After", "1");
+    f(std::move(res));
+  });
+  r.add("GET", "/metrics", [](const request&, const params&, respond_fn f) {
+    http::response res;
+    res.content_type = "text/plain; version=0.0.4";
+    res.body = observability::render_metrics();
+    f(std::move(res));
+  });
+}
+
+bool api::ready() {
+  if (shutting_down_ || !started_) return false;
+  std::lock_guard lock(ready_mutex_);
+  const auto now = clock_type::now();
+  if (now - ready_checked_ > options_.readiness_cache) {
+    ready_ = catalog_.ping() && pollbook_.ping() && ballotbox_.ping() &&
+             producer_.reachable(std::chrono::milliseconds(500));
+    ready_checked_ = now;
+  }
+  return ready_;
+}
+
+std::shared_ptr<const catalog::poll> api::poll_or_404(const std::string& id) {
+  if (!random::is_uuid_text(id))
+    throw problem_error(404, "poll-not-found", "Poll not found", "no poll has the id '" + id.substr(0, 64) + "'");
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (auto it = cache_.find(id);
+        it != cache_.end() && clock_type::now() - it->second.loaded < options_.poll_cache_ttl)
+      return it->second.poll;
+  }
+  std::optional<catalog::poll> found;
+  {
+    auto c = catalog_.acquire();
+    found = catalog::find_poll(*c, id);
+  }
+  if (!found) throw problem_error(404, "poll-not-found", "Poll not found", "no poll has the id " + id);
+  auto p = std::make_shared<const catalog::poll>(std::move(*found));
+  std::lock_guard lock(cache_mutex_);
+  if (cache_.size() > 10000) cache_.clear();
+  cache_[id] = cached_poll{p, clock_type::now()};
+  return p;
+}
+
+void api::require_admin(const http::request& req, const catalog::poll& p) const {
+  const auto auth = req.header("Authorization");
+  if (!auth || !auth->starts_with("Bearer ") || auth->size() <= 7) {
+    problem_error e(401, "unauthorized", "Unauthorized", "send the poll's admin token as 'Authorization: Bearer <token>'");
+    e.headers.emplace_back("WWW-Authenticate", "Bearer");
+    throw e;
+  }
+  if (!privacy::equal_digest(privacy::token_hash(auth->substr(7)), p.admin_token_hash))
+    throw problem_error(403, "forbidden", "Forbidden", "this token is not the poll's admin token");
+}
+
+void api::create_poll(const http::request& req, http::respond_fn respond) {
+  require_json(req.header("Content-Type"));
+  const poll_request r = parse_poll_request(req.body);
+  catalog::poll p;
+  p.id = random::to_uuid_text(random::random_id(rng()));
+  p.title = r.title;
+  p.choices = r.choices;
+  p.decoys = r.decoys;
+  p.closes_at = r.closes_at;
+  p.created_at = std::chrono::system_clock::now();
+  const auto token_bytes = random::random_id(rng());
+  const std::string admin_token = random::to_hex(token_bytes) + random::to_hex(random::random_id(rng()));
+  p.admin_token_hash = privacy::token_hash(admin_token);
+  std::vector<privacy::actor_key> eligible;
+  eligible.reserve(r.eligible_actors.size());
+  for (const auto& a : r.eligible_actors)
+    eligible.push_back(privacy::derive_actor_key(options_.actor_secret, p.id, a));
+  p.eligible_count = static_cast<std::int64_t>(eligible.size());
+  {
+    auto c = catalog_.acquire();
+    catalog::create_poll(*c, p, eligible);
+  }
+  observability::log_info("poll_created", {{"request_id", req.request_id}, {"poll_id", p.id},
+                                           {"choices", p.choices.size()}, {"eligible", p.eligible_count}});
+  json::object body = poll_json(p);
+  body["admin_token"] = admin_token;
+  http::response res = http::json(201, body);
+  res.headers.emplace_back("Location", "/v1/polls/" + p.id);
+  respond(std::move(res));
+}
+
+void api::get_poll(const std::string& id, http::respond_fn respond) {
+  respond(http::json(200, poll_json(*poll_or_404(id))));
+}
+
+void api::vote(const http::request& req, const std::string& id, http::respond_fn respond) {
+  require_json(req.header("Content-Type"));
+  const vote_request v = parse_vote_request(req.body);
+  const auto p = poll_or_404(id);
+  if (p->is_closed(std::chrono::system_clock::now()))
+    throw problem_error(410, "poll-closed", "Poll closed", "this poll no longer accepts votes");
+  const auto choice_it = std::find(p->choices.begin(), p->choices.end(), v.choice);
+  if (choice_it == p->choices.end())
+    throw problem_error(422, "unknown-choice", "Unknown choice", "the poll has no such choice");
+  const auto choice = static_cast<std::uint32_t>(choice_it - p->choices.begin());
+
+  const privacy::actor_key key = privacy::derive_actor_key(options_.actor_secret, p->id, v.actor_id);
+  if (p->eligible_count > 0) {
+    auto c = catalog_.acquire();
+    if (!catalog::is_eligible(*c, p->id, key))
+      throw problem_error(403, "not-eligible", "Not eligible", "this actor is not on the poll's list of eligible actors");
+  }
+  const std::string recent_key = key_text(p->id, key);
+  bool stored = false;
+  {
+    auto c = pollbook_.acquire();
+    stored = pollbook::has_submitted(*c, p->id, key);
+  }
+  if (stored || !recent_->reserve(recent_key))
+    throw problem_error(409, "already-voted", "Already voted", "this actor has already voted in this poll");
+
+  envelope::actor_part actor{key, random::random_id(rng())};
+  const auto ballots = envelope::make_ballots(privacy::plan_ballots(choice, static_cast<std::uint32_t>(p->choices.size()), p->decoys, rng()), rng());
+  const std::string message = envelope::encode(envelope::envelope{p->id, envelope::encode(actor), envelope::encode(ballots)});
+  const auto started = clock_type::now();
+  const std::size_t ballot_count = ballots.size();
+  auto recent = recent_;
+  const auto outcome = producer_.produce(
+      options_.topic, message, {{"x-request-id", req.request_id}},
+      [respond, recent, recent_key, started, ballot_count, request_id = req.request_id,
+       poll_id = p->id](std::optional<std::string> error) {
+        metrics().produce_seconds.Observe(std::chrono::duration<double>(clock_type::now() - started).count());
+        if (error) {
+          recent->release(recent_key);
+          metrics().produce_results.Add({{"outcome", "failed"}}).Increment();
+          observability::log_warn("produce_failed", {{"request_id", request_id}, {"error", *error}});
+          http::response r = http::problem(503, "unavailable", "Service unavailable",
+                                           "the vote could not be recorded; it was not counted, try again");
+          r.headers.emplace_back("Retry-After", "1");
+          return respond(std::move(r));
+        }
+        metrics().produce_results.Add({{"outcome", "delivered"}}).Increment();
+        metrics().ballots.Increment(static_cast<double>(ballot_count));
+        respond(http::json(202, {{"status", "accepted"}, {"poll_id", poll_id}}));
+      });
+  if (outcome != kafka::producer::enqueue::queued) {
+    recent_->release(recent_key);
+    metrics().produce_results.Add({{"outcome", outcome == kafka::producer::enqueue::queue_full ? "queue_full" : "failed"}}).Increment();
+    problem_error e(503, "unavailable", "Service unavailable", "the vote queue is full or Kafka is unavailable; it was not counted, try again");
+    e.headers.emplace_back("Retry-After", "1");
+    throw e;
+  }
+}
+
+void api::results(const http::request& req, const std::string& id, http::respond_fn respond) {
+  const auto p = poll_or_404(id);
+  require_admin(req, *p);
+  pollbook::participation part;
+  std::map<int, std::int64_t> pollbook_positions, ballotbox_positions;
+  {
+    auto c = pollbook_.acquire();
+    part = pollbook::count_participation(*c, p->id);
+    pollbook_positions = pg::offset_store("pollbook").positions(*c, options_.topic);
+  }
+  privacy::tally t;
+  {
+    auto c = ballotbox_.acquire();
+    t = ballotbox::count_ballots(*c, p->id, p->choices.size());
+    ballotbox_positions = pg::offset_store("ballotbox").positions(*c, options_.topic);
+  }
+  const auto est = privacy::estimate(t, t.ballots_per_choice, privacy::mechanism{});
+
+  json::array choices;
+  for (std::size_t j = 0; j < p->choices.size(); ++j) {
+    const auto& c = est.choices[j];
+    choices.push_back(json::object{{"choice", p->choices[j]},
+                                   {"released_count", t.ballots_per_choice[j]},
+                                   {"estimate", c.estimate},
+                                   {"std_error", c.std_error},
+                                   {"ci95", json::array{c.ci_low, c.ci_high}},
+                                   {"share", c.share}});
+  }
+  // Lag: what the topic holds beyond each store's committed positions.
+  json::object consistency{{"pollbook_submissions", part.submissions},
+                           {"ballotbox_envelopes", t.envelopes},
+                           {"stores_agree", part.submissions == t.envelopes}};
+  try {
+    const int partitions = kafka::partition_count(producer_.handle(), options_.topic, 1000);
+    std::int64_t pollbook_lag = 0, ballotbox_lag = 0;
+    for (int i = 0; i < partitions; ++i) {
+      const auto high = kafka::high_watermark(producer_.handle(), options_.topic, i, 1000);
+      pollbook_lag += std::max<std::int64_t>(0, high - pollbook_positions[i]);
+      ballotbox_lag += std::max<std::int64_t>(0, high - ballotbox_positions[i]);
+    }
+    consistency["pollbook_lag"] = pollbook_lag;
+    consistency["ballotbox_lag"] = ballotbox_lag;
+    consistency["complete"] = pollbook_lag == 0 && ballotbox_lag == 0 && part.submissions == t.envelopes;
+  } catch (const kafka::error& e) {
+    consistency["pollbook_lag"] = nullptr;
+    consistency["ballotbox_lag"] = nullptr;
+    consistency["complete"] = false;
+  }
+  json::object body{
+      {"poll_id", p->id},
+      {"as_of", format_rfc3339(std::chrono::system_clock::now())},
+      {"closed", p->is_closed(std::chrono::system_clock::now())},
+      {"participation", json::object{{"eligible", p->eligible_count > 0 ? json::value(p->eligible_count) : json::value(nullptr)},
+                                     {"unique_actors", part.unique_actors},
+                                     {"submissions", part.submissions},
+                                     {"duplicates", part.duplicates()}}},
+      {"choices", std::move(choices)},
+      {"mechanism", json::object{{"decoys", decoys_json(p->decoys)},
+                                 {"randomized_response", json::object{{"p", 0}}},
+                                 {"release_noise", json::object{{"mechanism", "none"}}},
+                                 {"envelopes", t.envelopes},
+                                 {"ballots", est.ballots},
+                                 {"decoys", est.decoys}}},
+      {"consistency", std::move(consistency)}};
+  respond(http::json(200, body));
+}
+
+void api::close(const http::request& req, const std::string& id, http::respond_fn respond) {
+  const auto p = poll_or_404(id);
+  require_admin(req, *p);
+  std::optional<catalog::poll> closed;
+  {
+    auto c = catalog_.acquire();
+    closed = catalog::close_poll(*c, id);
+  }
+  {
+    std::lock_guard lock(cache_mutex_);
+    cache_.erase(id);
+  }
+  observability::log_info("poll_closed", {{"request_id", req.request_id}, {"poll_id", id}});
+  respond(http::json(200, poll_json(*closed)));
+}
+
+}  // namespace splitvote::ingest
