@@ -52,6 +52,7 @@ bool has_prefix(const std::string& key, const std::vector<std::string>& prefixes
 settings settings::load(const std::vector<property>& schema, const std::string& path,
                         const std::vector<std::string>& passthrough_prefixes) {
   std::map<std::string, std::string> given;
+  std::map<std::string, std::string> from_env;
   std::vector<std::string> problems;
   if (!path.empty()) {
     try {
@@ -67,10 +68,17 @@ settings settings::load(const std::vector<property>& schema, const std::string& 
     if (eq == std::string::npos || entry.rfind("SPLITVOTE_", 0) != 0) continue;
     const std::string name = entry.substr(0, eq);
     if (name == "SPLITVOTE_CONFIG") continue;
-    given[env_to_key(name)] = entry.substr(eq + 1);
+    from_env[env_to_key(name)] = entry.substr(eq + 1);
   }
 
   settings s;
+  // The environment overrides declared keys (and pass-through keys); other SPLITVOTE_
+  // variables may be meant for a sibling service in a shared environment, so they are ignored.
+  for (const auto& [key, value] : from_env) {
+    const bool declared = std::any_of(schema.begin(), schema.end(),
+                                      [&](const property& p) { return p.key == key; });
+    if (declared || has_prefix(key, passthrough_prefixes)) given[key] = value;
+  }
   for (const auto& p : schema) {
     s.secret_[p.key] = p.secret;
     if (auto it = given.find(p.key); it != given.end()) {

@@ -120,7 +120,13 @@ struct server::impl {
       const auto q = target.find('?');
       path_ = target.substr(0, q);
       match_ = owner_.routes.find(std::string(h.method_string()), path_);
-      if (match_.body_limit) parser_->body_limit(match_.body_limit);
+      if (match_.body_limit) {
+        // Beast checks Content-Length against the limit while parsing the header, which was
+        // before we knew the route: check it here; chunked bodies are checked as they arrive.
+        if (const auto length = parser_->content_length(); length && *length > match_.body_limit)
+          return reject(413, "body-too-large", "Payload too large", "the request body exceeds this route's limit");
+        parser_->body_limit(match_.body_limit);
+      }
       stream_.expires_after(owner_.options.read_timeout);
       bhttp::async_read(stream_, buffer_, *parser_,
                         [self = shared_from_this()](beast::error_code ec2, std::size_t) {

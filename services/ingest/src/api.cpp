@@ -351,7 +351,7 @@ void api::results(const http::request& req, const std::string& id, http::respond
                                  {"release_noise", json::object{{"mechanism", "none"}}},
                                  {"envelopes", t.envelopes},
                                  {"ballots", est.ballots},
-                                 {"decoys", est.decoys}}},
+                                 {"decoy_ballots", est.decoys}}},
       {"consistency", std::move(consistency)}};
   respond(http::json(200, body));
 }

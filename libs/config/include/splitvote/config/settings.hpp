@@ -29,6 +29,7 @@ struct error : std::runtime_error {
 class settings {
 public:
   /// Reads `path` (may be empty: defaults and environment only), then the environment.
+  /// Unknown keys in the file are errors; unknown SPLITVOTE_ variables are ignored.
   /// Keys under a declared `passthrough_prefix` (e.g. "kafka.rdkafka.") are accepted as given.
   static settings load(const std::vector<property>& schema, const std::string& path,
                        const std::vector<std::string>& passthrough_prefixes = {});

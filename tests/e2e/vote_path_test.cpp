@@ -1,0 +1,148 @@
+// End to end with the real binaries: 1,000 votes in, exact results out, every bad request refused.
+#include "splitvote/testing/polls.hpp"
+#include <boost/json/serialize.hpp>
+#include "splitvote/testing/stack.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <iostream>
+
+using namespace splitvote::testing;
+using svc = stack::service;
+
+namespace {
+
+std::vector<vote> known_split(const std::string& prefix, int pizza, int sushi, int salad) {
+  std::vector<vote> votes;
+  for (int i = 0; i < pizza + sushi + salad; ++i)
+    votes.push_back({prefix + std::to_string(i), i < pizza ? "pizza" : i < pizza + sushi ? "sushi" : "salad"});
+  return votes;
+}
+
+bool settled(const boost::json::object& r, std::int64_t n) {
+  const auto& part = r.at("participation").as_object();
+  const auto& cons = r.at("consistency").as_object();
+  return part.at("unique_actors").as_int64() == n && cons.at("ballotbox_envelopes").as_int64() == n &&
+         cons.at("complete").as_bool();
+}
+
+void check_exact(const boost::json::object& r, std::int64_t pizza, std::int64_t sushi, std::int64_t salad) {
+  INFO(boost::json::serialize(r));
+  const auto& part = r.at("participation").as_object();
+  CHECK(part.at("unique_actors").as_int64() == pizza + sushi + salad);
+  CHECK(part.at("submissions").as_int64() == pizza + sushi + salad);
+  CHECK(part.at("duplicates").as_int64() == 0);
+  CHECK(estimate_of(r, "pizza") == pizza);
+  CHECK(estimate_of(r, "sushi") == sushi);
+  CHECK(estimate_of(r, "salad") == salad);
+}
+
+const char* no_decoys = R"({"title":"Lunch","choices":["pizza","sushi","salad"],"privacy":{"decoys":{"distribution":"none"}}})";
+
+}  // namespace
+
+TEST_CASE("1,000 actors vote with a known split and the results match it exactly", "[e2e][vote-path]") {
+  stack s("e2e-vote-path");
+  s.start(svc::pollbook);
+  s.start(svc::ballotbox);
+  s.start(svc::ingest);
+  const auto poll = create_poll(s.port(), no_decoys);
+
+  const auto cast = cast_votes(s.port(), poll.id, known_split("actor-", 500, 300, 200));
+  REQUIRE(cast.accepted() == 1000);
+  std::cout << "e2e vote path: 1000 votes accepted (202) in " << cast.seconds << " s = "
+            << 1000 / cast.seconds << " votes/s over 4 connections\n";
+
+  const auto stored_from = std::chrono::steady_clock::now();
+  const auto results = await_results(s.port(), poll, [](const auto& r) { return settled(r, 1000); });
+  std::cout << "e2e vote path: stores complete " << std::chrono::duration<double>(std::chrono::steady_clock::now() - stored_from).count()
+            << " s after the last 202\n";
+  check_exact(results, 500, 300, 200);
+  CHECK(results.at("consistency").as_object().at("stores_agree").as_bool());
+
+  http_client c(s.port());
+  const auto again = c.post("/v1/polls/" + poll.id + "/votes", R"({"actor_id":"actor-7","choice":"salad"})");
+  CHECK(again.status == 409);
+  CHECK(again.header("content-type") == "application/problem+json");
+
+  {  // every bad request gets its status and a problem body, and nothing is counted
+    const auto restricted = create_poll(s.port(), R"({"title":"Board","choices":["yes","no"],"eligible_actors":["ann","ben"]})");
+    const auto closed = create_poll(s.port(), R"({"title":"Old","choices":["yes","no"]})");
+    REQUIRE(c.request("POST", "/v1/polls/" + closed.id + "/close", "", {{"Authorization", "Bearer " + closed.admin_token}}).status == 200);
+
+    const std::string votes = "/v1/polls/" + poll.id + "/votes";
+    const std::map<std::string, std::string> json_type{{"Content-Type", "application/json"}};
+    struct bad_case {
+      const char* what;
+      std::string method, target, body;
+      std::map<std::string, std::string> headers;
+      unsigned status;
+    };
+    const std::vector<bad_case> cases = {
+        {"malformed JSON", "POST", votes, "{\"actor_id\":", json_type, 400},
+        {"wrong field type", "POST", votes, R"({"actor_id":5,"choice":"pizza"})", json_type, 400},
+        {"missing field", "POST", votes, R"({"choice":"pizza"})", json_type, 400},
+        {"unknown field", "POST", votes, R"({"actor_id":"x1","choice":"pizza","weight":2})", json_type, 400},
+        {"invalid UTF-8", "POST", votes, "{\"actor_id\":\"\xc3\x28\",\"choice\":\"pizza\"}", json_type, 400},
+        {"not eligible", "POST", "/v1/polls/" + restricted.id + "/votes", R"({"actor_id":"zed","choice":"yes"})", json_type, 403},
+        {"no such poll", "POST", "/v1/polls/00000000-0000-0000-0000-000000000000/votes", R"({"actor_id":"x2","choice":"pizza"})", json_type, 404},
+        {"path traversal id", "POST", "/v1/polls/..%2F..%2Fetc%2Fpasswd/votes", R"({"actor_id":"x3","choice":"pizza"})", json_type, 404},
+        {"already voted", "POST", votes, R"({"actor_id":"actor-1","choice":"pizza"})", json_type, 409},
+        {"closed poll", "POST", "/v1/polls/" + closed.id + "/votes", R"({"actor_id":"x4","choice":"yes"})", json_type, 410},
+        {"body too large", "POST", votes, R"({"actor_id":")" + std::string(8000, 'a') + R"(","choice":"pizza"})", json_type, 413},
+        {"not JSON", "POST", votes, "actor_id=x5&choice=pizza", {{"Content-Type", "application/x-www-form-urlencoded"}}, 415},
+        {"unknown choice", "POST", votes, R"({"actor_id":"x6","choice":"tacos"})", json_type, 422},
+        {"wrong method", "DELETE", votes, "", {}, 405},
+        {"results without token", "GET", "/v1/polls/" + poll.id + "/results", "", {}, 401},
+        {"results with a wrong token", "GET", "/v1/polls/" + poll.id + "/results", "", {{"Authorization", "Bearer nope"}}, 403},
+        {"close with a wrong token", "POST", "/v1/polls/" + poll.id + "/close", "", {{"Authorization", "Bearer nope"}}, 403},
+        {"unknown route", "GET", "/v2/everything", "", {}, 404},
+    };
+    for (const auto& bc : cases) {
+      INFO(bc.what);
+      http_client fresh(s.port());
+      const auto r = fresh.request(bc.method, bc.target, bc.body, bc.headers);
+      CHECK(r.status == bc.status);
+      CHECK(r.header("content-type") == "application/problem+json");
+      const auto body = r.json().as_object();
+      CHECK(body.at("status").as_int64() == bc.status);
+      CHECK(!body.at("title").as_string().empty());
+      CHECK(!body.at("detail").as_string().empty());
+      CHECK(body.at("type").as_string().starts_with("/problems/"));
+    }
+    // The restricted poll accepts its own actors.
+    CHECK(c.post("/v1/polls/" + restricted.id + "/votes", R"({"actor_id":"ann","choice":"yes"})").status == 202);
+
+    const auto after = await_results(s.port(), poll, [](const auto& r) { return settled(r, 1000); });
+    check_exact(after, 500, 300, 200);
+  }
+
+  {  // with Kafka gone a vote is refused with 503 and Retry-After, and not counted
+    s.stop_broker();
+    const auto r = c.post("/v1/polls/" + poll.id + "/votes", R"({"actor_id":"late","choice":"pizza"})");
+    CHECK(r.status == 503);
+    CHECK(r.header("retry-after") == "1");
+    CHECK(r.header("content-type") == "application/problem+json");
+    check_exact(await_results(s.port(), poll, [](const auto&) { return true; }), 500, 300, 200);
+  }
+}
+
+TEST_CASE("probes and metrics answer", "[e2e][probes]") {
+  stack s("e2e-probes");
+  s.start(svc::pollbook);
+  s.start(svc::ballotbox);
+  s.start(svc::ingest);
+  http_client c(s.port());
+  CHECK(c.get("/livez").status == 200);
+  CHECK(c.get("/readyz").status == 200);
+  CHECK(c.get("/startupz").status == 200);
+  const auto poll = create_poll(s.port(), no_decoys);
+  CHECK(c.get("/v1/polls/" + poll.id).status == 200);
+  const auto metrics = c.get("/metrics");
+  CHECK(metrics.status == 200);
+  CHECK(metrics.body.find("splitvote_http_requests_total") != std::string::npos);
+  CHECK(metrics.body.find("splitvote_http_request_duration_seconds_bucket") != std::string::npos);
+
+  // SIGTERM: the ingest exits cleanly and quickly.
+  CHECK(s.stop(svc::ingest, 0, 15, std::chrono::seconds(30)) == 0);
+}

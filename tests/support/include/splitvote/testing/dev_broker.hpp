@@ -1,0 +1,24 @@
+// The dev broker binary as a child process, for tests that need Kafka.
+#pragma once
+
+#include "splitvote/testing/process.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace splitvote::testing {
+
+class dev_broker {
+public:
+  /// Starts splitvote-dev-broker (3 brokers, topic splitvote.votes) logging into `dir`.
+  explicit dev_broker(const std::filesystem::path& dir, int partitions = 6);
+  ~dev_broker();
+  const std::string& bootstrap() const { return bootstrap_; }
+
+private:
+  std::unique_ptr<child_process> process_;
+  std::string bootstrap_;
+};
+
+}  // namespace splitvote::testing

@@ -1,0 +1,32 @@
+// Test environment: the PostgreSQL fixture's servers, fresh databases, binaries and temp dirs.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace splitvote::testing {
+
+struct pg_servers {
+  std::string main;    // postgresql://postgres@127.0.0.1:PORT (catalog + pollbook cluster)
+  std::string ballot;  // the ballotbox's own cluster
+};
+
+/// `name` from the environment, else the build's default.
+const char* setting(const char* name, const char* fallback);
+
+/// From the file the CTest fixture wrote (SPLITVOTE_TEST_PG_ENV); fails the test if absent.
+const pg_servers& pg();
+
+/// Creates an empty database with a random name on `server`; returns its DSN.
+std::string fresh_database(const std::string& server);
+
+/// A new empty directory under the build's temp area.
+std::filesystem::path temp_dir(const std::string& prefix);
+
+/// Path of a service binary by target name ("splitvote-ingest").
+std::string binary(const std::string& name);
+
+/// A TCP port nobody listens on right now.
+unsigned short free_port();
+
+}  // namespace splitvote::testing

@@ -1,0 +1,44 @@
+// A blocking keep-alive HTTP/1.1 client for tests, plus raw-bytes access for malformed requests.
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace splitvote::testing {
+
+struct http_response {
+  unsigned status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  boost::json::value json() const;
+  std::string header(const std::string& lower_name) const;
+};
+
+class http_client {
+public:
+  explicit http_client(unsigned short port);
+  ~http_client();
+
+  http_response request(const std::string& method, const std::string& target,
+                        const std::string& body = {},
+                        const std::map<std::string, std::string>& headers = {{"Content-Type", "application/json"}});
+  http_response get(const std::string& target, const std::map<std::string, std::string>& headers = {}) {
+    return request("GET", target, {}, headers);
+  }
+  http_response post(const std::string& target, const std::string& body) {
+    return request("POST", target, body);
+  }
+
+  /// Sends raw bytes on a fresh connection and returns everything read until the server
+  /// closes or `timeout_ms` passes.
+  static std::string raw(unsigned short port, const std::string& bytes, int timeout_ms = 2000);
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace splitvote::testing

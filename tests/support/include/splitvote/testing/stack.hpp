@@ -1,0 +1,56 @@
+// The whole system from real binaries for end-to-end tests: dev broker, two fresh databases, services.
+#pragma once
+
+#include "splitvote/testing/dev_broker.hpp"
+#include "splitvote/testing/http_client.hpp"
+#include "splitvote/testing/process.hpp"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace splitvote::testing {
+
+struct stack_options {
+  std::map<std::string, std::string> consumer_env;  // extra SPLITVOTE_ settings for both consumers
+};
+
+class stack {
+public:
+  explicit stack(const std::string& name, stack_options options = {});
+  ~stack();
+
+  enum class service { ingest, pollbook, ballotbox };
+
+  /// Starts the service (instance 0 unless given) and, for ingest, waits until /readyz is 200.
+  child_process& start(service s, int instance = 0);
+  /// Sends `sig` and waits for exit; returns the exit status (nullopt on timeout).
+  std::optional<int> stop(service s, int instance = 0, int sig = 15,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  child_process* process(service s, int instance = 0);
+  /// Waits until the instance's log contains `text` `times` times; false at the timeout.
+  bool wait_for_log(service s, int instance, const std::string& text, int times = 1,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  /// Stops the dev broker (its data is gone: it lives in memory).
+  void stop_broker() { broker_.reset(); }
+
+  unsigned short port() const { return port_; }
+  const std::string& main_dsn() const { return main_dsn_; }
+  const std::string& ballot_dsn() const { return ballot_dsn_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  std::string all_logs() const;
+
+private:
+  std::string binary_for(service s) const;
+  std::map<std::string, std::string> env_for(service s) const;
+
+  stack_options options_;
+  std::filesystem::path dir_;
+  std::string main_dsn_, ballot_dsn_, bootstrap_;
+  unsigned short port_ = 0;
+  std::unique_ptr<dev_broker> broker_;
+  std::map<std::pair<service, int>, std::unique_ptr<child_process>> services_;
+};
+
+}  // namespace splitvote::testing

@@ -1,0 +1,69 @@
+#include "splitvote/testing/environment.hpp"
+
+#include "splitvote/pg/pool.hpp"
+#include "splitvote/random/random_source.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+
+namespace splitvote::testing {
+
+/// The environment variable if set, else the build's default.
+const char* setting(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v ? v : fallback;
+}
+
+const pg_servers& pg() {
+  static const pg_servers servers = [] {
+    const char* path = setting("SPLITVOTE_TEST_PG_ENV", SPLITVOTE_TEST_PG_ENV);
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error(std::string("cannot read ") + path + ": is the postgres fixture up?");
+    pg_servers s;
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto eq = line.find('=');
+      if (eq == std::string::npos) continue;
+      const auto key = line.substr(0, eq), value = line.substr(eq + 1);
+      if (key == "SPLITVOTE_TEST_PG_MAIN") s.main = value;
+      if (key == "SPLITVOTE_TEST_PG_BALLOT") s.ballot = value;
+    }
+    if (s.main.empty() || s.ballot.empty()) throw std::runtime_error(std::string(path) + " is incomplete");
+    return s;
+  }();
+  return servers;
+}
+
+std::string fresh_database(const std::string& server) {
+  auto rng = random::system_source();
+  const std::string name = "t_" + random::to_hex(random::random_id(*rng)).substr(0, 16);
+  auto c = pg::connect(server + "/postgres");
+  pqxx::nontransaction tx(*c);
+  tx.exec("CREATE DATABASE " + name);
+  return server + "/" + name;
+}
+
+std::filesystem::path temp_dir(const std::string& prefix) {
+  auto rng = random::system_source();
+  auto dir = std::filesystem::path(setting("SPLITVOTE_TEST_TMP", SPLITVOTE_TEST_TMP)) /
+             (prefix + "-" + random::to_hex(random::random_id(*rng)).substr(0, 10));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+std::string binary(const std::string& name) {
+  const char* dir = setting("SPLITVOTE_BIN_DIR", SPLITVOTE_BIN_DIR);
+  const std::string sub = name.substr(std::string("splitvote-").size());
+  return std::string(dir) + "/" + sub + "/" + name;
+}
+
+unsigned short free_port() {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+}  // namespace splitvote::testing

@@ -1,0 +1,121 @@
+#include "splitvote/testing/http_client.hpp"
+
+#include "splitvote/testing/environment.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/parse.hpp>
+
+#include <boost/json/serialize.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <optional>
+
+namespace splitvote::testing {
+
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+boost::json::value http_response::json() const { return boost::json::parse(body); }
+
+std::string http_response::header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+namespace {
+
+/// Appends every exchange to $SPLITVOTE_RESPONSES, for the OpenAPI contract check.
+void record(const std::string& method, const std::string& target, const http_response& r) {
+  static const std::string path = setting("SPLITVOTE_RESPONSES", SPLITVOTE_RESPONSES);
+  static std::mutex mutex;
+  boost::json::object line{{"method", method},
+                           {"target", target},
+                           {"status", r.status},
+                           {"content_type", r.header("content-type")},
+                           {"retry_after", r.header("retry-after")},
+                           {"body", r.body}};
+  std::lock_guard lock(mutex);
+  std::ofstream out(path, std::ios::app);
+  out << boost::json::serialize(line) << "\n";
+}
+
+}  // namespace
+
+struct http_client::impl {
+  unsigned short port;
+  net::io_context ioc;
+  std::optional<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+
+  void connect() {
+    stream.emplace(ioc);
+    stream->connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    buffer.clear();
+  }
+};
+
+http_client::http_client(unsigned short port) : impl_(std::make_unique<impl>()) { impl_->port = port; }
+http_client::~http_client() = default;
+
+http_response http_client::request(const std::string& method, const std::string& target,
+                                   const std::string& body,
+                                   const std::map<std::string, std::string>& headers) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      if (!impl_->stream) impl_->connect();
+      bhttp::request<bhttp::string_body> req(bhttp::string_to_verb(method), target, 11);
+      req.set(bhttp::field::host, "127.0.0.1");
+      for (const auto& [k, v] : headers) req.set(k, v);
+      if (!body.empty() || method == "POST") req.body() = body;
+      req.prepare_payload();
+      impl_->stream->expires_after(std::chrono::seconds(30));
+      bhttp::write(*impl_->stream, req);
+      bhttp::response_parser<bhttp::string_body> parser;
+      parser.body_limit(64 * 1024 * 1024);
+      bhttp::read(*impl_->stream, impl_->buffer, parser);
+      const auto& res = parser.get();
+      http_response out;
+      out.status = res.result_int();
+      for (const auto& f : res) {
+        std::string name(f.name_string());
+        for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        out.headers[name] = std::string(f.value());
+      }
+      out.body = res.body();
+      if (!res.keep_alive()) impl_->stream.reset();
+      record(method, target, out);
+      return out;
+    } catch (const boost::system::system_error&) {
+      // A keep-alive connection the server closed in between: one retry on a fresh one.
+      impl_->stream.reset();
+      if (attempt >= 1) throw;
+    }
+  }
+}
+
+std::string http_client::raw(unsigned short port, const std::string& bytes, int timeout_ms) {
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  stream.expires_after(std::chrono::milliseconds(timeout_ms));
+  net::write(stream, net::buffer(bytes));
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    beast::error_code ec;
+    const std::size_t n = stream.read_some(net::buffer(buf), ec);
+    out.append(buf, n);
+    if (ec) break;
+  }
+  return out;
+}
+
+}  // namespace splitvote::testing

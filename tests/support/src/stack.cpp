@@ -1,0 +1,141 @@
+#include "splitvote/testing/stack.hpp"
+
+#include "splitvote/testing/environment.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+namespace splitvote::testing {
+
+namespace {
+const char* name_of(stack::service s) {
+  switch (s) {
+    case stack::service::ingest: return "ingest";
+    case stack::service::pollbook: return "pollbook";
+    case stack::service::ballotbox: return "ballotbox";
+  }
+  return "?";
+}
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+}  // namespace
+
+stack::stack(const std::string& name, stack_options options) : options_(std::move(options)) {
+  dir_ = temp_dir(name);
+  main_dsn_ = fresh_database(pg().main);
+  ballot_dsn_ = fresh_database(pg().ballot);
+  broker_ = std::make_unique<dev_broker>(dir_);
+  bootstrap_ = broker_->bootstrap();
+
+  child_process migrate(binary("splitvote-migrate"), {},
+                        {{"SPLITVOTE_CATALOG__DSN", main_dsn_},
+                         {"SPLITVOTE_POLLBOOK__DSN", main_dsn_},
+                         {"SPLITVOTE_BALLOTBOX__DSN", ballot_dsn_}},
+                        dir_ / "migrate.log");
+  if (migrate.wait(std::chrono::seconds(30)) != 0)
+    throw std::runtime_error("migrate failed: " + read_file(dir_ / "migrate.log"));
+  port_ = free_port();
+}
+
+stack::~stack() {
+  // A service that died on its own is worth a line: the tests kill them only on purpose.
+  for (auto& [key, p] : services_)
+    if (p && !p->running())
+      std::cerr << "stack: " << name_of(key.first) << "-" << key.second << " had exited with status "
+                << p->wait(std::chrono::milliseconds(0)).value_or(-1) << "\n";
+  // Orderly where possible (ingest, consumers, broker); the child destructors kill the rest.
+  for (auto s : {service::ingest, service::pollbook, service::ballotbox})
+    for (auto& [key, p] : services_)
+      if (key.first == s && p && p->running()) {
+        p->signal(15);
+        p->wait(std::chrono::seconds(25));
+      }
+  services_.clear();
+  broker_.reset();
+}
+
+std::string stack::binary_for(service s) const { return binary(std::string("splitvote-") + name_of(s)); }
+
+std::map<std::string, std::string> stack::env_for(service s) const {
+  std::map<std::string, std::string> env{{"SPLITVOTE_KAFKA__BOOTSTRAP_SERVERS", bootstrap_}};
+  switch (s) {
+    case service::ingest:
+      env["SPLITVOTE_CATALOG__DSN"] = main_dsn_;
+      env["SPLITVOTE_POLLBOOK__DSN"] = main_dsn_;
+      env["SPLITVOTE_BALLOTBOX__DSN"] = ballot_dsn_;
+      env["SPLITVOTE_PRIVACY__ACTOR_SECRET"] = "test-secret-0123456789abcdef";
+      env["SPLITVOTE_HTTP__PORT"] = std::to_string(port_);
+      env["SPLITVOTE_HTTP__THREADS"] = "2";
+      break;
+    case service::pollbook:
+    case service::ballotbox:
+      env["SPLITVOTE_DB__DSN"] = s == service::pollbook ? main_dsn_ : ballot_dsn_;
+      env["SPLITVOTE_BATCH__MAX"] = "100";
+      env["SPLITVOTE_BATCH__MAX_DELAY_MS"] = "100";
+      for (const auto& [k, v] : options_.consumer_env) env[k] = v;
+      break;
+  }
+  return env;
+}
+
+child_process& stack::start(service s, int instance) {
+  auto& slot = services_[{s, instance}];
+  slot.reset();
+  const auto log = dir_ / (std::string(name_of(s)) + "-" + std::to_string(instance) + ".log");
+  slot = std::make_unique<child_process>(binary_for(s), std::vector<std::string>{}, env_for(s), log);
+  if (s == service::ingest) {
+    const bool ready = eventually(
+        [&] {
+          if (!slot->running()) return false;
+          try {
+            return http_client(port_).get("/readyz").status == 200;
+          } catch (const std::exception&) {
+            return false;
+          }
+        },
+        std::chrono::seconds(15));
+    if (!ready) throw std::runtime_error("ingest did not become ready: " + read_file(log));
+  }
+  return *slot;
+}
+
+std::optional<int> stack::stop(service s, int instance, int sig, std::chrono::milliseconds timeout) {
+  auto* p = process(s, instance);
+  if (!p) return std::nullopt;
+  p->signal(sig);
+  return p->wait(timeout);
+}
+
+child_process* stack::process(service s, int instance) {
+  auto it = services_.find({s, instance});
+  return it == services_.end() ? nullptr : it->second.get();
+}
+
+bool stack::wait_for_log(service s, int instance, const std::string& text, int times,
+                         std::chrono::milliseconds timeout) {
+  const auto log = dir_ / (std::string(name_of(s)) + "-" + std::to_string(instance) + ".log");
+  return eventually(
+      [&] {
+        const std::string content = read_file(log);
+        int found = 0;
+        for (auto at = content.find(text); at != std::string::npos; at = content.find(text, at + 1)) ++found;
+        return found >= times;
+      },
+      timeout);
+}
+
+std::string stack::all_logs() const {
+  std::string out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_))
+    if (entry.path().extension() == ".log") out += "== " + entry.path().filename().string() + "\n" + read_file(entry.path());
+  return out;
+}
+
+}  // namespace splitvote::testing

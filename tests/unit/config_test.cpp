@@ -1,0 +1,56 @@
+#include "splitvote/config/settings.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+using namespace splitvote::config;
+
+namespace {
+std::string write_yaml(const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / ("splitvote-config-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+const std::vector<property> schema = {
+    {"http.port", "port", "8080"},
+    {"db.dsn", "dsn", std::nullopt, true},
+    {"batch.max", "max", "500"},
+};
+}  // namespace
+
+TEST_CASE("YAML values, defaults and environment overrides", "[unit]") {
+  const auto path = write_yaml("http:\n  port: 9090\ndb:\n  dsn: postgresql://x\n");
+  ::setenv("SPLITVOTE_BATCH__MAX", "42", 1);
+  const auto s = settings::load(schema, path);
+  ::unsetenv("SPLITVOTE_BATCH__MAX");
+  CHECK(s.integer("http.port", 0, 65535) == 9090);
+  CHECK(s.integer("batch.max", 1, 1000) == 42);
+  CHECK(s.str("db.dsn") == "postgresql://x");
+  CHECK(s.describe().find("postgresql://x") == std::string::npos);  // secrets masked
+}
+
+TEST_CASE("configuration errors name every problem", "[unit]") {
+  const auto path = write_yaml("http:\n  prot: 9090\n");
+  try {
+    settings::load(schema, path);
+    FAIL("expected an error");
+  } catch (const error& e) {
+    const std::string what = e.what();
+    CHECK(what.find("http.prot: unknown setting") != std::string::npos);
+    CHECK(what.find("db.dsn: required") != std::string::npos);
+  }
+  const auto ok = write_yaml("db:\n  dsn: x\nhttp:\n  port: eighty\n");
+  const auto s = settings::load(schema, ok);
+  CHECK_THROWS_AS(s.integer("http.port", 0, 65535), error);
+  CHECK_THROWS_AS(settings::load(schema, write_yaml("db: [1, 2")), error);
+}
+
+TEST_CASE("pass-through keys are kept with their prefix removed", "[unit]") {
+  const auto path = write_yaml("db:\n  dsn: x\nkafka:\n  rdkafka:\n    linger.ms: 5\n");
+  const auto s = settings::load(schema, path, {"kafka.rdkafka."});
+  CHECK(s.with_prefix("kafka.rdkafka.").at("linger.ms") == "5");
+}

@@ -1,0 +1,47 @@
+#include "splitvote/envelope/actor_part.hpp"
+#include "splitvote/envelope/ballot_list.hpp"
+#include "splitvote/envelope/envelope.hpp"
+#include "splitvote/privacy/actor_key.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace splitvote;
+
+TEST_CASE("an envelope round-trips with both halves intact", "[unit]") {
+  auto rng = random::seeded_source(1);
+  const auto key = privacy::derive_actor_key("secret-secret-secret", "poll", "alice");
+  const envelope::actor_part actor{key, random::random_id(*rng)};
+  const auto ballots = envelope::make_ballots({2, 0, 1, 2}, *rng);
+  const std::string poll = "0b7e3b2c-1111-2222-3333-444455556666";
+  const std::string bytes = envelope::encode(envelope::envelope{poll, envelope::encode(actor), envelope::encode(ballots)});
+
+  const auto env = envelope::decode(bytes.data(), bytes.size());
+  CHECK(env.poll_id == poll);
+  const auto actor2 = envelope::decode_actor_part(env.actor_part);
+  CHECK(actor2.actor_key == key);
+  CHECK(actor2.entry_id == actor.entry_id);
+  const auto ballots2 = envelope::decode_ballot_list(env.ballot_list);
+  REQUIRE(ballots2.size() == 4);
+  for (std::size_t i = 0; i < 4; ++i) {
+    CHECK(ballots2[i].choice == ballots[i].choice);
+    CHECK(ballots2[i].random_id == ballots[i].random_id);
+  }
+  CHECK(ballots2[0].random_id != ballots2[1].random_id);
+}
+
+TEST_CASE("what is not an envelope is a decode_error, never a crash", "[unit]") {
+  const std::string garbage = "\xff\xff\xff\xff not protobuf";
+  CHECK_THROWS_AS(envelope::decode(garbage.data(), garbage.size()), envelope::decode_error);
+  CHECK_THROWS_AS(envelope::decode_actor_part("\x0a\x02zz"), envelope::decode_error);  // key of 2 bytes
+  CHECK_THROWS_AS(envelope::decode_ballot_list(""), envelope::decode_error);           // no ballots
+  const std::string no_poll = envelope::encode(envelope::envelope{"", "", ""});
+  CHECK_THROWS_AS(envelope::decode(no_poll.data(), no_poll.size()), envelope::decode_error);
+}
+
+TEST_CASE("actor keys depend on secret, poll and actor", "[unit]") {
+  const auto a = privacy::derive_actor_key("secret-one-123456", "poll-1", "alice");
+  CHECK(a == privacy::derive_actor_key("secret-one-123456", "poll-1", "alice"));
+  CHECK(a != privacy::derive_actor_key("secret-two-123456", "poll-1", "alice"));
+  CHECK(a != privacy::derive_actor_key("secret-one-123456", "poll-2", "alice"));
+  CHECK(a != privacy::derive_actor_key("secret-one-123456", "poll-1", "bob"));
+}

@@ -1,0 +1,91 @@
+#include "splitvote/http/message.hpp"
+#include "splitvote/ingest/requests.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace splitvote;
+using ingest::parse_poll_request;
+using ingest::parse_vote_request;
+
+namespace {
+unsigned status_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const http::problem_error& e) {
+    return e.status;
+  }
+  return 0;
+}
+}  // namespace
+
+TEST_CASE("a full poll request parses", "[unit]") {
+  const auto r = parse_poll_request(R"({"title":"Lunch","choices":["pizza","sushi"],
+      "eligible_actors":["a","b","a"],
+      "privacy":{"decoys":{"distribution":"uniform","min":1,"max":3}},
+      "closes_at":"2030-01-31T18:00:00+01:00"})");
+  CHECK(r.title == "Lunch");
+  CHECK(r.choices == std::vector<std::string>{"pizza", "sushi"});
+  CHECK(r.eligible_actors.size() == 2);  // de-duplicated
+  CHECK(r.decoys.distribution == privacy::decoy_distribution::uniform);
+  CHECK(r.decoys.max == 3);
+  REQUIRE(r.closes_at);
+  CHECK(ingest::format_rfc3339(*r.closes_at) == "2030-01-31T17:00:00Z");
+}
+
+TEST_CASE("omitted privacy means the product defaults: decoys on", "[unit]") {
+  const auto r = parse_poll_request(R"({"title":"t","choices":["a","b"]})");
+  CHECK(r.decoys == privacy::default_decoys());
+  CHECK(r.decoys.distribution != privacy::decoy_distribution::none);
+}
+
+TEST_CASE("bad poll requests are 400 with a reason", "[unit]") {
+  const char* bad[] = {
+      "",                                                     // empty
+      "{",                                                    // truncated
+      "[]",                                                   // not an object
+      R"({"title":"t"})",                                     // no choices
+      R"({"title":"t","choices":["a"]})",                     // one choice
+      R"({"title":"t","choices":["a","a"]})",                 // repeated
+      R"({"title":"t","choices":["a",""]})",                  // empty label
+      R"({"title":"t","choices":["a",3]})",                   // wrong type
+      R"({"title":5,"choices":["a","b"]})",                   // wrong type
+      R"({"title":"t","choices":["a","b"],"color":"red"})",   // unknown field
+      R"({"title":"t","choices":["a","b"],"privacy":{"decoys":{"distribution":"fixed","k":65}}})",
+      R"({"title":"t","choices":["a","b"],"privacy":{"decoys":{"distribution":"gauss"}}})",
+      R"({"title":"t","choices":["a","b"],"privacy":{"decoys":{"distribution":"fixed","k":-1}}})",
+      R"({"title":"t","choices":["a","b"],"closes_at":"tomorrow"})",
+      R"({"title":"t","choices":["a","b"],"closes_at":"2030-02-31T00:00:00Z"})",
+      "{\"title\":\"\xff\xfe\",\"choices\":[\"a\",\"b\"]}",  // invalid UTF-8
+  };
+  for (const char* body : bad) {
+    INFO(body);
+    CHECK(status_of([&] { parse_poll_request(body); }) == 400);
+  }
+}
+
+TEST_CASE("vote requests need exactly actor_id and choice", "[unit]") {
+  const auto v = parse_vote_request(R"({"actor_id":"alice","choice":"pizza"})");
+  CHECK(v.actor_id == "alice");
+  CHECK(v.choice == "pizza");
+  CHECK(status_of([] { parse_vote_request(R"({"actor_id":"alice"})"); }) == 400);
+  CHECK(status_of([] { parse_vote_request(R"({"actor_id":1,"choice":"x"})"); }) == 400);
+  CHECK(status_of([] { parse_vote_request(R"({"actor_id":"a","choice":"x","extra":1})"); }) == 400);
+  CHECK(status_of([] { parse_vote_request(std::string(R"({"actor_id":")") + std::string(300, 'x') + R"(","choice":"x"})"); }) == 400);
+}
+
+TEST_CASE("only application/json bodies are accepted", "[unit]") {
+  CHECK(status_of([] { ingest::require_json(std::string_view("application/json")); }) == 0);
+  CHECK(status_of([] { ingest::require_json(std::string_view("Application/JSON; charset=utf-8")); }) == 0);
+  CHECK(status_of([] { ingest::require_json(std::string_view("text/plain")); }) == 415);
+  CHECK(status_of([] { ingest::require_json(std::nullopt); }) == 415);
+}
+
+TEST_CASE("RFC 3339 parsing", "[unit]") {
+  CHECK(ingest::parse_rfc3339("2026-11-23T12:00:00Z"));
+  CHECK(ingest::parse_rfc3339("2026-11-23T12:00:00.123456Z"));
+  CHECK(ingest::parse_rfc3339("2026-11-23t12:00:00-05:30"));
+  CHECK_FALSE(ingest::parse_rfc3339("2026-11-23T12:00:00"));
+  CHECK_FALSE(ingest::parse_rfc3339("2026-13-01T00:00:00Z"));
+  CHECK_FALSE(ingest::parse_rfc3339("2026-11-23T12:00:00Zjunk"));
+  CHECK(ingest::format_rfc3339(*ingest::parse_rfc3339("2026-11-23T12:00:00+02:00")) == "2026-11-23T10:00:00Z");
+}
