@@ -26,7 +26,7 @@ std::vector<config::property> properties() {
       {"kafka.topic", "votes topic", "splitvote.votes"},
       {"kafka.delivery_timeout_ms", "answer 503 if Kafka has not acknowledged within this", "5000"},
       {"privacy.actor_secret", "server secret for actor keys (HMAC-SHA-256)", std::nullopt, true},
-      {"shutdown.drain_timeout_ms", "how long SIGTERM waits for requests in flight", "20000"},
+      {"shutdown.drain_timeout_ms", "how long SIGTERM waits for requests in flight", "15000"},
       {"log.level", "trace, debug, info, warn, error", "info"},
   };
 }
@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
     api.begin_shutdown();
     server.stop_accepting();
     const bool idle = server.wait_idle(cfg.millis("shutdown.drain_timeout_ms"));
-    const bool flushed = producer.flush(std::chrono::seconds(10));
+    const bool flushed = producer.flush(std::chrono::seconds(5));
     server.stop();
     observability::log_info("stopped", {{"idle", idle}, {"flushed", flushed}});
     return 0;

@@ -97,6 +97,7 @@ TEST_CASE("1,000 actors vote with a known split and the results match it exactly
         {"results with a wrong token", "GET", "/v1/polls/" + poll.id + "/results", "", {{"Authorization", "Bearer nope"}}, 403},
         {"close with a wrong token", "POST", "/v1/polls/" + poll.id + "/close", "", {{"Authorization", "Bearer nope"}}, 403},
         {"unknown route", "GET", "/v2/everything", "", {}, 404},
+        {"closes_at in the past", "POST", "/v1/polls", R"({"title":"t","choices":["a","b"],"closes_at":"2001-01-01T00:00:00Z"})", json_type, 400},
     };
     for (const auto& bc : cases) {
       INFO(bc.what);
@@ -110,6 +111,20 @@ TEST_CASE("1,000 actors vote with a known split and the results match it exactly
       CHECK(!body.at("detail").as_string().empty());
       CHECK(body.at("type").as_string().starts_with("/problems/"));
     }
+    // A body above the poll route's 4 MiB is refused from its Content-Length alone (a
+    // client still sending it would see the connection close, so only the headers go).
+    const auto too_big = http_client::raw(s.port(),
+        "POST /v1/polls HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5242880\r\n\r\n");
+    CHECK(too_big.starts_with("HTTP/1.1 413"));
+    CHECK(too_big.find("application/problem+json") != std::string::npos);
+    // A large electorate (well above 64 KiB of body) is accepted on the poll route.
+    std::string electorate = R"({"title":"Big","choices":["yes","no"],"eligible_actors":[)";
+    for (int i = 0; i < 5000; ++i) electorate += (i ? ",\"" : "\"") + std::string("member-number-") + std::to_string(i) + "\"";
+    electorate += "]}";
+    REQUIRE(electorate.size() > 64 * 1024);
+    const auto big = c.post("/v1/polls", electorate);
+    CHECK(big.status == 201);
+    CHECK(big.json().as_object().at("eligible").as_int64() == 5000);
     // The restricted poll accepts its own actors.
     CHECK(c.post("/v1/polls/" + restricted.id + "/votes", R"({"actor_id":"ann","choice":"yes"})").status == 202);
 

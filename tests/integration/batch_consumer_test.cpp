@@ -27,7 +27,7 @@ void produce(const std::string& bootstrap, int count, int ballots_each, const st
   auto rng = random::seeded_source(static_cast<std::uint64_t>(count) * 7919 + ballots_each);
   std::atomic<int> delivered{0}, failed{0};
   auto send = [&](const std::string& bytes) {
-    REQUIRE(p.produce(envelope::topic, bytes, {}, [&](std::optional<std::string> err) { (err ? failed : delivered)++; }) ==
+    REQUIRE(p.produce(envelope::topic, bytes, {}, [&](const kafka::producer::delivery& d) { (d.error ? failed : delivered)++; }) ==
             kafka::producer::enqueue::queued);
   };
   for (int i = 0; i < count; ++i) {
@@ -194,5 +194,6 @@ TEST_CASE("offsets of another cluster restart at zero, and a stale writer is fen
     CHECK_FALSE(store.advance(tx, "t", 0, "cluster-a", 0, 10));
   }
   CHECK(store.load(*c, "t", 0, "cluster-b") == 0);  // a restarted dev broker: new topic
-  CHECK(store.positions(*c, "t").at(0) == 0);
+  CHECK(store.positions(*c, "t", "cluster-b").at(0) == 0);
+  CHECK(store.positions(*c, "t", "cluster-a").empty());
 }

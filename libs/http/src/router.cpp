@@ -2,6 +2,7 @@
 
 #include "splitvote/observability/log.hpp"
 
+#include <algorithm>
 #include <memory>
 
 namespace splitvote::http {
@@ -26,6 +27,11 @@ std::vector<std::string> split_path(const std::string& path) {
 
 void router::add(std::string method, std::string pattern, handler h, std::size_t body_limit) {
   routes_.push_back(route{std::move(method), split_path(pattern), pattern, std::move(h), body_limit});
+}
+
+std::size_t router::max_body_limit(std::size_t floor) const {
+  for (const auto& r : routes_) floor = std::max(floor, r.body_limit);
+  return floor;
 }
 
 router::match router::find(const std::string& method, const std::string& path) const {

@@ -100,7 +100,8 @@ struct server::impl {
     void read_header() {
       parser_.emplace();
       parser_->header_limit(static_cast<std::uint32_t>(owner_.options.header_limit));
-      parser_->body_limit(owner_.options.default_body_limit);
+      // Until the route is known, allow the largest body any route takes; on_header narrows it.
+      parser_->body_limit(owner_.routes.max_body_limit(owner_.options.default_body_limit));
       // The first request of a connection and each later one get the idle timeout until
       // their first byte would be hard to tell apart; a whole request within read_timeout
       // after an idle keep-alive wait is what a slow client cannot stretch.
@@ -120,12 +121,14 @@ struct server::impl {
       const auto q = target.find('?');
       path_ = target.substr(0, q);
       match_ = owner_.routes.find(std::string(h.method_string()), path_);
-      if (match_.body_limit) {
-        // Beast checks Content-Length against the limit while parsing the header, which was
-        // before we knew the route: check it here; chunked bodies are checked as they arrive.
-        if (const auto length = parser_->content_length(); length && *length > match_.body_limit)
-          return reject(413, "body-too-large", "Payload too large", "the request body exceeds this route's limit");
-        parser_->body_limit(match_.body_limit);
+      {
+        // Beast checks Content-Length against the limit while parsing the header, before the
+        // route is known: check the route's own limit here; chunked bodies are checked as
+        // they arrive.
+        const std::size_t limit = match_.body_limit ? match_.body_limit : owner_.options.default_body_limit;
+        if (const auto length = parser_->content_length(); length && *length > limit)
+          return reject_too_large();
+        parser_->body_limit(limit);
       }
       stream_.expires_after(owner_.options.read_timeout);
       bhttp::async_read(stream_, buffer_, *parser_,
@@ -135,8 +138,6 @@ struct server::impl {
     }
 
     void on_read(beast::error_code ec) {
-      if (ec == bhttp::error::body_limit)
-        return reject(413, "body-too-large", "Payload too large", "the request body exceeds this route's limit");
       if (ec) return fail(ec);
       stream_.expires_never();
       auto msg = parser_->release();
@@ -161,6 +162,10 @@ struct server::impl {
       });
     }
 
+    void reject_too_large() {
+      reject(413, "body-too-large", "Payload too large", "the request body exceeds this route's limit");
+    }
+
     /// Answers a request whose headers were bad or whose body was too big, then closes.
     void reject(unsigned status, std::string_view slug, std::string_view title, std::string_view detail) {
       keep_alive_ = false;
@@ -171,6 +176,8 @@ struct server::impl {
     }
 
     void fail(beast::error_code ec) {
+      if (ec == bhttp::error::body_limit)
+        return reject_too_large();
       if (ec == bhttp::error::header_limit)
         return reject(431, "headers-too-large", "Request header fields too large", "the request headers exceed 8 KiB");
       if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() && ec != bhttp::error::end_of_stream &&

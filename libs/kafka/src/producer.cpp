@@ -10,10 +10,12 @@ void on_delivery_report(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
   std::unique_ptr<producer::delivery_handler> handler(
       static_cast<producer::delivery_handler*>(msg->_private));
   if (!handler) return;
-  if (msg->err)
-    (*handler)(std::string(rd_kafka_err2str(msg->err)));
-  else
-    (*handler)(std::nullopt);
+  producer::delivery d;
+  if (msg->err) {
+    d.error = rd_kafka_err2str(msg->err);
+    d.possibly_persisted = rd_kafka_message_status(msg) == RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED;
+  }
+  (*handler)(d);
 }
 
 }  // namespace
@@ -34,7 +36,7 @@ producer::producer(std::map<std::string, std::string> settings) {
 }
 
 producer::~producer() {
-  flush(std::chrono::seconds(10));
+  flush(std::chrono::seconds(5));
   running_ = false;
   poller_.join();
   // Fail whatever is left so every handler runs exactly once.

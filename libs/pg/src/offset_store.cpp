@@ -34,12 +34,13 @@ bool offset_store::advance(pqxx::transaction_base& tx, const std::string& topic,
   return r.affected_rows() == 1;
 }
 
-std::map<int, std::int64_t> offset_store::positions(pqxx::connection& c,
-                                                    const std::string& topic) const {
+std::map<int, std::int64_t> offset_store::positions(pqxx::connection& c, const std::string& topic,
+                                                    const std::string& cluster_id) const {
   pqxx::read_transaction tx(c);
   std::map<int, std::int64_t> out;
   for (const auto& row : tx.exec_params(
-           "SELECT partition, next_offset FROM " + table_ + " WHERE topic = $1", topic))
+           "SELECT partition, next_offset FROM " + table_ + " WHERE topic = $1 AND cluster_id = $2",
+           topic, cluster_id))
     out[row[0].as<int>()] = row[1].as<std::int64_t>();
   return out;
 }

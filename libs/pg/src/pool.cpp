@@ -19,7 +19,7 @@ pool::pool(std::string dsn, std::size_t size) : dsn_(std::move(dsn)), size_(size
 pool::lease pool::acquire(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   if (!freed_.wait_for(lock, timeout, [&] { return !idle_.empty() || open_ < size_; }))
-    throw std::runtime_error("no database connection free within the timeout");
+    throw unavailable("no database connection free within the timeout");
   if (!idle_.empty()) {
     auto c = std::move(idle_.back());
     idle_.pop_back();
@@ -29,11 +29,11 @@ pool::lease pool::acquire(std::chrono::milliseconds timeout) {
   lock.unlock();
   try {
     return lease(*this, connect(dsn_));
-  } catch (...) {
+  } catch (const pqxx::broken_connection& e) {
     lock.lock();
     --open_;
     freed_.notify_one();
-    throw;
+    throw unavailable(std::string("database unreachable: ") + e.what());
   }
 }
 

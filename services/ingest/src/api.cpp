@@ -14,8 +14,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <deque>
-#include <set>
+#include <map>
 
 namespace splitvote::ingest {
 
@@ -94,8 +95,9 @@ public:
   bool reserve(const std::string& key) {
     std::lock_guard lock(mutex_);
     prune();
-    if (!keys_.insert(key).second) return false;
-    order_.emplace_back(clock_type::now(), key);
+    const auto now = clock_type::now();
+    if (!keys_.emplace(key, now).second) return false;
+    order_.emplace_back(now, key);
     return true;
   }
   void release(const std::string& key) {
@@ -107,12 +109,14 @@ private:
   void prune() {
     const auto horizon = clock_type::now() - std::chrono::minutes(10);
     while (!order_.empty() && order_.front().first < horizon) {
-      keys_.erase(order_.front().second);
+      // Only the reservation this queue entry made; a later one for the same key stays.
+      if (auto it = keys_.find(order_.front().second); it != keys_.end() && it->second == order_.front().first)
+        keys_.erase(it);
       order_.pop_front();
     }
   }
   std::mutex mutex_;
-  std::set<std::string> keys_;
+  std::map<std::string, clock_type::time_point> keys_;
   std::deque<std::pair<clock_type::time_point, std::string>> order_;
 };
 
@@ -121,15 +125,36 @@ api::api(api_options options, pg::pool& catalog, pg::pool& pollbook, pg::pool& b
     : options_(std::move(options)), catalog_(catalog), pollbook_(pollbook), ballotbox_(ballotbox),
       producer_(producer), recent_(std::make_shared<recent_voters>()) {}
 
+namespace {
+
+/// A database that cannot be reached is a 503 with Retry-After, whatever route hit it.
+http::handler guard(http::handler h) {
+  return [h = std::move(h)](const http::request& q, const http::params& p, http::respond_fn f) {
+    try {
+      h(q, p, f);
+    } catch (const pg::unavailable&) {
+      problem_error err(503, "unavailable", "Service unavailable", "the database is unavailable; try again");
+      err.headers.emplace_back("Retry-After", "1");
+      throw err;
+    } catch (const pqxx::broken_connection&) {
+      problem_error err(503, "unavailable", "Service unavailable", "the database connection was lost; try again");
+      err.headers.emplace_back("Retry-After", "1");
+      throw err;
+    }
+  };
+}
+
+}  // namespace
+
 void api::register_routes(http::router& r) {
   using http::params;
   using http::request;
   using http::respond_fn;
-  r.add("POST", "/v1/polls", [this](const request& q, const params&, respond_fn f) { create_poll(q, f); }, 4 * 1024 * 1024);
-  r.add("GET", "/v1/polls/{id}", [this](const request&, const params& p, respond_fn f) { get_poll(p[0], f); });
-  r.add("POST", "/v1/polls/{id}/votes", [this](const request& q, const params& p, respond_fn f) { vote(q, p[0], f); }, 4 * 1024);
-  r.add("GET", "/v1/polls/{id}/results", [this](const request& q, const params& p, respond_fn f) { results(q, p[0], f); });
-  r.add("POST", "/v1/polls/{id}/close", [this](const request& q, const params& p, respond_fn f) { close(q, p[0], f); }, 4 * 1024);
+  r.add("POST", "/v1/polls", guard([this](const request& q, const params&, respond_fn f) { create_poll(q, f); }), 4 * 1024 * 1024);
+  r.add("GET", "/v1/polls/{id}", guard([this](const request&, const params& p, respond_fn f) { get_poll(p[0], f); }));
+  r.add("POST", "/v1/polls/{id}/votes", guard([this](const request& q, const params& p, respond_fn f) { vote(q, p[0], f); }), 4 * 1024);
+  r.add("GET", "/v1/polls/{id}/results", guard([this](const request& q, const params& p, respond_fn f) { results(q, p[0], f); }));
+  r.add("POST", "/v1/polls/{id}/close", guard([this](const request& q, const params& p, respond_fn f) { close(q, p[0], f); }), 4 * 1024);
   r.add("GET", "/livez", [](const request&, const params&, respond_fn f) { f(http::json(200, {{"status", "live"}})); });
   r.add("GET", "/startupz", [this](const request&, const params&, respond_fn f) {
     f(started_ ? http::json(200, {{"status", "started"}})
@@ -186,7 +211,12 @@ std::shared_ptr<const catalog::poll> api::poll_or_404(const std::string& id) {
 
 void api::require_admin(const http::request& req, const catalog::poll& p) const {
   const auto auth = req.header("Authorization");
-  if (!auth || !auth->starts_with("Bearer ") || auth->size() <= 7) {
+  const auto is_bearer = [](std::string_view v) {
+    return v.size() > 7 && std::equal(v.begin(), v.begin() + 7, "bearer ", [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
+  };
+  if (!auth || !is_bearer(*auth)) {
     problem_error e(401, "unauthorized", "Unauthorized", "send the poll's admin token as 'Authorization: Bearer <token>'");
     e.headers.emplace_back("WWW-Authenticate", "Bearer");
     throw e;
@@ -265,14 +295,23 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
   const auto outcome = producer_.produce(
       options_.topic, message, {{"x-request-id", req.request_id}},
       [respond, recent, recent_key, started, ballot_count, request_id = req.request_id,
-       poll_id = p->id](std::optional<std::string> error) {
+       poll_id = p->id](const kafka::producer::delivery& d) {
         metrics().produce_seconds.Observe(std::chrono::duration<double>(clock_type::now() - started).count());
-        if (error) {
-          recent->release(recent_key);
-          metrics().produce_results.Add({{"outcome", "failed"}}).Increment();
-          observability::log_warn("produce_failed", {{"request_id", request_id}, {"error", *error}});
-          http::response r = http::problem(503, "unavailable", "Service unavailable",
-                                           "the vote could not be recorded; it was not counted, try again");
+        if (d.error) {
+          metrics().produce_results.Add({{"outcome", d.possibly_persisted ? "unknown" : "failed"}}).Increment();
+          observability::log_warn("produce_failed", {{"request_id", request_id}, {"error", *d.error},
+                                                     {"possibly_persisted", d.possibly_persisted}});
+          http::response r;
+          if (d.possibly_persisted) {
+            // The broker may have it: a retry could count twice, so the actor stays reserved
+            // (a retry gets 409) and the answer says the outcome is unknown.
+            r = http::problem(503, "outcome-unknown", "Outcome unknown",
+                              "Kafka did not confirm the vote in time; it may still be counted, do not vote again");
+          } else {
+            recent->release(recent_key);
+            r = http::problem(503, "unavailable", "Service unavailable",
+                              "the vote could not be recorded; it was not counted, try again");
+          }
           r.headers.emplace_back("Retry-After", "1");
           return respond(std::move(r));
         }
@@ -297,13 +336,13 @@ void api::results(const http::request& req, const std::string& id, http::respond
   {
     auto c = pollbook_.acquire();
     part = pollbook::count_participation(*c, p->id);
-    pollbook_positions = pg::offset_store("pollbook").positions(*c, options_.topic);
+    pollbook_positions = pg::offset_store("pollbook").positions(*c, options_.topic, cluster_id());
   }
   privacy::tally t;
   {
     auto c = ballotbox_.acquire();
     t = ballotbox::count_ballots(*c, p->id, p->choices.size());
-    ballotbox_positions = pg::offset_store("ballotbox").positions(*c, options_.topic);
+    ballotbox_positions = pg::offset_store("ballotbox").positions(*c, options_.topic, cluster_id());
   }
   const auto est = privacy::estimate(t, t.ballots_per_choice, privacy::mechanism{});
 
@@ -354,6 +393,18 @@ void api::results(const http::request& req, const std::string& id, http::respond
                                  {"decoy_ballots", est.decoys}}},
       {"consistency", std::move(consistency)}};
   respond(http::json(200, body));
+}
+
+std::string api::cluster_id() {
+  std::lock_guard lock(ready_mutex_);
+  if (cluster_id_.empty()) {
+    try {
+      cluster_id_ = kafka::cluster_id(producer_.handle(), 1000);
+    } catch (const kafka::error&) {
+      return {};  // unknown: no stored position counts, so the lag shows everything
+    }
+  }
+  return cluster_id_;
 }
 
 void api::close(const http::request& req, const std::string& id, http::respond_fn respond) {

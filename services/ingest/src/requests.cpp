@@ -142,6 +142,7 @@ poll_request parse_poll_request(std::string_view body) {
     if (!closes->is_string()) bad("closes_at must be an RFC 3339 date-time string");
     r.closes_at = parse_rfc3339(closes->get_string());
     if (!r.closes_at) bad("closes_at must be an RFC 3339 date-time such as 2030-01-31T18:00:00Z");
+    if (*r.closes_at <= std::chrono::system_clock::now()) bad("closes_at must be in the future");
   }
   return r;
 }

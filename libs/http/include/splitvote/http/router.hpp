@@ -27,6 +27,9 @@ public:
   };
   match find(const std::string& method, const std::string& path) const;
 
+  /// The largest body any route accepts (at least `floor`).
+  std::size_t max_body_limit(std::size_t floor) const;
+
   /// Runs the matched handler, turning 404/405, problem_error and any other exception into
   /// a problem response. Never throws.
   void dispatch(const request& req, const match& m, respond_fn respond) const;

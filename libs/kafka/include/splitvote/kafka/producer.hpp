@@ -18,9 +18,14 @@ namespace splitvote::kafka {
 
 class producer {
 public:
-  /// Called once per message on the producer's poll thread: no error means the broker has it
-  /// (acks=all). Keep it short: post the work elsewhere.
-  using delivery_handler = std::function<void(std::optional<std::string> error)>;
+  /// How a message ended. `possibly_persisted`: it failed (for example timed out) after it
+  /// may have reached the broker, so it may yet be consumed.
+  struct delivery {
+    std::optional<std::string> error;  // none: the broker has it (acks=all)
+    bool possibly_persisted = false;
+  };
+  /// Called once per message on the producer's poll thread. Keep it short: post work elsewhere.
+  using delivery_handler = std::function<void(const delivery&)>;
   using headers = std::vector<std::pair<std::string, std::string>>;
 
   /// `settings` are raw librdkafka keys; the delivery guarantees are forced on top of them.

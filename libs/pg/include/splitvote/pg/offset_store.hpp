@@ -24,8 +24,10 @@ public:
   bool advance(pqxx::transaction_base& tx, const std::string& topic, int partition,
                const std::string& cluster_id, std::int64_t expected, std::int64_t next) const;
 
-  /// Every stored partition position of a topic (for lag and consistency reports).
-  std::map<int, std::int64_t> positions(pqxx::connection& c, const std::string& topic) const;
+  /// Every stored partition position of a topic on a cluster (for lag and consistency
+  /// reports); positions stored for another cluster are not returned.
+  std::map<int, std::int64_t> positions(pqxx::connection& c, const std::string& topic,
+                                        const std::string& cluster_id) const;
 
 private:
   std::string table_;

@@ -7,10 +7,16 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace splitvote::pg {
+
+/// The database cannot be reached, or no connection was free in time: worth retrying later.
+struct unavailable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 /// A connection with client encoding pinned to UTF8.
 std::unique_ptr<pqxx::connection> connect(const std::string& dsn);
@@ -33,8 +39,8 @@ public:
 
   pool(std::string dsn, std::size_t size);
 
-  /// Waits up to `timeout` for a free connection; throws pqxx::broken_connection if the
-  /// database cannot be reached, std::runtime_error on timeout.
+  /// Waits up to `timeout` for a free connection; throws pg::unavailable if none is free in
+  /// time or the database cannot be reached.
   lease acquire(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
   /// True if `SELECT 1` succeeds on a pooled connection.

@@ -41,6 +41,8 @@ private:
   void results(const http::request& req, const std::string& id, http::respond_fn respond);
   void close(const http::request& req, const std::string& id, http::respond_fn respond);
   bool ready();
+  /// The Kafka cluster id, cached (offsets stored for other clusters are stale).
+  std::string cluster_id();
 
   /// The poll from the cache or the catalog; 404 problem if there is none.
   std::shared_ptr<const catalog::poll> poll_or_404(const std::string& id);
@@ -65,6 +67,7 @@ private:
   std::mutex ready_mutex_;
   std::chrono::steady_clock::time_point ready_checked_{};
   bool ready_ = false;
+  std::string cluster_id_;
 
   class recent_voters;
   std::shared_ptr<recent_voters> recent_;
