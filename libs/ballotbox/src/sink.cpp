@@ -2,6 +2,7 @@
 
 #include "splitvote/envelope/ballot_list.hpp"
 #include "splitvote/envelope/envelope.hpp"
+#include "splitvote/pg/bulk.hpp"
 
 #include <algorithm>
 #include <map>
@@ -31,16 +32,11 @@ consumer::write_stats sink::write(pqxx::work& tx, const std::vector<std::string_
   if (rows.empty()) return stats;
   std::shuffle(rows.begin(), rows.end(), rng);
 
-  tx.exec("CREATE TEMP TABLE IF NOT EXISTS ballotbox_staging"
-          " (poll_id text, random_id text, choice integer) ON COMMIT DELETE ROWS");
-  pqxx::stream_to staging(tx, "ballotbox_staging");
-  for (const auto& r : rows) staging << r;
-  staging.complete();
-  const auto inserted = tx.exec(
+  stats.rows = pg::copy_then_insert(
+      tx, "ballotbox_staging", "poll_id text, random_id text, choice integer", rows,
       "INSERT INTO ballotbox.ballots (poll_id, random_id, choice)"
       " SELECT poll_id::uuid, random_id::uuid, choice FROM ballotbox_staging"
       " ON CONFLICT DO NOTHING");
-  stats.rows = static_cast<std::size_t>(inserted.affected_rows());
   for (const auto& [poll, n] : envelopes_per_poll)
     tx.exec_params(
         "INSERT INTO ballotbox.envelope_counts (poll_id, envelopes) VALUES ($1::uuid, $2)"

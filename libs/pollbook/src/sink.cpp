@@ -2,6 +2,7 @@
 
 #include "splitvote/envelope/actor_part.hpp"
 #include "splitvote/envelope/envelope.hpp"
+#include "splitvote/pg/bulk.hpp"
 
 #include <algorithm>
 #include <tuple>
@@ -30,16 +31,11 @@ consumer::write_stats sink::write(pqxx::work& tx, const std::vector<std::string_
   if (rows.empty()) return stats;
   std::shuffle(rows.begin(), rows.end(), rng);
 
-  tx.exec("CREATE TEMP TABLE IF NOT EXISTS pollbook_staging"
-          " (poll_id text, entry_id text, actor_key text) ON COMMIT DELETE ROWS");
-  pqxx::stream_to staging(tx, "pollbook_staging");
-  for (const auto& r : rows) staging << r;
-  staging.complete();
-  const auto inserted = tx.exec(
+  stats.rows = pg::copy_then_insert(
+      tx, "pollbook_staging", "poll_id text, entry_id text, actor_key text", rows,
       "INSERT INTO pollbook.submissions (poll_id, entry_id, actor_key)"
       " SELECT poll_id::uuid, entry_id::uuid, decode(actor_key, 'hex') FROM pollbook_staging"
       " ON CONFLICT DO NOTHING");
-  stats.rows = static_cast<std::size_t>(inserted.affected_rows());
   return stats;
 }
 
