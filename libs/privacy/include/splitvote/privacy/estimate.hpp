@@ -1,6 +1,8 @@
 // Turning stored counts into honest estimates with uncertainty (DESIGN §6).
 #pragma once
 
+#include "splitvote/privacy/noise.hpp"
+
 #include <cstdint>
 #include <vector>
 
@@ -15,7 +17,7 @@ struct tally {
 /// The mechanism the counts went through. Decoy choices are uniform over the m choices.
 struct mechanism {
   double flip_probability = 0;  // randomized response p
-  double noise_variance = 0;    // Var(Z_j) of the release noise, 0 when none
+  release_noise_spec noise;     // the release noise Z_j added to each count
 };
 
 struct choice_estimate {
@@ -34,6 +36,9 @@ struct estimate_result {
 
 /// n̂_j = (C_j + Z_j − D/m − p·n/m) / (1 − p), with the variance of DESIGN §6.
 /// `released` are the counts as released (C_j + Z_j); `t` supplies n and N.
+/// The 95% interval is n̂_j ± w/(1 − p) where w is the 95% quantile of |N + Z|, N normal
+/// with the decoy and randomized-response variance and Z the exact release noise: a plain
+/// ±1.96·sd would under-cover when the Laplace tails dominate.
 estimate_result estimate(const tally& t, const std::vector<std::int64_t>& released,
                          const mechanism& m);
 
