@@ -26,6 +26,7 @@ std::vector<config::property> properties() {
       {"kafka.topic", "votes topic", "splitvote.votes"},
       {"kafka.delivery_timeout_ms", "answer 503 if Kafka has not acknowledged within this", "5000"},
       {"privacy.actor_secret", "server secret for actor keys (HMAC-SHA-256)", std::nullopt, true},
+      {"privacy.release_interval_ms", "at most one new noisy release per poll per this interval", "60000"},
       {"shutdown.drain_timeout_ms", "how long SIGTERM waits for requests in flight", "15000"},
       {"log.level", "trace, debug, info, warn, error", "info"},
   };
@@ -54,7 +55,11 @@ int main(int argc, char** argv) {
     kafka_settings["message.timeout.ms"] = std::to_string(cfg.integer("kafka.delivery_timeout_ms", 100, 300000));
     kafka::producer producer(kafka_settings);
 
-    ingest::api api({cfg.str("kafka.topic"), cfg.str("privacy.actor_secret")}, catalog, pollbook, ballotbox, producer);
+    ingest::api_options api_options;
+    api_options.topic = cfg.str("kafka.topic");
+    api_options.actor_secret = cfg.str("privacy.actor_secret");
+    api_options.release_interval = cfg.millis("privacy.release_interval_ms");
+    ingest::api api(api_options, catalog, pollbook, ballotbox, producer);
     http::router routes;
     api.register_routes(routes);
     http::server server({cfg.str("http.address"), static_cast<unsigned short>(cfg.integer("http.port", 0, 65535)),

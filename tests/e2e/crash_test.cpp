@@ -37,7 +37,7 @@ TEST_CASE("kill -9 of the ballotbox and the pollbook mid-stream: the counts stay
   // Both consumers must be in the group and writing, so the kills hit live work.
   REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
   REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
-  const auto poll = create_poll(s.port(), R"({"title":"Crash","choices":["red","green","blue"],"privacy":{"decoys":{"distribution":"none"}}})");
+  const auto poll = create_poll(s.port(), R"({"title":"Crash","choices":["red","green","blue"],"privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
 
   // The faults are injected from the progress callback, at fixed points of the stream.
   std::mutex faults;
@@ -78,7 +78,7 @@ TEST_CASE("fixed k=3 decoys: four ballots per envelope, estimates sum to n and s
   s.start(svc::ballotbox);
   s.start(svc::ingest);
   REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
-  const auto poll = create_poll(s.port(), R"({"title":"Decoys","choices":["red","green","blue"],"privacy":{"decoys":{"distribution":"fixed","k":3}}})");
+  const auto poll = create_poll(s.port(), R"({"title":"Decoys","choices":["red","green","blue"],"privacy":{"decoys":{"distribution":"fixed","k":3},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
   const std::vector<std::pair<std::string, int>> truth = {{"red", 400}, {"green", 250}, {"blue", 150}};
   std::mutex faults;
   const auto cast = cast_votes(s.port(), poll.id, split("decoy-", truth), 4, [&](int done) {

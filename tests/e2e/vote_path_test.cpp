@@ -37,7 +37,7 @@ void check_exact(const boost::json::object& r, std::int64_t pizza, std::int64_t 
   CHECK(estimate_of(r, "salad") == salad);
 }
 
-const char* no_decoys = R"({"title":"Lunch","choices":["pizza","sushi","salad"],"privacy":{"decoys":{"distribution":"none"}}})";
+const char* no_decoys = R"({"title":"Lunch","choices":["pizza","sushi","salad"],"privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})";
 
 }  // namespace
 

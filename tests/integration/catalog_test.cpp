@@ -15,7 +15,7 @@ TEST_CASE("a poll round-trips through the catalog and closes", "[integration]") 
   p.id = "8d0c7d5e-2f4b-4a57-9d7c-0f1e2d3c4b5a";
   p.title = "Quoted \"title\", with {braces} and \\ backslash";
   p.choices = {"pizza", "sushi, raw", "sa\"lad", "{x}"};
-  p.decoys = privacy::default_decoys();
+  p.privacy = privacy::policy::defaults();
   p.admin_token_hash = privacy::token_hash("token");
   p.closes_at = std::chrono::system_clock::time_point(std::chrono::seconds(1900000000));
   const auto alice = privacy::derive_actor_key("secret-secret-secret", p.id, "alice");
@@ -26,13 +26,24 @@ TEST_CASE("a poll round-trips through the catalog and closes", "[integration]") 
   REQUIRE(found);
   CHECK(found->title == p.title);
   CHECK(found->choices == p.choices);
-  CHECK(found->decoys == p.decoys);
+  CHECK(found->privacy == p.privacy);
   CHECK(found->eligible_count == 1);
   CHECK(privacy::equal_digest(found->admin_token_hash, p.admin_token_hash));
   CHECK(found->closes_at == p.closes_at);
   CHECK_FALSE(found->closed_at);
   CHECK(catalog::is_eligible(*c, p.id, alice));
   CHECK_FALSE(catalog::is_eligible(*c, p.id, bob));
+
+  CHECK_FALSE(catalog::latest_release(*c, p.id));
+  catalog::release r{1, 10, {4, 3, 2, 1}, {5, 2, 2, 0}, 2.0, {}};
+  CHECK(catalog::record_release(*c, p.id, r));
+  CHECK_FALSE(catalog::record_release(*c, p.id, r));  // seq 1 is taken: a concurrent writer lost
+  const auto latest = catalog::latest_release(*c, p.id);
+  REQUIRE(latest);
+  CHECK(latest->seq == 1);
+  CHECK(latest->raw == r.raw);
+  CHECK(latest->released == r.released);
+  CHECK(latest->epsilon_spent == 2.0);
 
   const auto closed = catalog::close_poll(*c, p.id);
   REQUIRE(closed);

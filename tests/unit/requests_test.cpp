@@ -26,16 +26,44 @@ TEST_CASE("a full poll request parses", "[unit]") {
   CHECK(r.title == "Lunch");
   CHECK(r.choices == std::vector<std::string>{"pizza", "sushi"});
   CHECK(r.eligible_actors.size() == 2);  // de-duplicated
-  CHECK(r.decoys.distribution == privacy::decoy_distribution::uniform);
-  CHECK(r.decoys.max == 3);
+  CHECK(r.privacy.decoys.distribution == privacy::decoy_distribution::uniform);
+  CHECK(r.privacy.decoys.max == 3);
+  CHECK(r.privacy.rr == privacy::policy::defaults().rr);  // parts not given keep their default
   REQUIRE(r.closes_at);
   CHECK(ingest::format_rfc3339(*r.closes_at) == "2030-01-31T17:00:00Z");
 }
 
-TEST_CASE("omitted privacy means the product defaults: decoys on", "[unit]") {
+TEST_CASE("omitted privacy means the product defaults: decoys, randomized response and noise on", "[unit]") {
   const auto r = parse_poll_request(R"({"title":"t","choices":["a","b"]})");
-  CHECK(r.decoys == privacy::default_decoys());
-  CHECK(r.decoys.distribution != privacy::decoy_distribution::none);
+  CHECK(r.privacy == privacy::policy::defaults());
+  CHECK(r.privacy.decoys.distribution != privacy::decoy_distribution::none);
+  CHECK(r.privacy.rr.p > 0);
+  CHECK(r.privacy.noise.mechanism == privacy::noise_mechanism::discrete_laplace);
+  CHECK(r.privacy.budget == Approx(10 * r.privacy.release_cost()));
+}
+
+TEST_CASE("randomized response and release noise parse and validate", "[unit]") {
+  const auto r = parse_poll_request(R"({"title":"t","choices":["a","b"],"privacy":{
+      "randomized_response":{"p":0.2},
+      "release_noise":{"mechanism":"discrete_gaussian","epsilon":0.5,"delta":1e-6,"budget":5}}})");
+  CHECK(r.privacy.rr.p == 0.2);
+  CHECK(r.privacy.noise.mechanism == privacy::noise_mechanism::discrete_gaussian);
+  CHECK(r.privacy.noise.delta == 1e-6);
+  CHECK(r.privacy.budget == 5);
+  const auto off = parse_poll_request(R"({"title":"t","choices":["a","b"],"privacy":{"release_noise":{"mechanism":"none"}}})");
+  CHECK(off.privacy.budget == 0);
+  const char* bad[] = {
+      R"({"title":"t","choices":["a","b"],"privacy":{"randomized_response":{"p":1}}})",
+      R"({"title":"t","choices":["a","b"],"privacy":{"randomized_response":{"p":"x"}}})",
+      R"({"title":"t","choices":["a","b"],"privacy":{"release_noise":{"mechanism":"laplace"}}})",
+      R"({"title":"t","choices":["a","b"],"privacy":{"release_noise":{"mechanism":"discrete_laplace"}}})",
+      R"({"title":"t","choices":["a","b"],"privacy":{"release_noise":{"mechanism":"discrete_gaussian","epsilon":0.5}}})",
+      R"({"title":"t","choices":["a","b"],"privacy":{"release_noise":{"mechanism":"discrete_laplace","epsilon":1,"budget":1}}})",
+  };
+  for (const char* body : bad) {
+    INFO(body);
+    CHECK(status_of([&] { parse_poll_request(body); }) == 400);
+  }
 }
 
 TEST_CASE("bad poll requests are 400 with a reason", "[unit]") {

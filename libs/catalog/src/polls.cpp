@@ -13,7 +13,8 @@ constexpr const char* select_poll =
     " decoy_max, decoy_mean, decoy_cap, eligible_count, admin_token_hash,"
     " (extract(epoch FROM created_at) * 1000000)::bigint,"
     " (extract(epoch FROM closes_at) * 1000000)::bigint,"
-    " (extract(epoch FROM closed_at) * 1000000)::bigint"
+    " (extract(epoch FROM closed_at) * 1000000)::bigint,"
+    " rr_p, noise_mechanism, noise_epsilon, noise_delta, privacy_budget"
     " FROM catalog.polls WHERE id = $1::uuid";
 
 time_point from_micros(std::int64_t us) { return time_point(std::chrono::microseconds(us)); }
@@ -31,14 +32,17 @@ void create_poll(pqxx::connection& c, const poll& p,
   if (p.closes_at) closes = to_micros(*p.closes_at);
   tx.exec_params(
       "INSERT INTO catalog.polls (id, title, decoy_distribution, decoy_k, decoy_min,"
-      " decoy_max, decoy_mean, decoy_cap, eligible_count, admin_token_hash, closes_at)"
+      " decoy_max, decoy_mean, decoy_cap, eligible_count, admin_token_hash, closes_at,"
+      " rr_p, noise_mechanism, noise_epsilon, noise_delta, privacy_budget)"
       " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, decode($10, 'hex'),"
-      " to_timestamp($11::bigint / 1000000.0))",
-      p.id, p.title, privacy::to_string(p.decoys.distribution),
-      static_cast<std::int64_t>(p.decoys.k), static_cast<std::int64_t>(p.decoys.min),
-      static_cast<std::int64_t>(p.decoys.max), p.decoys.mean,
-      static_cast<std::int64_t>(p.decoys.cap), static_cast<std::int64_t>(eligible.size()),
-      random::to_hex(p.admin_token_hash), closes);
+      " to_timestamp($11::bigint / 1000000.0), $12, $13, $14, $15, $16)",
+      p.id, p.title, privacy::to_string(p.privacy.decoys.distribution),
+      static_cast<std::int64_t>(p.privacy.decoys.k), static_cast<std::int64_t>(p.privacy.decoys.min),
+      static_cast<std::int64_t>(p.privacy.decoys.max), p.privacy.decoys.mean,
+      static_cast<std::int64_t>(p.privacy.decoys.cap), static_cast<std::int64_t>(eligible.size()),
+      random::to_hex(p.admin_token_hash), closes, p.privacy.rr.p,
+      privacy::to_string(p.privacy.noise.mechanism), p.privacy.noise.epsilon, p.privacy.noise.delta,
+      p.privacy.budget);
   {
     pqxx::stream_to rows(tx, "catalog.poll_choices");
     for (std::size_t i = 0; i < p.choices.size(); ++i)
@@ -62,18 +66,23 @@ std::optional<poll> find_poll(pqxx::connection& c, const std::string& id) {
   poll p;
   p.id = row[0].as<std::string>();
   p.title = row[1].as<std::string>();
-  p.decoys.distribution = privacy::parse_decoy_distribution(row[2].as<std::string>());
-  p.decoys.k = row[3].as<std::uint32_t>();
-  p.decoys.min = row[4].as<std::uint32_t>();
-  p.decoys.max = row[5].as<std::uint32_t>();
-  p.decoys.mean = row[6].as<double>();
-  p.decoys.cap = row[7].as<std::uint32_t>();
+  p.privacy.decoys.distribution = privacy::parse_decoy_distribution(row[2].as<std::string>());
+  p.privacy.decoys.k = row[3].as<std::uint32_t>();
+  p.privacy.decoys.min = row[4].as<std::uint32_t>();
+  p.privacy.decoys.max = row[5].as<std::uint32_t>();
+  p.privacy.decoys.mean = row[6].as<double>();
+  p.privacy.decoys.cap = row[7].as<std::uint32_t>();
   p.eligible_count = row[8].as<std::int64_t>();
   const pqxx::binarystring hash(row[9]);
   std::memcpy(p.admin_token_hash.data(), hash.data(), std::min(hash.size(), p.admin_token_hash.size()));
   p.created_at = from_micros(row[10].as<std::int64_t>());
   if (!row[11].is_null()) p.closes_at = from_micros(row[11].as<std::int64_t>());
   if (!row[12].is_null()) p.closed_at = from_micros(row[12].as<std::int64_t>());
+  p.privacy.rr.p = row[13].as<double>();
+  p.privacy.noise.mechanism = privacy::parse_noise_mechanism(row[14].as<std::string>());
+  p.privacy.noise.epsilon = row[15].as<double>();
+  p.privacy.noise.delta = row[16].as<double>();
+  p.privacy.budget = row[17].as<double>();
   for (const auto& choice : tx.exec_params(
            "SELECT label FROM catalog.poll_choices WHERE poll_id = $1::uuid ORDER BY position", id))
     p.choices.push_back(choice[0].as<std::string>());
@@ -95,6 +104,42 @@ bool is_eligible(pqxx::connection& c, const std::string& poll_id, const privacy:
                 "SELECT 1 FROM catalog.eligible_actors WHERE poll_id = $1::uuid AND actor_key = decode($2, 'hex')",
                 poll_id, random::to_hex(key))
               .empty();
+}
+
+std::optional<release> latest_release(pqxx::connection& c, const std::string& poll_id) {
+  pqxx::read_transaction tx(c);
+  const auto head = tx.exec_params(
+      "SELECT seq, envelopes, epsilon_spent, (extract(epoch FROM released_at) * 1000000)::bigint"
+      " FROM catalog.releases WHERE poll_id = $1::uuid ORDER BY seq DESC LIMIT 1",
+      poll_id);
+  if (head.empty()) return std::nullopt;
+  release r;
+  r.seq = head[0][0].as<int>();
+  r.envelopes = head[0][1].as<std::int64_t>();
+  r.epsilon_spent = head[0][2].as<double>();
+  r.released_at = from_micros(head[0][3].as<std::int64_t>());
+  for (const auto& row : tx.exec_params(
+           "SELECT raw, released FROM catalog.release_counts WHERE poll_id = $1::uuid AND seq = $2 ORDER BY choice",
+           poll_id, r.seq)) {
+    r.raw.push_back(row[0].as<std::int64_t>());
+    r.released.push_back(row[1].as<std::int64_t>());
+  }
+  return r;
+}
+
+bool record_release(pqxx::connection& c, const std::string& poll_id, const release& r) {
+  pqxx::work tx(c);
+  const auto inserted = tx.exec_params(
+      "INSERT INTO catalog.releases (poll_id, seq, envelopes, epsilon_spent) VALUES ($1::uuid, $2, $3, $4)"
+      " ON CONFLICT DO NOTHING",
+      poll_id, r.seq, r.envelopes, r.epsilon_spent);
+  if (inserted.affected_rows() != 1) return false;
+  for (std::size_t j = 0; j < r.raw.size(); ++j)
+    tx.exec_params(
+        "INSERT INTO catalog.release_counts (poll_id, seq, choice, raw, released) VALUES ($1::uuid, $2, $3, $4, $5)",
+        poll_id, r.seq, static_cast<std::int64_t>(j), r.raw[j], r.released[j]);
+  tx.commit();
+  return true;
 }
 
 }  // namespace splitvote::catalog

@@ -28,6 +28,29 @@ const std::vector<pg::migration>& migrations() {
        " poll_id uuid NOT NULL REFERENCES catalog.polls (id) ON DELETE CASCADE,"
        " actor_key bytea NOT NULL,"
        " PRIMARY KEY (poll_id, actor_key));"},
+      {2, "privacy policy and releases",
+       "ALTER TABLE catalog.polls"
+       " ADD COLUMN rr_p double precision NOT NULL DEFAULT 0,"
+       " ADD COLUMN noise_mechanism text NOT NULL DEFAULT 'none',"
+       " ADD COLUMN noise_epsilon double precision NOT NULL DEFAULT 0,"
+       " ADD COLUMN noise_delta double precision NOT NULL DEFAULT 0,"
+       " ADD COLUMN privacy_budget double precision NOT NULL DEFAULT 0;"
+       // Each release of a poll's counts, its noise drawn once: reads reuse it.
+       "CREATE TABLE catalog.releases ("
+       " poll_id uuid NOT NULL REFERENCES catalog.polls (id) ON DELETE CASCADE,"
+       " seq integer NOT NULL,"
+       " envelopes bigint NOT NULL,"
+       " epsilon_spent double precision NOT NULL,"
+       " released_at timestamptz NOT NULL DEFAULT now(),"
+       " PRIMARY KEY (poll_id, seq));"
+       "CREATE TABLE catalog.release_counts ("
+       " poll_id uuid NOT NULL,"
+       " seq integer NOT NULL,"
+       " choice integer NOT NULL,"
+       " raw bigint NOT NULL,"
+       " released bigint NOT NULL,"
+       " PRIMARY KEY (poll_id, seq, choice),"
+       " FOREIGN KEY (poll_id, seq) REFERENCES catalog.releases (poll_id, seq) ON DELETE CASCADE);"},
   };
   return all;
 }

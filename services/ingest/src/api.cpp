@@ -11,6 +11,7 @@
 #include "splitvote/pollbook/queries.hpp"
 #include "splitvote/privacy/ballot_plan.hpp"
 #include "splitvote/privacy/estimate.hpp"
+#include "splitvote/privacy/randomized_response.hpp"
 
 #include <boost/json.hpp>
 
@@ -65,6 +66,19 @@ json::object decoys_json(const privacy::decoy_spec& d) {
   return o;
 }
 
+json::object privacy_json(const privacy::policy& policy) {
+  json::object noise{{"mechanism", privacy::to_string(policy.noise.mechanism)}};
+  if (policy.noise.mechanism != privacy::noise_mechanism::none) {
+    noise["epsilon"] = policy.noise.epsilon;
+    if (policy.noise.mechanism == privacy::noise_mechanism::discrete_gaussian) noise["delta"] = policy.noise.delta;
+    noise["budget"] = policy.budget;
+    noise["cost_per_release"] = policy.release_cost();
+  }
+  return {{"decoys", decoys_json(policy.decoys)},
+          {"randomized_response", json::object{{"p", policy.rr.p}}},
+          {"release_noise", std::move(noise)}};
+}
+
 json::object poll_json(const catalog::poll& p) {
   json::array choices;
   for (const auto& c : p.choices) choices.emplace_back(c);
@@ -73,7 +87,7 @@ json::object poll_json(const catalog::poll& p) {
                  {"choices", std::move(choices)},
                  {"restricted", p.eligible_count > 0},
                  {"eligible", p.eligible_count},
-                 {"privacy", json::object{{"decoys", decoys_json(p.decoys)}}},
+                 {"privacy", privacy_json(p.privacy)},
                  {"created_at", format_rfc3339(p.created_at)},
                  {"closed", p.is_closed(std::chrono::system_clock::now())}};
   o["closes_at"] = p.closes_at ? json::value(format_rfc3339(*p.closes_at)) : json::value(nullptr);
@@ -85,7 +99,82 @@ std::string key_text(const std::string& poll_id, const privacy::actor_key& key) 
   return poll_id + "/" + random::to_hex(key);
 }
 
+json::object privacy_statement(const privacy::policy& policy, std::uint32_t m) {
+  const double eps_rr = policy.rr.epsilon(m);
+  json::object o{{"randomized_response_p", policy.rr.p},
+                 {"epsilon_rr", std::isfinite(eps_rr) ? json::value(eps_rr) : json::value(nullptr)},
+                 {"worst_case_posterior", policy.rr.worst_case_posterior(m)},
+                 {"decoys", decoys_json(policy.decoys)},
+                 {"release_mechanism", privacy::to_string(policy.noise.mechanism)}};
+  if (policy.noise.mechanism != privacy::noise_mechanism::none) {
+    o["release_epsilon_per_count"] = policy.noise.epsilon;
+    o["release_cost"] = policy.release_cost();
+    o["release_budget"] = policy.budget;
+    if (policy.noise.mechanism == privacy::noise_mechanism::discrete_gaussian) o["release_delta"] = policy.noise.delta;
+  }
+  o["summary"] =
+      "If one of your stored ballots were linked to you, an attacker could be at most " +
+      std::to_string(static_cast<int>(std::lround(100 * policy.rr.worst_case_posterior(m)))) +
+      "% sure of your vote" + (policy.rr.p == 0 ? " (randomized response is off)" : "") + ".";
+  return o;
+}
+
 }  // namespace
+
+/// The counts a results read shows: the raw tally without release noise, else the poll's
+/// current release, drawn anew only when the tally changed and the budget allows.
+struct api::released_counts {
+  std::vector<std::int64_t> raw;
+  std::vector<std::int64_t> released;
+  std::int64_t envelopes = 0;
+  std::optional<catalog::release> release;
+  bool budget_exhausted = false;
+  bool stale = false;    // the tally moved on since this release
+  bool pending = false;  // no release yet: the stores have not agreed on a tally
+
+  json::value describe() const {
+    if (!release) return nullptr;
+    return json::object{{"seq", release->seq},
+                        {"released_at", format_rfc3339(release->released_at)},
+                        {"epsilon_spent", release->epsilon_spent},
+                        {"budget_exhausted", budget_exhausted},
+                        {"counts_changed_since", stale}};
+  }
+};
+
+api::released_counts api::release_for(const catalog::poll& p, const privacy::tally& t, bool consistent) {
+  released_counts out{t.ballots_per_choice, t.ballots_per_choice, t.envelopes, std::nullopt, false, false, false};
+  if (p.privacy.noise.mechanism == privacy::noise_mechanism::none) return out;
+  auto c = catalog_.acquire();
+  for (;;) {
+    const auto latest = catalog::latest_release(*c, p.id);
+    const bool changed = !latest || latest->raw != t.ballots_per_choice || latest->envelopes != t.envelopes;
+    const double spent = latest ? latest->epsilon_spent : 0;
+    const bool affordable = spent + p.privacy.release_cost() <= p.privacy.budget + 1e-9;
+    // A new release only for a changed tally that both stores agree on, at most once per
+    // release interval, while the budget lasts: reading results cannot spend the budget.
+    const bool due = !latest || std::chrono::system_clock::now() - latest->released_at >= options_.release_interval;
+    if (latest && (!changed || !consistent || !due || !affordable))
+      return released_counts{latest->raw, latest->released, latest->envelopes, latest, !affordable, changed, false};
+    if (!latest && (!consistent || !affordable)) {
+      out.pending = true;
+      return out;
+    }
+    catalog::release next;
+    next.seq = latest ? latest->seq + 1 : 1;
+    next.envelopes = t.envelopes;
+    next.raw = t.ballots_per_choice;
+    next.released = t.ballots_per_choice;
+    for (auto& count : next.released) count += p.privacy.noise.sample(rng());  // drawn once, stored
+    next.epsilon_spent = spent + p.privacy.release_cost();
+    next.released_at = std::chrono::system_clock::now();
+    if (catalog::record_release(*c, p.id, next)) {
+      observability::log_info("release", {{"poll_id", p.id}, {"seq", next.seq}, {"epsilon_spent", next.epsilon_spent}});
+      return released_counts{next.raw, next.released, next.envelopes, next, false, false, false};
+    }
+    // Another reader stored this seq first: use theirs.
+  }
+}
 
 /// Actors whose vote this instance accepted or is producing recently: the pollbook may not
 /// have stored them yet, so a quick second vote is caught here. Keys only, never choices.
@@ -232,7 +321,7 @@ void api::create_poll(const http::request& req, http::respond_fn respond) {
   p.id = random::to_uuid_text(random::random_id(rng()));
   p.title = r.title;
   p.choices = r.choices;
-  p.decoys = r.decoys;
+  p.privacy = r.privacy;
   p.closes_at = r.closes_at;
   p.created_at = std::chrono::system_clock::now();
   const auto token_bytes = random::random_id(rng());
@@ -287,7 +376,10 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
     throw problem_error(409, "already-voted", "Already voted", "this actor has already voted in this poll");
 
   envelope::actor_part actor{key, random::random_id(rng())};
-  const auto ballots = envelope::make_ballots(privacy::plan_ballots(choice, static_cast<std::uint32_t>(p->choices.size()), p->decoys, rng()), rng());
+  // Randomized response happens here, before anything about the choice leaves this function.
+  const auto m = static_cast<std::uint32_t>(p->choices.size());
+  const auto submitted = privacy::apply_randomized_response(choice, m, p->privacy.rr, rng());
+  const auto ballots = envelope::make_ballots(privacy::plan_ballots(submitted, m, p->privacy.decoys, rng()), rng());
   const std::string message = envelope::encode(envelope::envelope{p->id, envelope::encode(actor), envelope::encode(ballots)});
   const auto started = clock_type::now();
   const std::size_t ballot_count = ballots.size();
@@ -344,18 +436,6 @@ void api::results(const http::request& req, const std::string& id, http::respond
     t = ballotbox::count_ballots(*c, p->id, p->choices.size());
     ballotbox_positions = pg::offset_store("ballotbox").positions(*c, options_.topic, cluster_id());
   }
-  const auto est = privacy::estimate(t, t.ballots_per_choice, privacy::mechanism{});
-
-  json::array choices;
-  for (std::size_t j = 0; j < p->choices.size(); ++j) {
-    const auto& c = est.choices[j];
-    choices.push_back(json::object{{"choice", p->choices[j]},
-                                   {"released_count", t.ballots_per_choice[j]},
-                                   {"estimate", c.estimate},
-                                   {"std_error", c.std_error},
-                                   {"ci95", json::array{c.ci_low, c.ci_high}},
-                                   {"share", c.share}});
-  }
   // Lag: what the topic holds beyond each store's committed positions.
   json::object consistency{{"pollbook_submissions", part.submissions},
                            {"ballotbox_envelopes", t.envelopes},
@@ -376,6 +456,25 @@ void api::results(const http::request& req, const std::string& id, http::respond
     consistency["ballotbox_lag"] = nullptr;
     consistency["complete"] = false;
   }
+  const released_counts rel = release_for(*p, t, consistency.at("complete").as_bool());
+  const privacy::tally snapshot{rel.raw, rel.envelopes};
+  const auto est = privacy::estimate(snapshot, rel.released, privacy::mechanism{p->privacy.rr.p, p->privacy.noise});
+
+  json::array choices;
+  for (std::size_t j = 0; j < p->choices.size(); ++j) {
+    const auto& c = est.choices[j];
+    if (rel.pending) {
+      choices.push_back(json::object{{"choice", p->choices[j]}, {"released_count", nullptr}, {"estimate", nullptr},
+                                     {"std_error", nullptr}, {"ci95", nullptr}, {"share", nullptr}});
+      continue;
+    }
+    choices.push_back(json::object{{"choice", p->choices[j]},
+                                   {"released_count", rel.released[j]},
+                                   {"estimate", c.estimate},
+                                   {"std_error", c.std_error},
+                                   {"ci95", json::array{c.ci_low, c.ci_high}},
+                                   {"share", c.share}});
+  }
   json::object body{
       {"poll_id", p->id},
       {"as_of", format_rfc3339(std::chrono::system_clock::now())},
@@ -385,12 +484,15 @@ void api::results(const http::request& req, const std::string& id, http::respond
                                      {"submissions", part.submissions},
                                      {"duplicates", part.duplicates()}}},
       {"choices", std::move(choices)},
-      {"mechanism", json::object{{"decoys", decoys_json(p->decoys)},
-                                 {"randomized_response", json::object{{"p", 0}}},
-                                 {"release_noise", json::object{{"mechanism", "none"}}},
-                                 {"envelopes", t.envelopes},
-                                 {"ballots", est.ballots},
-                                 {"decoy_ballots", est.decoys}}},
+      {"mechanism", [&] {
+         json::object mech = privacy_json(p->privacy);
+         mech["envelopes"] = snapshot.envelopes;
+         mech["ballots"] = est.ballots;
+         mech["decoy_ballots"] = est.decoys;
+         return mech;
+       }()},
+      {"release", rel.describe()},
+      {"privacy_statement", privacy_statement(p->privacy, static_cast<std::uint32_t>(p->choices.size()))},
       {"consistency", std::move(consistency)}};
   respond(http::json(200, body));
 }

@@ -88,6 +88,49 @@ privacy::decoy_spec parse_decoys(const json::value& v) {
   return spec;
 }
 
+double number_field(const json::object& o, std::string_view key, const std::string& where) {
+  const auto* v = o.if_contains(key);
+  if (!v) bad(where + std::string(key) + " is required");
+  if (!v->is_number()) bad(where + std::string(key) + " must be a number");
+  return v->to_number<double>();
+}
+
+privacy::randomized_response_spec parse_randomized_response(const json::value& v) {
+  if (!v.is_object()) bad("privacy.randomized_response must be an object");
+  only_fields(v.get_object(), {"p"}, "privacy.randomized_response: ");
+  privacy::randomized_response_spec rr{number_field(v.get_object(), "p", "privacy.randomized_response.")};
+  try {
+    rr.validate();
+  } catch (const std::invalid_argument& e) {
+    bad(std::string("privacy.") + e.what());
+  }
+  return rr;
+}
+
+void parse_release_noise(const json::value& v, privacy::policy& policy) {
+  if (!v.is_object()) bad("privacy.release_noise must be an object");
+  const auto& o = v.get_object();
+  only_fields(o, {"mechanism", "epsilon", "delta", "budget"}, "privacy.release_noise: ");
+  privacy::release_noise_spec noise;
+  try {
+    noise.mechanism = privacy::parse_noise_mechanism(string_field(o, "mechanism", 32, "privacy.release_noise."));
+  } catch (const std::invalid_argument& e) {
+    bad(std::string("privacy.") + e.what());
+  }
+  if (noise.mechanism != privacy::noise_mechanism::none) noise.epsilon = number_field(o, "epsilon", "privacy.release_noise.");
+  if (noise.mechanism == privacy::noise_mechanism::discrete_gaussian)
+    noise.delta = number_field(o, "delta", "privacy.release_noise.");
+  try {
+    noise.validate();
+  } catch (const std::invalid_argument& e) {
+    bad(std::string("privacy.") + e.what());
+  }
+  policy.noise = noise;
+  // Without a budget, room for ten releases.
+  policy.budget = o.contains("budget") ? number_field(o, "budget", "privacy.release_noise.") : 10 * policy.release_cost();
+  if (noise.mechanism == privacy::noise_mechanism::none) policy.budget = 0;
+}
+
 }  // namespace
 
 void require_json(std::optional<std::string_view> content_type) {
@@ -134,8 +177,16 @@ poll_request parse_poll_request(std::string_view body) {
 
   if (const auto* priv = o.if_contains("privacy")) {
     if (!priv->is_object()) bad("privacy must be an object");
-    only_fields(priv->get_object(), {"decoys"}, "privacy: ");
-    if (const auto* d = priv->get_object().if_contains("decoys")) r.decoys = parse_decoys(*d);
+    const auto& po = priv->get_object();
+    only_fields(po, {"decoys", "randomized_response", "release_noise"}, "privacy: ");
+    if (const auto* d = po.if_contains("decoys")) r.privacy.decoys = parse_decoys(*d);
+    if (const auto* rr = po.if_contains("randomized_response")) r.privacy.rr = parse_randomized_response(*rr);
+    if (const auto* n = po.if_contains("release_noise")) parse_release_noise(*n, r.privacy);
+    try {
+      r.privacy.validate();
+    } catch (const std::invalid_argument& e) {
+      bad(std::string("privacy.") + e.what());
+    }
   }
 
   if (const auto* closes = o.if_contains("closes_at")) {

@@ -73,6 +73,7 @@ std::map<std::string, std::string> stack::env_for(service s) const {
       env["SPLITVOTE_PRIVACY__ACTOR_SECRET"] = "test-secret-0123456789abcdef";
       env["SPLITVOTE_HTTP__PORT"] = std::to_string(port_);
       env["SPLITVOTE_HTTP__THREADS"] = "2";
+      env["SPLITVOTE_PRIVACY__RELEASE_INTERVAL_MS"] = "0";
       break;
     case service::pollbook:
     case service::ballotbox:

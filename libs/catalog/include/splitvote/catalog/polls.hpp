@@ -2,7 +2,7 @@
 #pragma once
 
 #include "splitvote/privacy/actor_key.hpp"
-#include "splitvote/privacy/decoys.hpp"
+#include "splitvote/privacy/policy.hpp"
 
 #include <pqxx/pqxx>
 
@@ -22,7 +22,7 @@ struct poll {
   std::string id;  // uuid text
   std::string title;
   std::vector<std::string> choices;
-  privacy::decoy_spec decoys;
+  privacy::policy privacy;
   std::int64_t eligible_count = 0;  // 0: anyone may vote
   std::array<std::byte, 32> admin_token_hash{};
   time_point created_at{};
@@ -44,5 +44,20 @@ std::optional<poll> find_poll(pqxx::connection& c, const std::string& id);
 std::optional<poll> close_poll(pqxx::connection& c, const std::string& id);
 
 bool is_eligible(pqxx::connection& c, const std::string& poll_id, const privacy::actor_key& key);
+
+/// One release of a poll's counts: the raw tally it was drawn from and the noisy counts.
+struct release {
+  int seq = 0;
+  std::int64_t envelopes = 0;
+  std::vector<std::int64_t> raw;       // C_j
+  std::vector<std::int64_t> released;  // C_j + Z_j
+  double epsilon_spent = 0;            // total over this and every earlier release
+  time_point released_at{};
+};
+
+std::optional<release> latest_release(pqxx::connection& c, const std::string& poll_id);
+
+/// Stores `r` as the poll's next release; false if another writer stored that seq first.
+bool record_release(pqxx::connection& c, const std::string& poll_id, const release& r);
 
 }  // namespace splitvote::catalog

@@ -5,6 +5,7 @@
 #include "splitvote/http/router.hpp"
 #include "splitvote/kafka/producer.hpp"
 #include "splitvote/pg/pool.hpp"
+#include "splitvote/privacy/estimate.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -20,6 +21,7 @@ struct api_options {
   std::string actor_secret;  // server secret for actor keys
   std::chrono::milliseconds poll_cache_ttl{1000};
   std::chrono::milliseconds readiness_cache{1000};
+  std::chrono::milliseconds release_interval{60000};  // at most one new noisy release per poll per interval
 };
 
 class api {
@@ -41,6 +43,8 @@ private:
   void results(const http::request& req, const std::string& id, http::respond_fn respond);
   void close(const http::request& req, const std::string& id, http::respond_fn respond);
   bool ready();
+  struct released_counts;
+  released_counts release_for(const catalog::poll& p, const privacy::tally& t, bool consistent);
   /// The Kafka cluster id, cached (offsets stored for other clusters are stale).
   std::string cluster_id();
 

@@ -1,7 +1,7 @@
 // Parsing and validating the JSON bodies of the ingest API; every failure is a problem_error.
 #pragma once
 
-#include "splitvote/privacy/decoys.hpp"
+#include "splitvote/privacy/policy.hpp"
 
 #include <chrono>
 #include <optional>
@@ -21,7 +21,7 @@ struct poll_request {
   std::string title;
   std::vector<std::string> choices;
   std::vector<std::string> eligible_actors;  // empty: anyone may vote
-  privacy::decoy_spec decoys = privacy::default_decoys();
+  privacy::policy privacy = privacy::policy::defaults();  // each part omitted keeps its default
   std::optional<std::chrono::system_clock::time_point> closes_at;
 };
 

@@ -1,0 +1,82 @@
+// End to end with the privacy defaults: noisy releases drawn once, reused, and limited by a budget.
+#include "splitvote/testing/polls.hpp"
+#include "splitvote/testing/stack.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <catch2/catch.hpp>
+
+using namespace splitvote::testing;
+using svc = stack::service;
+
+namespace {
+
+std::vector<std::int64_t> released_counts(const boost::json::object& r) {
+  std::vector<std::int64_t> out;
+  for (const auto& c : r.at("choices").as_array()) out.push_back(c.at("released_count").as_int64());
+  return out;
+}
+
+const boost::json::object& release_of(const boost::json::object& r) { return r.at("release").as_object(); }
+
+std::vector<vote> voters(const std::string& prefix, int n) {
+  std::vector<vote> v;
+  for (int i = 0; i < n; ++i) v.push_back({prefix + std::to_string(i), i % 3 == 0 ? "yes" : "no"});
+  return v;
+}
+
+bool stored(const boost::json::object& r, std::int64_t n) {
+  return r.at("consistency").as_object().at("ballotbox_envelopes").as_int64() == n &&
+         r.at("consistency").as_object().at("complete").as_bool();
+}
+
+}  // namespace
+
+TEST_CASE("with the privacy defaults a release is drawn once, reused, and bounded by the budget", "[e2e][release]") {
+  stack s("e2e-release");
+  s.start(svc::pollbook);
+  s.start(svc::ballotbox);
+  s.start(svc::ingest);
+  // Defaults (decoys, randomized response, Laplace noise) with a budget of two releases.
+  const auto poll = create_poll(s.port(), R"({"title":"Defaults","choices":["yes","no"],
+      "privacy":{"release_noise":{"mechanism":"discrete_laplace","epsilon":1,"budget":4}}})");
+  REQUIRE(cast_votes(s.port(), poll.id, voters("a-", 300)).accepted() == 300);
+  const auto first = await_results(s.port(), poll, [](const auto& r) { return stored(r, 300); });
+  INFO(boost::json::serialize(first));
+  REQUIRE(stored(first, 300));
+  CHECK(release_of(first).at("seq").as_int64() == 1);
+  CHECK(release_of(first).at("epsilon_spent").to_number<double>() == Approx(2));
+  const auto& statement = first.at("privacy_statement").as_object();
+  CHECK(statement.at("worst_case_posterior").to_number<double>() == Approx(1 - 0.1 + 0.1 / 2));
+  CHECK(statement.at("release_mechanism").as_string() == "discrete_laplace");
+
+  // Reading again does not draw new noise: the same release, the same counts.
+  http_client c(s.port());
+  for (int i = 0; i < 5; ++i) {
+    const auto again = c.get("/v1/polls/" + poll.id + "/results", {{"Authorization", "Bearer " + poll.admin_token}}).json().as_object();
+    CHECK(release_of(again).at("seq").as_int64() == 1);
+    CHECK(released_counts(again) == released_counts(first));
+  }
+  // The estimate is honest: its interval holds the truth (100 yes, 200 no).
+  for (const auto& ch : first.at("choices").as_array()) {
+    const double truth = ch.at("choice").as_string() == "yes" ? 100 : 200;
+    const auto& ci = ch.at("ci95").as_array();
+    CHECK(ci[0].to_number<double>() - 3 * ch.at("std_error").to_number<double>() <= truth);
+    CHECK(ci[1].to_number<double>() + 3 * ch.at("std_error").to_number<double>() >= truth);
+  }
+
+  // New votes: a second release spends the rest of the budget.
+  REQUIRE(cast_votes(s.port(), poll.id, voters("b-", 30)).accepted() == 30);
+  const auto second = await_results(s.port(), poll, [](const auto& r) { return stored(r, 330); });
+  CHECK(release_of(second).at("seq").as_int64() == 2);
+  CHECK(release_of(second).at("epsilon_spent").to_number<double>() == Approx(4));
+
+  // More votes with the budget spent: the results stay as last released, and say so.
+  REQUIRE(cast_votes(s.port(), poll.id, voters("c-", 30)).accepted() == 30);
+  const auto third = await_results(s.port(), poll, [](const auto& r) {
+    return r.at("participation").as_object().at("unique_actors").as_int64() == 360 &&
+           r.at("release").as_object().at("counts_changed_since").as_bool();
+  });
+  CHECK(release_of(third).at("seq").as_int64() == 2);
+  CHECK(release_of(third).at("budget_exhausted").as_bool());
+  CHECK(released_counts(third) == released_counts(second));
+}
