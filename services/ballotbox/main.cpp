@@ -5,6 +5,11 @@
 
 int main(int argc, char** argv) {
   using namespace splitvote;
-  ballotbox::sink sink;
-  return consumer::run_service({"ballotbox", ballotbox::schema_name, ballotbox::current_version()}, sink, argc, argv);
+  return consumer::run_service(
+      {"ballotbox", ballotbox::schema_name, ballotbox::current_version()},
+      [](const std::string& key_file) {
+        return std::make_unique<ballotbox::sink>(key_file.empty() ? std::nullopt
+                                                              : std::optional(envelope::load_keypair(key_file)));
+      },
+      argc, argv);
 }

@@ -27,6 +27,8 @@ std::vector<config::property> properties() {
       {"kafka.delivery_timeout_ms", "answer 503 if Kafka has not acknowledged within this", "5000"},
       {"privacy.actor_secret", "server secret for actor keys (HMAC-SHA-256)", std::nullopt, true},
       {"privacy.release_interval_ms", "at most one new noisy release per poll per this interval", "60000"},
+      {"seal.pollbook_public_key", "file with the pollbook's public key: seal actor halves to it", ""},
+      {"seal.ballotbox_public_key", "file with the ballotbox's public key: seal ballot halves to it", ""},
       {"shutdown.drain_timeout_ms", "how long SIGTERM waits for requests in flight", "15000"},
       {"log.level", "trace, debug, info, warn, error", "info"},
   };
@@ -59,6 +61,12 @@ int main(int argc, char** argv) {
     api_options.topic = cfg.str("kafka.topic");
     api_options.actor_secret = cfg.str("privacy.actor_secret");
     api_options.release_interval = cfg.millis("privacy.release_interval_ms");
+    if (!cfg.str("seal.pollbook_public_key").empty() && !cfg.str("seal.ballotbox_public_key").empty()) {
+      api_options.pollbook_key = envelope::load_public_key(cfg.str("seal.pollbook_public_key"));
+      api_options.ballotbox_key = envelope::load_public_key(cfg.str("seal.ballotbox_public_key"));
+    } else {
+      observability::log_warn("unsealed", {{"detail", "seal.*_public_key not set: envelope halves travel in the clear"}});
+    }
     ingest::api api(api_options, catalog, pollbook, ballotbox, producer);
     http::router routes;
     api.register_routes(routes);

@@ -45,3 +45,21 @@ TEST_CASE("actor keys depend on secret, poll and actor", "[unit]") {
   CHECK(a != privacy::derive_actor_key("secret-one-123456", "poll-2", "alice"));
   CHECK(a != privacy::derive_actor_key("secret-one-123456", "poll-1", "bob"));
 }
+
+#include "splitvote/envelope/seal.hpp"
+
+TEST_CASE("a sealed half opens only with its consumer's secret key", "[unit]") {
+  const auto pollbook = envelope::generate_keypair();
+  const auto ballotbox = envelope::generate_keypair();
+  const std::string half = "the actor half";
+  const auto box = envelope::seal(half, pollbook.pk);
+  CHECK(box.find(half) == std::string::npos);
+  CHECK(envelope::open_sealed(box, pollbook) == half);
+  CHECK_THROWS_AS(envelope::open_sealed(box, ballotbox), envelope::decode_error);
+  std::string tampered = box;
+  tampered.back() ^= 1;
+  CHECK_THROWS_AS(envelope::open_sealed(tampered, pollbook), envelope::decode_error);
+  CHECK(envelope::seal(half, pollbook.pk) != box);  // an ephemeral key per box
+  CHECK(envelope::readable_half(half, false, std::nullopt) == half);
+  CHECK_THROWS_AS(envelope::readable_half(box, true, std::nullopt), envelope::decode_error);
+}

@@ -12,7 +12,7 @@
 
 namespace splitvote::consumer {
 
-int run_service(const service_spec& spec, sink& s, int argc, char** argv) {
+int run_service(const service_spec& spec, const sink_factory& make_sink, int argc, char** argv) {
   runtime::block_stop_signals();
   const std::string program = "splitvote-" + spec.name;
   try {
@@ -26,6 +26,7 @@ int run_service(const service_spec& spec, sink& s, int argc, char** argv) {
         {"batch.max_delay_ms", "flush a waiting batch at the latest after this", "200"},
         {"shutdown.drain_timeout_ms", "on SIGTERM, read to the end of the topic for at most this", "20000"},
         {"log.level", "trace, debug, info, warn, error", "info"},
+        {"seal.secret_key", "file with this consumer's secret key (64 hex digits) to open sealed halves", ""},
     };
     const auto cfg = config::settings::load(properties, config::config_path_from(argc, argv), {"kafka.rdkafka."});
     observability::init_logging(spec.name, cfg.str("log.level"));
@@ -50,7 +51,10 @@ int run_service(const service_spec& spec, sink& s, int argc, char** argv) {
     opts.drain_timeout = cfg.millis("shutdown.drain_timeout_ms");
     if (opts.max_batch < opts.min_batch) throw config::error("batch.max must be at least batch.min");
 
-    batch_consumer loop(opts, s);
+    if (cfg.str("seal.secret_key").empty())
+      observability::log_warn("no_secret_key", {{"detail", "seal.secret_key is not set: sealed envelopes will be skipped"}});
+    const auto s = make_sink(cfg.str("seal.secret_key"));
+    batch_consumer loop(opts, *s);
     std::atomic<bool> stop{false};
     std::thread signals([&stop] {
       const int sig = runtime::wait_for_stop_signal();

@@ -12,6 +12,7 @@ std::string encode(const envelope& e) {
   m.set_poll_id(e.poll_id);
   m.set_actor_part(e.actor_part);
   m.set_ballot_list(e.ballot_list);
+  m.set_sealed(e.sealed);
   return m.SerializeAsString();
 }
 
@@ -23,7 +24,7 @@ envelope decode(const void* data, std::size_t size) {
   if (m.schema_version() != schema_version)
     throw decode_error("unknown envelope schema version " + std::to_string(m.schema_version()));
   if (m.poll_id().empty() || m.poll_id().size() > 64) throw decode_error("bad poll id");
-  return envelope{m.poll_id(), m.actor_part(), m.ballot_list()};
+  return envelope{m.poll_id(), m.actor_part(), m.ballot_list(), m.sealed()};
 }
 
 }  // namespace splitvote::envelope

@@ -380,7 +380,13 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
   const auto m = static_cast<std::uint32_t>(p->choices.size());
   const auto submitted = privacy::apply_randomized_response(choice, m, p->privacy.rr, rng());
   const auto ballots = envelope::make_ballots(privacy::plan_ballots(submitted, m, p->privacy.decoys, rng()), rng());
-  const std::string message = envelope::encode(envelope::envelope{p->id, envelope::encode(actor), envelope::encode(ballots)});
+  envelope::envelope env{p->id, envelope::encode(actor), envelope::encode(ballots), false};
+  if (options_.pollbook_key && options_.ballotbox_key) {
+    env.actor_part = envelope::seal(env.actor_part, *options_.pollbook_key);
+    env.ballot_list = envelope::seal(env.ballot_list, *options_.ballotbox_key);
+    env.sealed = true;
+  }
+  const std::string message = envelope::encode(env);
   const auto started = clock_type::now();
   const std::size_t ballot_count = ballots.size();
   auto recent = recent_;

@@ -34,6 +34,12 @@ stack::stack(const std::string& name, stack_options options) : options_(std::mov
   broker_ = std::make_unique<dev_broker>(dir_);
   bootstrap_ = broker_->bootstrap();
 
+  // Each consumer's key pair for sealed halves.
+  for (const char* who : {"pollbook", "ballotbox"}) {
+    child_process keygen(binary("splitvote-keygen"), {(dir_ / who).string()}, {}, dir_ / "keygen.log");
+    if (keygen.wait(std::chrono::seconds(10)) != 0) throw std::runtime_error("keygen failed: " + read_file(dir_ / "keygen.log"));
+  }
+
   child_process migrate(binary("splitvote-migrate"), {},
                         {{"SPLITVOTE_CATALOG__DSN", main_dsn_},
                          {"SPLITVOTE_POLLBOOK__DSN", main_dsn_},
@@ -70,14 +76,17 @@ std::map<std::string, std::string> stack::env_for(service s) const {
       env["SPLITVOTE_CATALOG__DSN"] = main_dsn_;
       env["SPLITVOTE_POLLBOOK__DSN"] = main_dsn_;
       env["SPLITVOTE_BALLOTBOX__DSN"] = ballot_dsn_;
-      env["SPLITVOTE_PRIVACY__ACTOR_SECRET"] = "test-secret-0123456789abcdef";
+      env["SPLITVOTE_PRIVACY__ACTOR_SECRET"] = actor_secret;
       env["SPLITVOTE_HTTP__PORT"] = std::to_string(port_);
       env["SPLITVOTE_HTTP__THREADS"] = "2";
       env["SPLITVOTE_PRIVACY__RELEASE_INTERVAL_MS"] = "0";
+      env["SPLITVOTE_SEAL__POLLBOOK_PUBLIC_KEY"] = (dir_ / "pollbook.pub").string();
+      env["SPLITVOTE_SEAL__BALLOTBOX_PUBLIC_KEY"] = (dir_ / "ballotbox.pub").string();
       break;
     case service::pollbook:
     case service::ballotbox:
       env["SPLITVOTE_DB__DSN"] = s == service::pollbook ? main_dsn_ : ballot_dsn_;
+      env["SPLITVOTE_SEAL__SECRET_KEY"] = (dir_ / (s == service::pollbook ? "pollbook.key" : "ballotbox.key")).string();
       env["SPLITVOTE_BATCH__MAX"] = "100";
       env["SPLITVOTE_BATCH__MAX_DELAY_MS"] = "100";
       for (const auto& [k, v] : options_.consumer_env) env[k] = v;

@@ -3,6 +3,8 @@
 
 #include "splitvote/consumer/batch_consumer.hpp"
 
+#include <functional>
+#include <memory>
 #include <string>
 
 namespace splitvote::consumer {
@@ -13,7 +15,10 @@ struct service_spec {
   int schema_version;  // the version this build needs
 };
 
+/// Builds the store's sink from the configured secret key file (empty: none configured).
+using sink_factory = std::function<std::unique_ptr<sink>(const std::string& secret_key_file)>;
+
 /// Runs the service until SIGINT/SIGTERM; returns the process exit code.
-int run_service(const service_spec& spec, sink& s, int argc, char** argv);
+int run_service(const service_spec& spec, const sink_factory& make_sink, int argc, char** argv);
 
 }  // namespace splitvote::consumer

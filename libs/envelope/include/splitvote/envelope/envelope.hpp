@@ -14,6 +14,7 @@ struct envelope {
   std::string poll_id;
   std::string actor_part;   // encoded actor half (see actor_part.hpp)
   std::string ballot_list;  // encoded ballot half (see ballot_list.hpp)
+  bool sealed = false;      // both halves are sealed boxes (see seal.hpp)
 };
 
 /// A message that is not a valid envelope of a schema we know: skip it, never crash.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "splitvote/catalog/polls.hpp"
+#include "splitvote/envelope/seal.hpp"
 #include "splitvote/http/router.hpp"
 #include "splitvote/kafka/producer.hpp"
 #include "splitvote/pg/pool.hpp"
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -21,7 +23,10 @@ struct api_options {
   std::string actor_secret;  // server secret for actor keys
   std::chrono::milliseconds poll_cache_ttl{1000};
   std::chrono::milliseconds readiness_cache{1000};
-  std::chrono::milliseconds release_interval{60000};  // at most one new noisy release per poll per interval
+  std::chrono::milliseconds release_interval{60000};
+  /// When both are set, each half of every envelope is sealed to its consumer.
+  std::optional<envelope::public_key> pollbook_key;
+  std::optional<envelope::public_key> ballotbox_key;  // at most one new noisy release per poll per interval
 };
 
 class api {

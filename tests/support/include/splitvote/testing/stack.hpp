@@ -39,6 +39,9 @@ public:
   const std::string& main_dsn() const { return main_dsn_; }
   const std::string& ballot_dsn() const { return ballot_dsn_; }
   const std::filesystem::path& dir() const { return dir_; }
+  const std::string& bootstrap() const { return bootstrap_; }
+  /// The actor secret the stack's ingest uses (tests derive actor keys from it).
+  static constexpr const char* actor_secret = "test-secret-0123456789abcdef";
   std::string all_logs() const;
 
 private:

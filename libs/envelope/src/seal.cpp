@@ -1,0 +1,93 @@
+#include "splitvote/envelope/seal.hpp"
+
+#include "splitvote/envelope/envelope.hpp"
+
+#include <sodium.h>
+
+#include <fstream>
+#include <stdexcept>
+#include <sys/stat.h>
+
+namespace splitvote::envelope {
+namespace {
+
+void ensure_sodium() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+}
+
+std::array<unsigned char, 32> read_hex_key(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read key file " + path);
+  std::string hex;
+  in >> hex;
+  std::array<unsigned char, 32> key{};
+  std::size_t len = 0;
+  if (hex.size() != 64 ||
+      sodium_hex2bin(key.data(), key.size(), hex.data(), hex.size(), nullptr, &len, nullptr) != 0 ||
+      len != key.size())
+    throw std::runtime_error("key file " + path + " must hold 64 hex digits");
+  return key;
+}
+
+void write_hex(const std::string& path, const unsigned char* key, mode_t mode) {
+  std::array<char, 65> hex{};
+  sodium_bin2hex(hex.data(), hex.size(), key, 32);
+  {
+    std::ofstream out(path, std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write key file " + path);
+    out << hex.data() << "\n";
+  }
+  ::chmod(path.c_str(), mode);
+}
+
+}  // namespace
+
+keypair generate_keypair() {
+  ensure_sodium();
+  keypair k;
+  crypto_box_keypair(k.pk.data(), k.sk.data());
+  return k;
+}
+
+public_key load_public_key(const std::string& path) { return read_hex_key(path); }
+
+keypair load_keypair(const std::string& secret_key_path) {
+  ensure_sodium();
+  keypair k;
+  k.sk = read_hex_key(secret_key_path);
+  crypto_scalarmult_base(k.pk.data(), k.sk.data());
+  return k;
+}
+
+void write_keypair(const keypair& k, const std::string& path_prefix) {
+  write_hex(path_prefix + ".key", k.sk.data(), 0600);
+  write_hex(path_prefix + ".pub", k.pk.data(), 0644);
+}
+
+std::string seal(std::string_view plaintext, const public_key& to) {
+  ensure_sodium();
+  std::string box(plaintext.size() + crypto_box_SEALBYTES, '\0');
+  if (crypto_box_seal(reinterpret_cast<unsigned char*>(box.data()),
+                      reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(), to.data()) != 0)
+    throw std::runtime_error("crypto_box_seal failed");
+  return box;
+}
+
+std::string open_sealed(std::string_view box, const keypair& mine) {
+  ensure_sodium();
+  if (box.size() < crypto_box_SEALBYTES) throw decode_error("sealed half too short");
+  std::string plain(box.size() - crypto_box_SEALBYTES, '\0');
+  if (crypto_box_seal_open(reinterpret_cast<unsigned char*>(plain.data()),
+                           reinterpret_cast<const unsigned char*>(box.data()), box.size(), mine.pk.data(),
+                           mine.sk.data()) != 0)
+    throw decode_error("sealed half does not open with this consumer's key");
+  return plain;
+}
+
+std::string readable_half(const std::string& half, bool sealed, const std::optional<keypair>& mine) {
+  if (!sealed) return half;
+  if (!mine) throw decode_error("sealed half, but this consumer has no secret key configured");
+  return open_sealed(half, *mine);
+}
+
+}  // namespace splitvote::envelope

@@ -1,0 +1,97 @@
+// A thief's copy of the topic and of every log: sealed halves link nothing, logs name no vote.
+#include "splitvote/envelope/envelope.hpp"
+#include "splitvote/envelope/seal.hpp"
+#include "splitvote/kafka/consumer.hpp"
+#include "splitvote/pg/pool.hpp"
+#include "splitvote/privacy/actor_key.hpp"
+#include "splitvote/testing/polls.hpp"
+#include "splitvote/testing/stack.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace splitvote;
+using namespace splitvote::testing;
+using svc = stack::service;
+
+namespace {
+
+/// Every message on the topic, read from the beginning by a group of the thief's own.
+std::vector<std::string> copy_topic(const std::string& bootstrap, std::size_t expected) {
+  kafka::consumer c({{"bootstrap.servers", bootstrap}, {"group.id", "thief"}},
+                    [](const auto& parts) {
+                      std::vector<kafka::partition_offset> starts;
+                      for (const auto& p : parts) starts.push_back({p.topic, p.partition, RD_KAFKA_OFFSET_BEGINNING});
+                      return starts;
+                    },
+                    [](const auto&) {});
+  c.subscribe(envelope::topic);
+  std::vector<std::string> out;
+  eventually(
+      [&] {
+        if (auto m = c.poll(std::chrono::milliseconds(100)); m && !m->err)
+          out.emplace_back(static_cast<const char*>(m->payload), m->len);
+        return out.size() >= expected;
+      },
+      std::chrono::seconds(30));
+  c.close();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a copy of the topic holds only sealed halves, and no log pairs an actor with a choice", "[e2e][sealed]") {
+  stack s("e2e-sealed");
+  s.start(svc::pollbook);
+  s.start(svc::ballotbox);
+  s.start(svc::ingest);
+  const auto poll = create_poll(s.port(), R"({"title":"Sealed","choices":["alpha-choice","omega-choice"],
+      "privacy":{"decoys":{"distribution":"fixed","k":1},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
+  std::vector<vote> votes;
+  for (int i = 0; i < 60; ++i) votes.push_back({"sealed-actor-" + std::to_string(i), i % 2 ? "alpha-choice" : "omega-choice"});
+  REQUIRE(cast_votes(s.port(), poll.id, votes).accepted() == 60);
+  const auto results = await_results(s.port(), poll, [](const auto& r) {
+    return r.at("consistency").as_object().at("ballotbox_envelopes").as_int64() == 60 &&
+           r.at("participation").as_object().at("unique_actors").as_int64() == 60;
+  });
+  // The consumers opened every half: 60 envelopes, two ballots each (one decoy).
+  CHECK(results.at("mechanism").as_object().at("envelopes").as_int64() == 60);
+  CHECK(results.at("mechanism").as_object().at("ballots").as_int64() == 120);
+
+  const auto messages = copy_topic(s.bootstrap(), 60);
+  REQUIRE(messages.size() == 60);
+
+  // What the thief could look for: the actors' keyed hashes (as the pollbook stores them)
+  // and the ballots' random ids (as the ballotbox stores them).
+  std::vector<std::string> needles;
+  for (const auto& v : votes) {
+    const auto key = privacy::derive_actor_key(stack::actor_secret, poll.id, v.actor);
+    needles.emplace_back(reinterpret_cast<const char*>(key.data()), key.size());
+  }
+  {
+    auto c = pg::connect(s.ballot_dsn());
+    pqxx::read_transaction tx(*c);
+    for (const auto& row : tx.exec("SELECT decode(replace(random_id::text, '-', ''), 'hex') FROM ballotbox.ballots")) {
+      const pqxx::binarystring id(row[0]);
+      needles.emplace_back(id.str());
+    }
+  }
+  REQUIRE(needles.size() == 60 + 120);
+
+  const auto pollbook_key = envelope::load_keypair((s.dir() / "pollbook.key").string());
+  const auto ballotbox_key = envelope::load_keypair((s.dir() / "ballotbox.key").string());
+  for (const auto& m : messages) {
+    const auto env = envelope::decode(m.data(), m.size());
+    CHECK(env.sealed);
+    for (const auto& needle : needles) CHECK(m.find(needle) == std::string::npos);
+    // Each half opens only with its own consumer's key.
+    CHECK_NOTHROW(envelope::open_sealed(env.actor_part, pollbook_key));
+    CHECK_THROWS_AS(envelope::open_sealed(env.actor_part, ballotbox_key), envelope::decode_error);
+    CHECK_THROWS_AS(envelope::open_sealed(env.ballot_list, pollbook_key), envelope::decode_error);
+  }
+
+  // No service logged an actor id or a choice label, so no log line can pair them.
+  const std::string logs = s.all_logs();
+  CHECK(logs.find("sealed-actor-") == std::string::npos);
+  CHECK(logs.find("alpha-choice") == std::string::npos);
+  CHECK(logs.find("omega-choice") == std::string::npos);
+}
