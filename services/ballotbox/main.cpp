@@ -6,7 +6,7 @@
 int main(int argc, char** argv) {
   using namespace splitvote;
   return consumer::run_service(
-      {"ballotbox", ballotbox::schema_name, ballotbox::current_version()},
+      {"ballotbox", ballotbox::schema_name, ballotbox::current_version(), ballotbox::scrubbed_tables()},
       [](const std::string& key_file) {
         return std::make_unique<ballotbox::sink>(key_file.empty() ? std::nullopt
                                                               : std::optional(envelope::load_keypair(key_file)));

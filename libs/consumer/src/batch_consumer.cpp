@@ -5,6 +5,7 @@
 #include "splitvote/observability/metrics.hpp"
 #include "splitvote/pg/offset_store.hpp"
 #include "splitvote/pg/pool.hpp"
+#include "splitvote/pg/scrub.hpp"
 
 #include <algorithm>
 #include <thread>
@@ -260,6 +261,24 @@ struct batch_consumer::impl {
     stats.lag->Set(total);
   }
 
+  clock_type::time_point last_scrub = clock_type::now();
+
+  /// Between batches (this thread owns the connection): rewrite the tables in random order.
+  void scrub_if_due() {
+    if (opts.scrub_interval.count() == 0 || opts.scrub_tables.empty() || !pending.empty()) return;
+    if (clock_type::now() - last_scrub < opts.scrub_interval) return;
+    last_scrub = clock_type::now();
+    try {
+      const auto started = clock_type::now();
+      const std::size_t rows = pg::scrub_tables(database(), opts.scrub_tables);
+      log_info("scrubbed", {{"consumer", opts.name}, {"rows", rows},
+                            {"ms", std::chrono::duration<double, std::milli>(clock_type::now() - started).count()}});
+    } catch (const std::exception& e) {
+      db.reset();
+      log_warn("scrub_failed", {{"consumer", opts.name}, {"error", e.what()}});
+    }
+  }
+
   void take(kafka::message_ptr m) {
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       if (auto it = assigned.find(m->partition); it != assigned.end()) it->second.at_end = true;
@@ -294,6 +313,7 @@ struct batch_consumer::impl {
       const auto now = clock_type::now();
       if (pending.size() >= threshold || (!pending.empty() && now - first_pending >= opts.max_delay))
         flush();
+      scrub_if_due();
       if (now - last_lag > 1s) {
         update_lag();
         last_lag = now;

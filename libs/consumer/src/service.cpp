@@ -26,6 +26,7 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
         {"batch.max_delay_ms", "flush a waiting batch at the latest after this", "200"},
         {"shutdown.drain_timeout_ms", "on SIGTERM, read to the end of the topic for at most this", "20000"},
         {"log.level", "trace, debug, info, warn, error", "info"},
+        {"scrub.interval_ms", "rewrite the store's tables in random order this often (0: never)", "3600000"},
         {"seal.secret_key", "file with this consumer's secret key (64 hex digits) to open sealed halves", ""},
     };
     const auto cfg = config::settings::load(properties, config::config_path_from(argc, argv), {"kafka.rdkafka."});
@@ -49,6 +50,8 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
     opts.max_batch = static_cast<std::size_t>(cfg.integer("batch.max", 1, 100000));
     opts.max_delay = cfg.millis("batch.max_delay_ms");
     opts.drain_timeout = cfg.millis("shutdown.drain_timeout_ms");
+    opts.scrub_tables = spec.scrubbed_tables;
+    opts.scrub_interval = cfg.millis("scrub.interval_ms");
     if (opts.max_batch < opts.min_batch) throw config::error("batch.max must be at least batch.min");
 
     if (cfg.str("seal.secret_key").empty())

@@ -3,6 +3,7 @@
 
 #include "splitvote/pg/migrations.hpp"
 
+#include <string>
 #include <vector>
 
 namespace splitvote::ballotbox {
@@ -10,6 +11,12 @@ namespace splitvote::ballotbox {
 inline constexpr const char* schema_name = "ballotbox";
 
 const std::vector<pg::migration>& migrations();
+
+/// The tables the scrubber rewrites.
+inline const std::vector<std::string>& scrubbed_tables() {
+  static const std::vector<std::string> tables = {"ballotbox.ballots", "ballotbox.envelope_counts"};
+  return tables;
+}
 
 /// The version this build reads and writes.
 int current_version();

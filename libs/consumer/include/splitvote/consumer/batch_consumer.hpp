@@ -41,6 +41,8 @@ struct options {
   std::size_t max_batch = 500;
   std::chrono::milliseconds max_delay{200};  // flush a non-empty batch at the latest after this
   std::chrono::milliseconds drain_timeout{20000};  // on stop: read to the end of the topic first
+  std::vector<std::string> scrub_tables;           // rewritten in random order every scrub_interval
+  std::chrono::milliseconds scrub_interval{0};     // 0: never
 };
 
 class batch_consumer {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace splitvote::consumer {
 
@@ -13,6 +14,7 @@ struct service_spec {
   std::string name;    // "pollbook": also the consumer group suffix and the log service name
   std::string schema;  // schema holding its tables and offsets
   int schema_version;  // the version this build needs
+  std::vector<std::string> scrubbed_tables;  // rewritten in random order on schedule
 };
 
 /// Builds the store's sink from the configured secret key file (empty: none configured).
