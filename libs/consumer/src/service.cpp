@@ -46,6 +46,8 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
     opts.kafka["group.id"] = cfg.str("kafka.group_id");
     opts.kafka.try_emplace("session.timeout.ms", "6000");
     opts.kafka.try_emplace("heartbeat.interval.ms", "500");
+    // A quiet topic should not hold a vote back for librdkafka's default 500 ms fetch wait.
+    opts.kafka.try_emplace("fetch.wait.max.ms", "50");
     opts.min_batch = static_cast<std::size_t>(cfg.integer("batch.min", 1, 100000));
     opts.max_batch = static_cast<std::size_t>(cfg.integer("batch.max", 1, 100000));
     opts.max_delay = cfg.millis("batch.max_delay_ms");
