@@ -30,10 +30,10 @@ TEST_CASE("migrations apply once, twice is a no-op, and concurrent runs agree", 
   CHECK_THROWS_WITH(pg::require_schema_version(*c, "catalog", catalog::current_version() - 1),
                     Catch::Contains("newer than this build"));
 
-  CHECK(pg::apply_migrations(*c, "pollbook", pollbook::migrations()) == 1);
+  CHECK(pg::apply_migrations(*c, "pollbook", pollbook::migrations()) == static_cast<int>(pollbook::migrations().size()));
   const auto ballot_dsn = testing::fresh_database(testing::pg().ballot);
   auto b = pg::connect(ballot_dsn);
-  CHECK(pg::apply_migrations(*b, "ballotbox", ballotbox::migrations()) == 1);
+  CHECK(pg::apply_migrations(*b, "ballotbox", ballotbox::migrations()) == static_cast<int>(ballotbox::migrations().size()));
 }
 
 TEST_CASE("pollbook and ballotbox tables carry no timestamps or serial ids", "[integration]") {
@@ -48,4 +48,42 @@ TEST_CASE("pollbook and ballotbox tables carry no timestamps or serial ids", "[i
       " AND (data_type LIKE 'timestamp%' OR data_type = 'date' OR column_default LIKE 'nextval%')");
   for (const auto& row : r) FAIL("column leaks arrival order: " << row[0].as<std::string>());
   CHECK(r.empty());
+}
+
+TEST_CASE("each role touches only its own schema, and readers see aggregates only", "[integration]") {
+  const auto dsn = testing::fresh_database(testing::pg().main);
+  {
+    auto owner = pg::connect(dsn);
+    pg::apply_migrations(*owner, "catalog", catalog::migrations());
+    pg::apply_migrations(*owner, "pollbook", pollbook::migrations());
+  }
+  const auto as = [&](const std::string& role) {
+    return pg::connect(dsn.substr(0, dsn.find("postgres@")) + role + dsn.substr(dsn.find("postgres@") + 8));
+  };
+  const auto denied = [](pqxx::connection& c, const std::string& sql) {
+    try {
+      pqxx::nontransaction tx(c);
+      tx.exec(sql);
+      return false;
+    } catch (const pqxx::insufficient_privilege&) {
+      return true;
+    }
+  };
+  auto reader = as("splitvote_pollbook_reader");
+  CHECK(denied(*reader, "SELECT * FROM pollbook.submissions"));
+  CHECK(denied(*reader, "SELECT * FROM catalog.polls"));
+  {
+    pqxx::nontransaction tx(*reader);
+    CHECK(tx.exec("SELECT submissions FROM pollbook.participation('00000000-0000-0000-0000-000000000000')")[0][0].as<int>() == 0);
+    CHECK_FALSE(tx.exec("SELECT pollbook.has_submitted('00000000-0000-0000-0000-000000000000', '\\x00')")[0][0].as<bool>());
+  }
+  auto consumer = as("splitvote_pollbook");
+  CHECK(denied(*consumer, "SELECT * FROM catalog.polls"));
+  {
+    pqxx::nontransaction tx(*consumer);
+    CHECK(tx.exec("SELECT count(*) FROM pollbook.submissions")[0][0].as<int>() == 0);
+  }
+  auto ingest = as("splitvote_catalog");
+  CHECK(denied(*ingest, "SELECT * FROM pollbook.submissions"));
+  CHECK(denied(*ingest, "SELECT * FROM pollbook.consumer_offsets"));
 }

@@ -8,15 +8,13 @@ privacy::tally count_ballots(pqxx::connection& c, const std::string& poll_id,
   t.ballots_per_choice.assign(num_choices, 0);
   pqxx::read_transaction tx(c);
   for (const auto& row : tx.exec_params(
-           "SELECT choice, count(*) FROM ballotbox.ballots WHERE poll_id = $1::uuid GROUP BY choice",
+           "SELECT choice, ballots FROM ballotbox.tally($1::uuid)",
            poll_id)) {
     const auto choice = row[0].as<std::int64_t>();
     if (choice >= 0 && static_cast<std::size_t>(choice) < num_choices)
       t.ballots_per_choice[static_cast<std::size_t>(choice)] = row[1].as<std::int64_t>();
   }
-  const auto n = tx.exec_params(
-      "SELECT envelopes FROM ballotbox.envelope_counts WHERE poll_id = $1::uuid", poll_id);
-  t.envelopes = n.empty() ? 0 : n[0][0].as<std::int64_t>();
+  t.envelopes = tx.exec_params("SELECT ballotbox.envelopes($1::uuid)", poll_id)[0][0].as<std::int64_t>();
   return t;
 }
 

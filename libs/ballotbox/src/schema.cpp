@@ -16,6 +16,20 @@ const std::vector<pg::migration>& migrations() {
        " poll_id uuid PRIMARY KEY,"
        " envelopes bigint NOT NULL);" +
            pg::consumer_offsets_ddl("ballotbox")},
+      {2, "roles and aggregate-only reads",
+       pg::create_role_sql("splitvote_ballotbox") + pg::create_role_sql("splitvote_ballotbox_reader") +
+           "GRANT USAGE ON SCHEMA ballotbox TO splitvote_ballotbox, splitvote_ballotbox_reader;"
+           "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA ballotbox TO splitvote_ballotbox;"
+           "GRANT SELECT ON ballotbox.schema_migrations TO splitvote_ballotbox_reader;"
+           "CREATE FUNCTION ballotbox.tally(p_poll uuid) RETURNS TABLE (choice integer, ballots bigint)"
+           " LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$"
+           " SELECT choice, count(*) FROM ballotbox.ballots WHERE poll_id = p_poll GROUP BY choice $$;"
+           "CREATE FUNCTION ballotbox.envelopes(p_poll uuid) RETURNS bigint"
+           " LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$"
+           " SELECT coalesce((SELECT envelopes FROM ballotbox.envelope_counts WHERE poll_id = p_poll), 0) $$;" +
+           pg::offset_positions_function_sql("ballotbox") +
+           "REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ballotbox FROM PUBLIC;"
+           "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ballotbox TO splitvote_ballotbox_reader, splitvote_ballotbox;"},
   };
   return all;
 }

@@ -51,6 +51,9 @@ const std::vector<pg::migration>& migrations() {
        " released bigint NOT NULL,"
        " PRIMARY KEY (poll_id, seq, choice),"
        " FOREIGN KEY (poll_id, seq) REFERENCES catalog.releases (poll_id, seq) ON DELETE CASCADE);"},
+      {3, "role", pg::create_role_sql("splitvote_catalog") +
+                      "GRANT USAGE ON SCHEMA catalog TO splitvote_catalog;"
+                      "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA catalog TO splitvote_catalog;"},
   };
   return all;
 }

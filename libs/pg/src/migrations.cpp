@@ -50,6 +50,18 @@ void require_schema_version(pqxx::connection& c, const std::string& schema, int 
                            "): upgrade the service");
 }
 
+std::string create_role_sql(const std::string& role) {
+  return "DO $$ BEGIN CREATE ROLE " + role + " LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;";
+}
+
+std::string offset_positions_function_sql(const std::string& schema) {
+  return "CREATE FUNCTION " + schema +
+         ".offset_positions(p_topic text, p_cluster text) RETURNS TABLE (partition integer, next_offset bigint)"
+         " LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$"
+         " SELECT partition, next_offset FROM " + schema +
+         ".consumer_offsets WHERE topic = p_topic AND cluster_id = p_cluster $$;";
+}
+
 std::string consumer_offsets_ddl(const std::string& schema) {
   return "CREATE TABLE " + schema +
          ".consumer_offsets ("

@@ -2,7 +2,8 @@
 
 namespace splitvote::pg {
 
-offset_store::offset_store(std::string schema) : table_(std::move(schema) + ".consumer_offsets") {}
+offset_store::offset_store(std::string schema)
+    : table_(schema + ".consumer_offsets"), positions_function_(schema + ".offset_positions") {}
 
 std::int64_t offset_store::load(pqxx::connection& c, const std::string& topic, int partition,
                                 const std::string& cluster_id) const {
@@ -39,8 +40,7 @@ std::map<int, std::int64_t> offset_store::positions(pqxx::connection& c, const s
   pqxx::read_transaction tx(c);
   std::map<int, std::int64_t> out;
   for (const auto& row : tx.exec_params(
-           "SELECT partition, next_offset FROM " + table_ + " WHERE topic = $1 AND cluster_id = $2",
-           topic, cluster_id))
+           "SELECT partition, next_offset FROM " + positions_function_ + "($1, $2)", topic, cluster_id))
     out[row[0].as<int>()] = row[1].as<std::int64_t>();
   return out;
 }

@@ -7,7 +7,7 @@ namespace splitvote::pollbook {
 participation count_participation(pqxx::connection& c, const std::string& poll_id) {
   pqxx::read_transaction tx(c);
   const auto r = tx.exec_params(
-      "SELECT count(*), count(DISTINCT actor_key) FROM pollbook.submissions WHERE poll_id = $1::uuid",
+      "SELECT submissions, unique_actors FROM pollbook.participation($1::uuid)",
       poll_id);
   return participation{r[0][0].as<std::int64_t>(), r[0][1].as<std::int64_t>()};
 }
@@ -16,9 +16,8 @@ bool has_submitted(pqxx::connection& c, const std::string& poll_id,
                    const std::array<std::byte, 32>& actor_key) {
   pqxx::read_transaction tx(c);
   const auto r = tx.exec_params(
-      "SELECT 1 FROM pollbook.submissions WHERE poll_id = $1::uuid AND actor_key = decode($2, 'hex') LIMIT 1",
-      poll_id, random::to_hex(actor_key));
-  return !r.empty();
+      "SELECT pollbook.has_submitted($1::uuid, decode($2, 'hex'))", poll_id, random::to_hex(actor_key));
+  return r[0][0].as<bool>();
 }
 
 }  // namespace splitvote::pollbook

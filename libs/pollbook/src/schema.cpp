@@ -14,6 +14,22 @@ const std::vector<pg::migration>& migrations() {
        " PRIMARY KEY (poll_id, entry_id));"
        "CREATE INDEX submissions_by_actor ON pollbook.submissions (poll_id, actor_key);" +
            pg::consumer_offsets_ddl("pollbook")},
+      {2, "roles and aggregate-only reads",
+       // splitvote_pollbook: the consumer, its own schema only. splitvote_pollbook_reader:
+       // ingest, which may only call the aggregate functions below, never read rows.
+       pg::create_role_sql("splitvote_pollbook") + pg::create_role_sql("splitvote_pollbook_reader") +
+           "GRANT USAGE ON SCHEMA pollbook TO splitvote_pollbook, splitvote_pollbook_reader;"
+           "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA pollbook TO splitvote_pollbook;"
+           "GRANT SELECT ON pollbook.schema_migrations TO splitvote_pollbook_reader;"
+           "CREATE FUNCTION pollbook.participation(p_poll uuid, OUT submissions bigint, OUT unique_actors bigint)"
+           " LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$"
+           " SELECT count(*), count(DISTINCT actor_key) FROM pollbook.submissions WHERE poll_id = p_poll $$;"
+           "CREATE FUNCTION pollbook.has_submitted(p_poll uuid, p_actor_key bytea) RETURNS boolean"
+           " LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$"
+           " SELECT EXISTS (SELECT 1 FROM pollbook.submissions WHERE poll_id = p_poll AND actor_key = p_actor_key) $$;" +
+           pg::offset_positions_function_sql("pollbook") +
+           "REVOKE ALL ON ALL FUNCTIONS IN SCHEMA pollbook FROM PUBLIC;"
+           "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pollbook TO splitvote_pollbook_reader, splitvote_pollbook;"},
   };
   return all;
 }

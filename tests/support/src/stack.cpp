@@ -10,6 +10,13 @@
 namespace splitvote::testing {
 
 namespace {
+
+/// The same DSN, connecting as `role` instead of the superuser.
+std::string as_role(const std::string& dsn, const std::string& role) {
+  const auto at = dsn.find("postgres@");
+  return at == std::string::npos ? dsn : dsn.substr(0, at) + role + dsn.substr(at + std::string("postgres").size());
+}
+
 const char* name_of(stack::service s) {
   switch (s) {
     case stack::service::ingest: return "ingest";
@@ -73,9 +80,10 @@ std::map<std::string, std::string> stack::env_for(service s) const {
   std::map<std::string, std::string> env{{"SPLITVOTE_KAFKA__BOOTSTRAP_SERVERS", bootstrap_}};
   switch (s) {
     case service::ingest:
-      env["SPLITVOTE_CATALOG__DSN"] = main_dsn_;
-      env["SPLITVOTE_POLLBOOK__DSN"] = main_dsn_;
-      env["SPLITVOTE_BALLOTBOX__DSN"] = ballot_dsn_;
+      // Each component with its own role: ingest reads the stores through aggregates only.
+      env["SPLITVOTE_CATALOG__DSN"] = as_role(main_dsn_, "splitvote_catalog");
+      env["SPLITVOTE_POLLBOOK__DSN"] = as_role(main_dsn_, "splitvote_pollbook_reader");
+      env["SPLITVOTE_BALLOTBOX__DSN"] = as_role(ballot_dsn_, "splitvote_ballotbox_reader");
       env["SPLITVOTE_PRIVACY__ACTOR_SECRET"] = actor_secret;
       env["SPLITVOTE_HTTP__PORT"] = std::to_string(port_);
       env["SPLITVOTE_HTTP__THREADS"] = "2";
@@ -85,7 +93,8 @@ std::map<std::string, std::string> stack::env_for(service s) const {
       break;
     case service::pollbook:
     case service::ballotbox:
-      env["SPLITVOTE_DB__DSN"] = s == service::pollbook ? main_dsn_ : ballot_dsn_;
+      env["SPLITVOTE_DB__DSN"] = s == service::pollbook ? as_role(main_dsn_, "splitvote_pollbook")
+                                                        : as_role(ballot_dsn_, "splitvote_ballotbox");
       env["SPLITVOTE_SEAL__SECRET_KEY"] = (dir_ / (s == service::pollbook ? "pollbook.key" : "ballotbox.key")).string();
       env["SPLITVOTE_BATCH__MAX"] = "100";
       env["SPLITVOTE_BATCH__MAX_DELAY_MS"] = "100";

@@ -25,6 +25,13 @@ int schema_version(pqxx::connection& c, const std::string& schema);
 /// Throws std::runtime_error with advice unless the schema is at exactly `expected`.
 void require_schema_version(pqxx::connection& c, const std::string& schema, int expected);
 
+/// SQL that creates a login role unless it exists (roles are cluster-wide; safe to repeat).
+std::string create_role_sql(const std::string& role);
+
+/// SQL for a SECURITY DEFINER function over the consumer_offsets table of `schema`, so a
+/// reader without table rights can see positions: `schema.offset_positions(topic, cluster)`.
+std::string offset_positions_function_sql(const std::string& schema);
+
 /// DDL for the table that holds a consumer's Kafka positions inside its own schema.
 std::string consumer_offsets_ddl(const std::string& schema);
 

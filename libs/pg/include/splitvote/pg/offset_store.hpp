@@ -25,12 +25,14 @@ public:
                const std::string& cluster_id, std::int64_t expected, std::int64_t next) const;
 
   /// Every stored partition position of a topic on a cluster (for lag and consistency
-  /// reports); positions stored for another cluster are not returned.
+  /// reports); positions stored for another cluster are not returned. Reads through the
+  /// schema's offset_positions function, so a reader role without table rights may call it.
   std::map<int, std::int64_t> positions(pqxx::connection& c, const std::string& topic,
                                         const std::string& cluster_id) const;
 
 private:
   std::string table_;
+  std::string positions_function_;
 };
 
 }  // namespace splitvote::pg
