@@ -31,9 +31,7 @@ std::int64_t count_at(const boost::json::object& r, const char* group, const cha
 
 TEST_CASE("kill -9 of the ballotbox and the pollbook mid-stream: the counts stay exact", "[e2e][crash]") {
   stack s("e2e-crash");
-  s.start(svc::pollbook);
-  s.start(svc::ballotbox);
-  s.start(svc::ingest);
+  s.start_all();
   // Both consumers must be in the group and writing, so the kills hit live work.
   REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
   REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
@@ -74,9 +72,7 @@ TEST_CASE("kill -9 of the ballotbox and the pollbook mid-stream: the counts stay
 
 TEST_CASE("fixed k=3 decoys: four ballots per envelope, estimates sum to n and sit within 4 sd", "[e2e][decoys]") {
   stack s("e2e-decoys");
-  s.start(svc::pollbook);
-  s.start(svc::ballotbox);
-  s.start(svc::ingest);
+  s.start_all();
   REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
   const auto poll = create_poll(s.port(), R"({"title":"Decoys","choices":["red","green","blue"],"privacy":{"decoys":{"distribution":"fixed","k":3},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
   const std::vector<std::pair<std::string, int>> truth = {{"red", 400}, {"green", 250}, {"blue", 150}};

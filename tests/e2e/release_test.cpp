@@ -33,9 +33,7 @@ bool stored(const boost::json::object& r, std::int64_t n) {
 
 TEST_CASE("with the privacy defaults a release is drawn once, reused, and bounded by the budget", "[e2e][release]") {
   stack s("e2e-release");
-  s.start(svc::pollbook);
-  s.start(svc::ballotbox);
-  s.start(svc::ingest);
+  s.start_all();
   // Defaults (decoys, randomized response, Laplace noise) with a budget of two releases.
   const auto poll = create_poll(s.port(), R"({"title":"Defaults","choices":["yes","no"],
       "privacy":{"release_noise":{"mechanism":"discrete_laplace","epsilon":1,"budget":4}}})");

@@ -41,9 +41,7 @@ std::vector<std::string> copy_topic(const std::string& bootstrap, std::size_t ex
 
 TEST_CASE("a copy of the topic holds only sealed halves, and no log pairs an actor with a choice", "[e2e][sealed]") {
   stack s("e2e-sealed");
-  s.start(svc::pollbook);
-  s.start(svc::ballotbox);
-  s.start(svc::ingest);
+  s.start_all();
   const auto poll = create_poll(s.port(), R"({"title":"Sealed","choices":["alpha-choice","omega-choice"],
       "privacy":{"decoys":{"distribution":"fixed","k":1},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
   std::vector<vote> votes;

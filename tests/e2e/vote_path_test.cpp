@@ -43,9 +43,7 @@ const char* no_decoys = R"({"title":"Lunch","choices":["pizza","sushi","salad"],
 
 TEST_CASE("1,000 actors vote with a known split and the results match it exactly", "[e2e][vote-path]") {
   stack s("e2e-vote-path");
-  s.start(svc::pollbook);
-  s.start(svc::ballotbox);
-  s.start(svc::ingest);
+  s.start_all();
   const auto poll = create_poll(s.port(), no_decoys);
 
   const auto cast = cast_votes(s.port(), poll.id, known_split("actor-", 500, 300, 200));
@@ -144,9 +142,7 @@ TEST_CASE("1,000 actors vote with a known split and the results match it exactly
 
 TEST_CASE("probes and metrics answer", "[e2e][probes]") {
   stack s("e2e-probes");
-  s.start(svc::pollbook);
-  s.start(svc::ballotbox);
-  s.start(svc::ingest);
+  s.start_all();
   http_client c(s.port());
   CHECK(c.get("/livez").status == 200);
   CHECK(c.get("/readyz").status == 200);

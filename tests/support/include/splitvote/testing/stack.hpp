@@ -23,6 +23,13 @@ public:
 
   enum class service { ingest, pollbook, ballotbox };
 
+  /// Starts pollbook, ballotbox and ingest (one instance each), ready to vote.
+  void start_all() {
+    start(service::pollbook);
+    start(service::ballotbox);
+    start(service::ingest);
+  }
+
   /// Starts the service (instance 0 unless given) and, for ingest, waits until /readyz is 200.
   child_process& start(service s, int instance = 0);
   /// Sends `sig` and waits for exit; returns the exit status (nullopt on timeout).
