@@ -62,8 +62,10 @@ TEST_CASE("a copy of the topic holds only sealed halves, and no log pairs an act
   // and the ballots' random ids (as the ballotbox stores them).
   std::vector<std::string> needles;
   for (const auto& v : votes) {
-    const auto key = privacy::derive_actor_key(stack::actor_secret, poll.id, v.actor);
-    needles.emplace_back(reinterpret_cast<const char*>(key.data()), key.size());
+    const std::string hex = s.actor_key_hex(poll.id, v.actor);
+    std::string raw;
+    for (std::size_t i = 0; i < hex.size(); i += 2) raw.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    needles.push_back(raw);
   }
   {
     auto c = pg::connect(s.ballot_dsn());

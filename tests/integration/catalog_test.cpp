@@ -18,6 +18,7 @@ TEST_CASE("a poll round-trips through the catalog and closes", "[integration]") 
   p.privacy = privacy::policy::defaults();
   p.admin_token_hash = privacy::token_hash("token");
   p.closes_at = std::chrono::system_clock::time_point(std::chrono::seconds(1900000000));
+  p.key_hex = std::string(64, 'a');
   const auto alice = privacy::derive_actor_key("secret-secret-secret", p.id, "alice");
   const auto bob = privacy::derive_actor_key("secret-secret-secret", p.id, "bob");
   catalog::create_poll(*c, p, {alice});
@@ -48,5 +49,16 @@ TEST_CASE("a poll round-trips through the catalog and closes", "[integration]") 
   const auto closed = catalog::close_poll(*c, p.id);
   REQUIRE(closed);
   CHECK(closed->is_closed(std::chrono::system_clock::now()));
+  CHECK(closed->actor_key_salt() == p.key_hex);
+
+  // Crypto-shredding: within the grace period the key stays; after it, it is gone.
+  CHECK(catalog::shred_keys(*c, std::chrono::hours(1)) == 0);
+  CHECK(catalog::shred_keys(*c, std::chrono::seconds(0)) == 1);
+  const auto shredded = catalog::find_poll(*c, p.id);
+  REQUIRE(shredded);
+  CHECK(shredded->shredded);
+  CHECK(shredded->key_hex.empty());
+  CHECK(shredded->actor_key_salt().empty());
+  CHECK(catalog::shred_keys(*c, std::chrono::seconds(0)) == 0);
   CHECK_FALSE(catalog::find_poll(*c, "00000000-0000-0000-0000-000000000000"));
 }

@@ -139,7 +139,7 @@ struct electorate {
   double majority_share;
 };
 
-electorate make_electorate(const std::string& poll_id, int n, std::uint64_t seed) {
+electorate make_electorate(const stack& s, const std::string& poll_id, int n, std::uint64_t seed) {
   auto rng = random::seeded_source(seed);
   electorate e;
   int yes = 0;
@@ -148,7 +148,7 @@ electorate make_electorate(const std::string& poll_id, int n, std::uint64_t seed
     yes += choice == 0;
     const std::string actor = "voter-" + std::to_string(seed) + "-" + std::to_string(i);
     e.votes.push_back({actor, choice == 0 ? "yes" : "no"});
-    const auto key = random::to_hex(privacy::derive_actor_key(stack::actor_secret, poll_id, actor));
+    const auto key = s.actor_key_hex(poll_id, actor);
     e.truth[key] = choice;
     e.voted_at[key] = i;
   }
@@ -188,7 +188,7 @@ TEST_CASE("weak settings: the attack recovers most votes (the suite has teeth)",
   s.start_all();
   const auto poll = create_poll(s.port(), R"({"title":"Weak","choices":["yes","no"],
       "privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
-  const auto e = make_electorate(poll.id, 100, 1);
+  const auto e = make_electorate(s, poll.id, 100, 1);
   vote_slowly(s, poll.id, e.votes);
   REQUIRE(all_stored(await_results(s.port(), poll, [](const auto& r) { return all_stored(r, 100); }), 100));
 
@@ -208,7 +208,7 @@ TEST_CASE("the defaults: no vote recovered with certainty, accuracy within the b
                                 {"SPLITVOTE_BATCH__MAX_DELAY_MS", "200"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}});
   s.start_all();
   const auto poll = create_poll(s.port(), R"({"title":"Defaults","choices":["yes","no"]})");  // product defaults
-  const auto e = make_electorate(poll.id, 200, 2);
+  const auto e = make_electorate(s, poll.id, 200, 2);
   vote_slowly(s, poll.id, e.votes);
   const auto results = await_results(s.port(), poll, [](const auto& r) { return all_stored(r, 200); });
   REQUIRE(all_stored(results, 200));

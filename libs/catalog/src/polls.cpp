@@ -14,7 +14,8 @@ constexpr const char* select_poll =
     " (extract(epoch FROM created_at) * 1000000)::bigint,"
     " (extract(epoch FROM closes_at) * 1000000)::bigint,"
     " (extract(epoch FROM closed_at) * 1000000)::bigint,"
-    " rr_p, noise_mechanism, noise_epsilon, noise_delta, privacy_budget"
+    " rr_p, noise_mechanism, noise_epsilon, noise_delta, privacy_budget,"
+    " (SELECT encode(key, 'hex') FROM catalog.poll_keys k WHERE k.poll_id = polls.id), keys_shredded_at IS NOT NULL"
     " FROM catalog.polls WHERE id = $1::uuid";
 
 time_point from_micros(std::int64_t us) { return time_point(std::chrono::microseconds(us)); }
@@ -43,6 +44,8 @@ void create_poll(pqxx::connection& c, const poll& p,
       random::to_hex(p.admin_token_hash), closes, p.privacy.rr.p,
       privacy::to_string(p.privacy.noise.mechanism), p.privacy.noise.epsilon, p.privacy.noise.delta,
       p.privacy.budget);
+  if (!p.key_hex.empty())
+    tx.exec_params("INSERT INTO catalog.poll_keys (poll_id, key) VALUES ($1::uuid, decode($2, 'hex'))", p.id, p.key_hex);
   {
     pqxx::stream_to rows(tx, "catalog.poll_choices");
     for (std::size_t i = 0; i < p.choices.size(); ++i)
@@ -83,6 +86,8 @@ std::optional<poll> find_poll(pqxx::connection& c, const std::string& id) {
   p.privacy.noise.epsilon = row[15].as<double>();
   p.privacy.noise.delta = row[16].as<double>();
   p.privacy.budget = row[17].as<double>();
+  if (!row[18].is_null()) p.key_hex = row[18].as<std::string>();
+  p.shredded = row[19].as<bool>();
   for (const auto& choice : tx.exec_params(
            "SELECT label FROM catalog.poll_choices WHERE poll_id = $1::uuid ORDER BY position", id))
     p.choices.push_back(choice[0].as<std::string>());
@@ -104,6 +109,23 @@ bool is_eligible(pqxx::connection& c, const std::string& poll_id, const privacy:
                 "SELECT 1 FROM catalog.eligible_actors WHERE poll_id = $1::uuid AND actor_key = decode($2, 'hex')",
                 poll_id, random::to_hex(key))
               .empty();
+}
+
+int shred_keys(pqxx::connection& c, std::chrono::seconds grace) {
+  pqxx::work tx(c);
+  const auto r = tx.exec_params(
+      "WITH due AS (UPDATE catalog.polls SET keys_shredded_at = now()"
+      " WHERE keys_shredded_at IS NULL AND least(closed_at, closes_at) < now() - make_interval(secs => $1)"
+      " RETURNING id)"
+      " DELETE FROM catalog.poll_keys WHERE poll_id IN (SELECT id FROM due)",
+      static_cast<double>(grace.count()));
+  tx.commit();
+  return static_cast<int>(r.affected_rows());
+}
+
+void vacuum_poll_keys(pqxx::connection& c) {
+  pqxx::nontransaction tx(c);
+  tx.exec("VACUUM catalog.poll_keys");
 }
 
 std::optional<release> latest_release(pqxx::connection& c, const std::string& poll_id) {

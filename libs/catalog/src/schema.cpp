@@ -54,6 +54,12 @@ const std::vector<pg::migration>& migrations() {
       {3, "role", pg::create_role_sql("splitvote_catalog") +
                       "GRANT USAGE ON SCHEMA catalog TO splitvote_catalog;"
                       "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA catalog TO splitvote_catalog;"},
+      {4, "per-poll keys for crypto-shredding",
+       "CREATE TABLE catalog.poll_keys ("
+       " poll_id uuid PRIMARY KEY REFERENCES catalog.polls (id) ON DELETE CASCADE,"
+       " key bytea NOT NULL CHECK (length(key) = 32));"
+       "ALTER TABLE catalog.polls ADD COLUMN keys_shredded_at timestamptz;"
+       "GRANT SELECT, INSERT, DELETE ON catalog.poll_keys TO splitvote_catalog;"},
   };
   return all;
 }

@@ -135,7 +135,7 @@ bool settings::boolean(const std::string& key) const {
 }
 
 std::chrono::milliseconds settings::millis(const std::string& key) const {
-  return std::chrono::milliseconds(integer(key, 0, 24 * 3600 * 1000));
+  return std::chrono::milliseconds(integer(key, 0, std::int64_t{366} * 24 * 3600 * 1000));
 }
 
 std::map<std::string, std::string> settings::with_prefix(const std::string& prefix) const {

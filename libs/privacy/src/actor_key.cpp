@@ -21,9 +21,9 @@ std::array<std::byte, 32> hmac(std::string_view key, std::string_view message) {
 
 }  // namespace
 
-actor_key derive_actor_key(std::string_view server_secret, std::string_view poll_id,
+actor_key derive_actor_key(std::string_view server_secret, std::string_view poll_salt,
                            std::string_view actor_id) {
-  const auto poll_key = hmac(server_secret, std::string("splitvote/poll/") + std::string(poll_id));
+  const auto poll_key = hmac(server_secret, std::string("splitvote/poll/") + std::string(poll_salt));
   return hmac(std::string_view(reinterpret_cast<const char*>(poll_key.data()), poll_key.size()),
               actor_id);
 }

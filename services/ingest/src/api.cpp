@@ -327,10 +327,11 @@ void api::create_poll(const http::request& req, http::respond_fn respond) {
   const auto token_bytes = random::random_id(rng());
   const std::string admin_token = random::to_hex(token_bytes) + random::to_hex(random::random_id(rng()));
   p.admin_token_hash = privacy::token_hash(admin_token);
+  p.key_hex = random::to_hex(random::random_id(rng())) + random::to_hex(random::random_id(rng()));
   std::vector<privacy::actor_key> eligible;
   eligible.reserve(r.eligible_actors.size());
   for (const auto& a : r.eligible_actors)
-    eligible.push_back(privacy::derive_actor_key(options_.actor_secret, p.id, a));
+    eligible.push_back(privacy::derive_actor_key(options_.actor_secret, p.actor_key_salt(), a));
   p.eligible_count = static_cast<std::int64_t>(eligible.size());
   {
     auto c = catalog_.acquire();
@@ -360,7 +361,7 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
     throw problem_error(422, "unknown-choice", "Unknown choice", "the poll has no such choice");
   const auto choice = static_cast<std::uint32_t>(choice_it - p->choices.begin());
 
-  const privacy::actor_key key = privacy::derive_actor_key(options_.actor_secret, p->id, v.actor_id);
+  const privacy::actor_key key = privacy::derive_actor_key(options_.actor_secret, p->actor_key_salt(), v.actor_id);
   if (p->eligible_count > 0) {
     auto c = catalog_.acquire();
     if (!catalog::is_eligible(*c, p->id, key))
@@ -501,6 +502,18 @@ void api::results(const http::request& req, const std::string& id, http::respond
       {"privacy_statement", privacy_statement(p->privacy, static_cast<std::uint32_t>(p->choices.size()))},
       {"consistency", std::move(consistency)}};
   respond(http::json(200, body));
+}
+
+int api::shred_expired_keys(std::chrono::seconds grace) {
+  auto c = catalog_.acquire();
+  const int shredded = catalog::shred_keys(*c, grace);
+  if (shredded > 0) {
+    catalog::vacuum_poll_keys(*c);
+    std::lock_guard lock(cache_mutex_);
+    cache_.clear();
+    observability::log_info("keys_shredded", {{"polls", shredded}});
+  }
+  return shredded;
 }
 
 std::string api::cluster_id() {

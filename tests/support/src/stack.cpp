@@ -2,6 +2,10 @@
 
 #include "splitvote/testing/environment.hpp"
 
+#include "splitvote/pg/pool.hpp"
+#include "splitvote/privacy/actor_key.hpp"
+#include "splitvote/random/random_source.hpp"
+
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -148,6 +152,19 @@ bool stack::wait_for_log(service s, int instance, const std::string& text, int t
         return found >= times;
       },
       timeout);
+}
+
+std::string stack::actor_key_hex(const std::string& poll_id, const std::string& actor) const {
+  static std::map<std::string, std::string> salts;  // poll id -> key hex
+  auto it = salts.find(poll_id);
+  if (it == salts.end()) {
+    auto c = pg::connect(main_dsn_);
+    pqxx::read_transaction tx(*c);
+    const auto r = tx.exec_params("SELECT encode(key, 'hex') FROM catalog.poll_keys WHERE poll_id = $1::uuid", poll_id);
+    if (r.empty()) throw std::runtime_error("no key for poll " + poll_id);
+    it = salts.emplace(poll_id, r[0][0].as<std::string>()).first;
+  }
+  return random::to_hex(privacy::derive_actor_key(actor_secret, it->second, actor));
 }
 
 std::string stack::all_logs() const {

@@ -28,6 +28,12 @@ struct poll {
   time_point created_at{};
   std::optional<time_point> closes_at;
   std::optional<time_point> closed_at;
+  std::string key_hex;    // the poll's random key (64 hex digits); empty once shredded
+  bool shredded = false;  // the key was destroyed after close + grace
+
+  /// What actor keys of this poll are derived with: its key, or its id for polls from
+  /// before poll keys. Empty once shredded: no actor can be keyed any more.
+  std::string actor_key_salt() const { return shredded ? std::string() : key_hex.empty() ? id : key_hex; }
 
   bool is_closed(time_point now) const {
     return closed_at.has_value() || (closes_at && *closes_at <= now);
@@ -44,6 +50,11 @@ std::optional<poll> find_poll(pqxx::connection& c, const std::string& id);
 std::optional<poll> close_poll(pqxx::connection& c, const std::string& id);
 
 bool is_eligible(pqxx::connection& c, const std::string& poll_id, const privacy::actor_key& key);
+
+/// Destroys the keys of polls closed more than `grace` ago; returns how many. The rows go
+/// at once; their dead tuples go with the next vacuum (run it: vacuum_poll_keys).
+int shred_keys(pqxx::connection& c, std::chrono::seconds grace);
+void vacuum_poll_keys(pqxx::connection& c);
 
 /// One release of a poll's counts: the raw tally it was drawn from and the noisy counts.
 struct release {

@@ -10,9 +10,11 @@ namespace splitvote::privacy {
 
 using actor_key = std::array<std::byte, 32>;
 
-/// HMAC-SHA-256(key = HMAC-SHA-256(server_secret, "splitvote/poll/" + poll_id), actor_id).
-/// The per-poll key keeps one poll's keys unlinkable to another's.
-actor_key derive_actor_key(std::string_view server_secret, std::string_view poll_id,
+/// HMAC-SHA-256(key = HMAC-SHA-256(server_secret, "splitvote/poll/" + poll_salt), actor_id).
+/// `poll_salt` is the poll's own random key (hex), destroyed some time after the poll
+/// closes (crypto-shredding): from then on nobody, the server included, can tell whose
+/// keys the pollbook holds. Polls created before poll keys existed use their id.
+actor_key derive_actor_key(std::string_view server_secret, std::string_view poll_salt,
                            std::string_view actor_id);
 
 /// SHA-256 of a token, for storing admin tokens only as hashes.

@@ -37,6 +37,10 @@ public:
   /// Registers every route of the API on `r`.
   void register_routes(http::router& r);
 
+  /// Crypto-shredding: destroys the keys of polls closed more than `grace` ago, so their
+  /// pollbook entries can no longer be tied to actor ids. Returns how many polls.
+  int shred_expired_keys(std::chrono::seconds grace);
+
   /// Readiness is false from now on (first step of a drain).
   void begin_shutdown() { shutting_down_ = true; }
   void mark_started() { started_ = true; }

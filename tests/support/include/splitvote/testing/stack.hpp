@@ -47,6 +47,9 @@ public:
   const std::string& ballot_dsn() const { return ballot_dsn_; }
   const std::filesystem::path& dir() const { return dir_; }
   const std::string& bootstrap() const { return bootstrap_; }
+  /// The hex actor key the pollbook stores for `actor` in `poll_id` (reads the poll's key).
+  std::string actor_key_hex(const std::string& poll_id, const std::string& actor) const;
+
   /// The actor secret the stack's ingest uses (tests derive actor keys from it).
   static constexpr const char* actor_secret = "test-secret-0123456789abcdef";
   std::string all_logs() const;
