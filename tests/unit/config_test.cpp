@@ -50,7 +50,8 @@ TEST_CASE("configuration errors name every problem", "[unit]") {
 }
 
 TEST_CASE("pass-through keys are kept with their prefix removed", "[unit]") {
-  const auto path = write_yaml("db:\n  dsn: x\nkafka:\n  rdkafka:\n    linger.ms: 5\n");
+  const auto path = write_yaml("db:\n  dsn: x\nkafka:\n  rdkafka:\n    linger.ms: 5\n    ssl.key.pem: PRIVATE\n");
   const auto s = settings::load(schema, path, {"kafka.rdkafka."});
   CHECK(s.with_prefix("kafka.rdkafka.").at("linger.ms") == "5");
+  CHECK(s.describe().find("PRIVATE") == std::string::npos);  // credentials are masked
 }

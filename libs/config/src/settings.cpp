@@ -149,9 +149,12 @@ std::string settings::describe() const {
   std::ostringstream out;
   for (const auto& [k, v] : values_) {
     auto it = secret_.find(k);
+    // Declared secrets, and pass-through keys that look like credentials (sasl.password,
+    // ssl.key.pem, ssl.key.password, ...).
     const bool masked = (it != secret_.end() && it->second) ||
                         k.find("password") != std::string::npos ||
-                        k.find("secret") != std::string::npos;
+                        k.find("secret") != std::string::npos ||
+                        k.find(".key") != std::string::npos || k.find("sasl.") != std::string::npos;
     out << k << " = " << (masked ? "****" : v) << "\n";
   }
   return out.str();

@@ -4,6 +4,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <stdexcept>
+
 namespace splitvote::observability {
 namespace {
 
@@ -24,7 +26,11 @@ void init_logging(std::string_view service, std::string_view level) {
   service_name = std::string(service);
   auto logger = spdlog::stderr_logger_mt(service_name);
   logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l",%v)", spdlog::pattern_time_type::utc);
-  logger->set_level(spdlog::level::from_str(std::string(level)));
+  // spdlog maps an unknown name to "off": refuse it instead of going silent.
+  const auto parsed = spdlog::level::from_str(std::string(level));
+  if (parsed == spdlog::level::off && level != "off")
+    throw std::invalid_argument("log.level: '" + std::string(level) + "' is not one of trace, debug, info, warn, error, off");
+  logger->set_level(parsed);
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
 }

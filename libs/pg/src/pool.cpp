@@ -1,10 +1,14 @@
 #include "splitvote/pg/pool.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
 
 namespace splitvote::pg {
 
 std::unique_ptr<pqxx::connection> connect(const std::string& dsn) {
+  // An unreachable server must fail a connect in seconds, not hang a probe or a request;
+  // a DSN's own connect_timeout, or the environment's PGCONNECT_TIMEOUT, still wins.
+  ::setenv("PGCONNECT_TIMEOUT", "3", 0);
   auto c = std::make_unique<pqxx::connection>(dsn);
   c->set_client_encoding("UTF8");
   return c;
