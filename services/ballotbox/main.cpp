@@ -7,9 +7,8 @@ int main(int argc, char** argv) {
   using namespace splitvote;
   return consumer::run_service(
       {"ballotbox", ballotbox::schema_name, ballotbox::current_version(), ballotbox::scrubbed_tables()},
-      [](const std::string& key_file) {
-        return std::make_unique<ballotbox::sink>(key_file.empty() ? std::nullopt
-                                                              : std::optional(envelope::load_keypair(key_file)));
+      [](const std::string& key_files) {
+        return std::make_unique<ballotbox::sink>(envelope::load_keypairs(key_files));
       },
       argc, argv);
 }

@@ -7,9 +7,8 @@ int main(int argc, char** argv) {
   using namespace splitvote;
   return consumer::run_service(
       {"pollbook", pollbook::schema_name, pollbook::current_version(), pollbook::scrubbed_tables()},
-      [](const std::string& key_file) {
-        return std::make_unique<pollbook::sink>(key_file.empty() ? std::nullopt
-                                                              : std::optional(envelope::load_keypair(key_file)));
+      [](const std::string& key_files) {
+        return std::make_unique<pollbook::sink>(envelope::load_keypairs(key_files));
       },
       argc, argv);
 }

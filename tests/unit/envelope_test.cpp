@@ -60,6 +60,9 @@ TEST_CASE("a sealed half opens only with its consumer's secret key", "[unit]") {
   tampered.back() ^= 1;
   CHECK_THROWS_AS(envelope::open_sealed(tampered, pollbook), envelope::decode_error);
   CHECK(envelope::seal(half, pollbook.pk) != box);  // an ephemeral key per box
-  CHECK(envelope::readable_half(half, false, std::nullopt) == half);
-  CHECK_THROWS_AS(envelope::readable_half(box, true, std::nullopt), envelope::decode_error);
+  CHECK(envelope::readable_half(half, false, {}) == half);
+  CHECK_THROWS_AS(envelope::readable_half(box, true, {}), envelope::decode_error);
+  // During a rotation the consumer holds the new key and the old one: both kinds open.
+  CHECK(envelope::readable_half(box, true, {ballotbox, pollbook}) == half);
+  CHECK_THROWS_AS(envelope::readable_half(box, true, {ballotbox}), envelope::decode_error);
 }

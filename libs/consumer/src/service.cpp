@@ -27,7 +27,7 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
         {"shutdown.drain_timeout_ms", "on SIGTERM, read to the end of the topic for at most this", "20000"},
         {"log.level", "trace, debug, info, warn, error", "info"},
         {"scrub.interval_ms", "rewrite the store's tables in random order this often (0: never)", "3600000"},
-        {"seal.secret_key", "file with this consumer's secret key (64 hex digits) to open sealed halves", ""},
+        {"seal.secret_key", "file(s) with this consumer's secret key (64 hex digits), comma-separated during a rotation", ""},
     };
     const auto cfg = config::settings::load(properties, config::config_path_from(argc, argv), {"kafka.rdkafka."});
     observability::init_logging(spec.name, cfg.str("log.level"));

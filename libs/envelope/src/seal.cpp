@@ -59,6 +59,19 @@ keypair load_keypair(const std::string& secret_key_path) {
   return k;
 }
 
+std::vector<keypair> load_keypairs(const std::string& secret_key_paths) {
+  std::vector<keypair> out;
+  std::size_t start = 0;
+  while (start < secret_key_paths.size()) {
+    const auto comma = secret_key_paths.find(',', start);
+    const auto path = secret_key_paths.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!path.empty()) out.push_back(load_keypair(path));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 void write_keypair(const keypair& k, const std::string& path_prefix) {
   write_hex(path_prefix + ".key", k.sk.data(), 0600);
   write_hex(path_prefix + ".pub", k.pk.data(), 0644);
@@ -84,10 +97,17 @@ std::string open_sealed(std::string_view box, const keypair& mine) {
   return plain;
 }
 
-std::string readable_half(const std::string& half, bool sealed, const std::optional<keypair>& mine) {
+std::string readable_half(const std::string& half, bool sealed, const std::vector<keypair>& mine) {
   if (!sealed) return half;
-  if (!mine) throw decode_error("sealed half, but this consumer has no secret key configured");
-  return open_sealed(half, *mine);
+  if (mine.empty()) throw decode_error("sealed half, but this consumer has no secret key configured");
+  for (std::size_t i = 0; i + 1 < mine.size(); ++i) {
+    try {
+      return open_sealed(half, mine[i]);
+    } catch (const decode_error&) {
+      // sealed to an older key: try the next
+    }
+  }
+  return open_sealed(half, mine.back());
 }
 
 }  // namespace splitvote::envelope

@@ -4,20 +4,20 @@
 #include "splitvote/consumer/batch_consumer.hpp"
 #include "splitvote/envelope/seal.hpp"
 
-#include <optional>
+#include <vector>
 
 namespace splitvote::ballotbox {
 
 class sink final : public consumer::sink {
 public:
-  /// `key`: this consumer's key pair, to open sealed halves (none: plain envelopes only).
-  explicit sink(std::optional<envelope::keypair> key = std::nullopt) : key_(std::move(key)) {}
+  /// `keys`: this consumer's key pairs, to open sealed halves (none: plain envelopes only).
+  explicit sink(std::vector<envelope::keypair> keys = {}) : keys_(std::move(keys)) {}
 
   consumer::write_stats write(pqxx::work& tx, const std::vector<std::string_view>& values,
                               random::random_source& rng) override;
 
 private:
-  std::optional<envelope::keypair> key_;
+  std::vector<envelope::keypair> keys_;
 };
 
 }  // namespace splitvote::ballotbox

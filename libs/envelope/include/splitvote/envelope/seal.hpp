@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace splitvote::envelope {
 
@@ -24,6 +25,9 @@ keypair generate_keypair();
 /// "NAME.key" the secret key. Throws std::runtime_error naming the file on any problem.
 public_key load_public_key(const std::string& path);
 keypair load_keypair(const std::string& secret_key_path);
+/// Comma-separated secret key files (the current key first, then keys being rotated out);
+/// empty: none.
+std::vector<keypair> load_keypairs(const std::string& secret_key_paths);
 void write_keypair(const keypair& k, const std::string& path_prefix);
 
 /// crypto_box_seal: only the holder of the matching secret key can open it; the sender
@@ -34,7 +38,8 @@ std::string seal(std::string_view plaintext, const public_key& to);
 std::string open_sealed(std::string_view box, const keypair& mine);
 
 /// The half as the consumer needs it: a plain half as it is, a sealed half opened with the
-/// consumer's key. Throws decode_error for a sealed half it cannot open (or has no key for).
-std::string readable_half(const std::string& half, bool sealed, const std::optional<keypair>& mine);
+/// first of the consumer's keys that opens it (several during a key rotation). Throws
+/// decode_error for a sealed half none opens (or when it has no key).
+std::string readable_half(const std::string& half, bool sealed, const std::vector<keypair>& mine);
 
 }  // namespace splitvote::envelope
