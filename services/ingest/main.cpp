@@ -8,10 +8,7 @@
 #include "splitvote/pollbook/schema.hpp"
 #include "splitvote/runtime/signals.hpp"
 
-#include <condition_variable>
 #include <iostream>
-#include <mutex>
-#include <thread>
 
 using namespace splitvote;
 
@@ -29,6 +26,7 @@ std::vector<config::property> properties() {
       {"kafka.topic", "votes topic", "splitvote.votes"},
       {"kafka.delivery_timeout_ms", "answer 503 if Kafka has not acknowledged within this", "5000"},
       {"privacy.actor_secret", "server secret for actor keys (HMAC-SHA-256)", std::nullopt, true},
+      {"privacy.cover_idle_ms", "send a cover envelope for a poll idle this long (0: no cover traffic)", "0"},
       {"privacy.shred_after_ms", "destroy a poll's key this long after it closes (0: never)", "604800000"},
       {"privacy.release_interval_ms", "at most one new noisy release per poll per this interval", "60000"},
       {"seal.pollbook_public_key", "file with the pollbook's public key: seal actor halves to it", ""},
@@ -81,24 +79,27 @@ int main(int argc, char** argv) {
     api.mark_started();
     observability::log_info("listening", {{"address", cfg.str("http.address")}, {"port", server.port()}});
 
-    // Crypto-shredding, checked every minute (and at start).
+    // Crypto-shredding, checked every minute; cover traffic for idle polls.
     const auto shred_after = std::chrono::duration_cast<std::chrono::seconds>(cfg.millis("privacy.shred_after_ms"));
-    std::jthread shredder([&api, shred_after](std::stop_token stop) {
-      std::mutex m;
-      std::condition_variable_any wake;
-      while (shred_after.count() > 0 && !stop.stop_requested()) {
-        try {
-          api.shred_expired_keys(shred_after);
-        } catch (const std::exception& e) {
-          observability::log_warn("shred_failed", {{"error", e.what()}});
-        }
-        std::unique_lock lock(m);
-        wake.wait_for(lock, stop, std::chrono::minutes(1), [] { return false; });
+    auto shredder = runtime::every(shred_after.count() > 0 ? std::chrono::minutes(1) : std::chrono::minutes(0), [&api, shred_after] {
+      try {
+        api.shred_expired_keys(shred_after);
+      } catch (const std::exception& e) {
+        observability::log_warn("shred_failed", {{"error", e.what()}});
+      }
+    });
+    const auto cover_idle = cfg.millis("privacy.cover_idle_ms");
+    auto cover = runtime::every(cover_idle, [&api, cover_idle] {
+      try {
+        api.send_cover_envelopes(cover_idle);
+      } catch (const std::exception& e) {
+        observability::log_warn("cover_failed", {{"error", e.what()}});
       }
     });
 
     const int sig = runtime::wait_for_stop_signal();
     shredder.request_stop();
+    cover.request_stop();
     observability::log_info("draining", {{"signal", sig}});
     api.begin_shutdown();
     server.stop_accepting();

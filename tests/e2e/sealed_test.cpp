@@ -7,7 +7,11 @@
 #include "splitvote/testing/polls.hpp"
 #include "splitvote/testing/stack.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
+
+#include <set>
+#include <thread>
 
 using namespace splitvote;
 using namespace splitvote::testing;
@@ -94,4 +98,36 @@ TEST_CASE("a copy of the topic holds only sealed halves, and no log pairs an act
   CHECK(logs.find("sealed-actor-") == std::string::npos);
   CHECK(logs.find("alpha-choice") == std::string::npos);
   CHECK(logs.find("omega-choice") == std::string::npos);
+}
+
+TEST_CASE("cover envelopes fill idle time, look like votes on the topic, and count as decoys", "[e2e][cover]") {
+  stack s("e2e-cover", {{}, {{"SPLITVOTE_PRIVACY__COVER_IDLE_MS", "100"}}});
+  s.start_all();
+  const auto poll = create_poll(s.port(), R"({"title":"Cover","choices":["red","blue"],
+      "privacy":{"decoys":{"distribution":"fixed","k":1},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
+  std::vector<vote> votes;
+  for (int i = 0; i < 30; ++i) votes.push_back({"cover-actor-" + std::to_string(i), i < 20 ? "red" : "blue"});
+  REQUIRE(cast_votes(s.port(), poll.id, votes).accepted() == 30);
+  // Idle for a while: cover envelopes keep flowing.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const auto r = await_results(s.port(), poll, [](const auto& r) {
+    return r.at("consistency").as_object().at("complete").as_bool() &&
+           r.at("mechanism").as_object().at("ballots").as_int64() >= 2 * 30 + 2 * 5;
+  });
+  INFO(boost::json::serialize(r));
+  const auto& mech = r.at("mechanism").as_object();
+  CHECK(mech.at("envelopes").as_int64() == 30);                      // covers are no votes
+  CHECK(r.at("participation").as_object().at("unique_actors").as_int64() == 30);
+  CHECK(r.at("consistency").as_object().at("stores_agree").as_bool());
+  const std::int64_t ballots = mech.at("ballots").as_int64();
+  CHECK(ballots >= 70);                                                // at least 5 covers of 2
+  CHECK(mech.at("decoy_ballots").as_int64() == ballots - 30);
+  CHECK(estimate_of(r, "red") + estimate_of(r, "blue") == Approx(30));
+
+  // On the topic a cover envelope is as long as a vote: nothing tells them apart.
+  const auto messages = copy_topic(s.bootstrap(), static_cast<std::size_t>(ballots / 2));
+  REQUIRE(messages.size() >= 35);
+  std::set<std::size_t> sizes;
+  for (const auto& m : messages) sizes.insert(m.size());
+  CHECK(sizes.size() == 1);
 }

@@ -184,7 +184,7 @@ bool all_stored(const boost::json::object& r, std::int64_t n) {
 
 TEST_CASE("weak settings: the attack recovers most votes (the suite has teeth)", "[privacy][linkage]") {
   // No decoys, no randomized response, one envelope per transaction, no scrub.
-  stack s("linkage-weak", {{{"SPLITVOTE_BATCH__MIN", "1"}, {"SPLITVOTE_BATCH__MAX", "1"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}});
+  stack s("linkage-weak", {{{"SPLITVOTE_BATCH__MIN", "1"}, {"SPLITVOTE_BATCH__MAX", "1"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}, {}});
   s.start_all();
   const auto poll = create_poll(s.port(), R"({"title":"Weak","choices":["yes","no"],
       "privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
@@ -205,7 +205,7 @@ TEST_CASE("weak settings: the attack recovers most votes (the suite has teeth)",
 TEST_CASE("the defaults: no vote recovered with certainty, accuracy within the bound, and a scrub blinds the attack",
           "[privacy][linkage]") {
   stack s("linkage-defaults", {{{"SPLITVOTE_BATCH__MIN", "1"}, {"SPLITVOTE_BATCH__MAX", "500"},
-                                {"SPLITVOTE_BATCH__MAX_DELAY_MS", "200"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}});
+                                {"SPLITVOTE_BATCH__MAX_DELAY_MS", "200"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}, {}});
   s.start_all();
   const auto poll = create_poll(s.port(), R"({"title":"Defaults","choices":["yes","no"]})");  // product defaults
   const auto e = make_electorate(s, poll.id, 200, 2);

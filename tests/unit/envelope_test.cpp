@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <set>
+
 using namespace splitvote;
 
 TEST_CASE("an envelope round-trips with both halves intact", "[unit]") {
@@ -20,7 +22,9 @@ TEST_CASE("an envelope round-trips with both halves intact", "[unit]") {
   const auto actor2 = envelope::decode_actor_part(env.actor_part);
   CHECK(actor2.actor_key == key);
   CHECK(actor2.entry_id == actor.entry_id);
-  const auto ballots2 = envelope::decode_ballot_list(env.ballot_list);
+  const auto list = envelope::decode_ballot_list(env.ballot_list);
+  CHECK_FALSE(list.cover);
+  const auto& ballots2 = list.ballots;
   REQUIRE(ballots2.size() == 4);
   for (std::size_t i = 0; i < 4; ++i) {
     CHECK(ballots2[i].choice == ballots[i].choice);
@@ -65,4 +69,14 @@ TEST_CASE("a sealed half opens only with its consumer's secret key", "[unit]") {
   // During a rotation the consumer holds the new key and the old one: both kinds open.
   CHECK(envelope::readable_half(box, true, {ballotbox, pollbook}) == half);
   CHECK_THROWS_AS(envelope::readable_half(box, true, {ballotbox}), envelope::decode_error);
+}
+
+TEST_CASE("a ballot half's length depends on the number of ballots only, never on the choices", "[unit]") {
+  auto rng = random::seeded_source(3);
+  std::set<std::size_t> sizes;
+  for (std::uint32_t a = 0; a < 64; a += 7)
+    for (std::uint32_t b = 0; b < 64; b += 9) sizes.insert(envelope::encode(envelope::make_ballots({a, b}, *rng)).size());
+  CHECK(sizes.size() == 1);
+  const auto cover = envelope::encode(envelope::make_ballots({0, 0}, *rng), true);
+  CHECK(cover.size() == *sizes.begin());  // cover and vote alike
 }

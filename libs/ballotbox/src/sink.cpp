@@ -20,9 +20,10 @@ consumer::write_stats sink::write(pqxx::work& tx, const std::vector<std::string_
     try {
       const auto env = envelope::decode(v.data(), v.size());
       if (!random::is_uuid_text(env.poll_id)) throw envelope::decode_error("poll id is not a uuid");
-      const auto ballots = envelope::decode_ballot_list(envelope::readable_half(env.ballot_list, env.sealed, keys_));
-      for (const auto& b : ballots)
+      const auto list = envelope::decode_ballot_list(envelope::readable_half(env.ballot_list, env.sealed, keys_));
+      for (const auto& b : list.ballots)
         rows.emplace_back(env.poll_id, random::to_uuid_text(b.random_id), b.choice);
+      if (list.cover) continue;  // decoys only: stored, but no real ballot to count
       ++envelopes_per_poll[env.poll_id];
       ++stats.envelopes;
     } catch (const envelope::decode_error&) {

@@ -11,6 +11,7 @@ std::string encode(const actor_part& a) {
   v1::ActorPart m;
   m.set_actor_key(a.actor_key.data(), a.actor_key.size());
   m.set_entry_id(a.entry_id.data(), a.entry_id.size());
+  m.set_kind(a.cover ? 2 : 1);
   return m.SerializeAsString();
 }
 
@@ -22,6 +23,7 @@ actor_part decode_actor_part(const std::string& bytes) {
   if (m.entry_id().size() != a.entry_id.size()) throw decode_error("entry id is not 16 bytes");
   std::memcpy(a.actor_key.data(), m.actor_key().data(), a.actor_key.size());
   std::memcpy(a.entry_id.data(), m.entry_id().data(), a.entry_id.size());
+  a.cover = m.kind() == 2;
   return a;
 }
 

@@ -15,8 +15,9 @@ std::vector<ballot> make_ballots(const std::vector<std::uint32_t>& choices,
   return out;
 }
 
-std::string encode(const std::vector<ballot>& ballots) {
+std::string encode(const std::vector<ballot>& ballots, bool cover) {
   v1::BallotList m;
+  m.set_kind(cover ? 2 : 1);
   for (const auto& b : ballots) {
     auto* pb = m.add_ballots();
     pb->set_random_id(b.random_id.data(), b.random_id.size());
@@ -25,20 +26,21 @@ std::string encode(const std::vector<ballot>& ballots) {
   return m.SerializeAsString();
 }
 
-std::vector<ballot> decode_ballot_list(const std::string& bytes) {
+ballot_list decode_ballot_list(const std::string& bytes) {
   v1::BallotList m;
   if (!m.ParseFromString(bytes)) throw decode_error("not a protobuf ballot list");
   if (m.ballots_size() == 0) throw decode_error("empty ballot list");
   if (static_cast<std::size_t>(m.ballots_size()) > max_ballots)
     throw decode_error("too many ballots");
-  std::vector<ballot> out;
-  out.reserve(m.ballots_size());
+  ballot_list out;
+  out.cover = m.kind() == 2;
+  out.ballots.reserve(m.ballots_size());
   for (const auto& pb : m.ballots()) {
     ballot b;
     if (pb.random_id().size() != b.random_id.size()) throw decode_error("ballot id is not 16 bytes");
     std::memcpy(b.random_id.data(), pb.random_id().data(), b.random_id.size());
     b.choice = pb.choice();
-    out.push_back(b);
+    out.ballots.push_back(b);
   }
   return out;
 }

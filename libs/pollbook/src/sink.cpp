@@ -21,6 +21,7 @@ consumer::write_stats sink::write(pqxx::work& tx, const std::vector<std::string_
       if (env.actor_part.empty()) continue;  // a cover envelope: ballots only
       if (!random::is_uuid_text(env.poll_id)) throw envelope::decode_error("poll id is not a uuid");
       const auto actor = envelope::decode_actor_part(envelope::readable_half(env.actor_part, env.sealed, keys_));
+      if (actor.cover) continue;  // nobody voted: nothing to store
       rows.emplace_back(env.poll_id, random::to_uuid_text(actor.entry_id),
                         random::to_hex(actor.actor_key));
       ++stats.envelopes;

@@ -3,6 +3,9 @@
 #include <csignal>
 #include <pthread.h>
 
+#include <condition_variable>
+#include <mutex>
+
 namespace splitvote::runtime {
 namespace {
 sigset_t stop_set() {
@@ -26,6 +29,19 @@ int wait_for_stop_signal() {
   while (sigwait(&set, &sig) != 0) {
   }
   return sig;
+}
+
+std::jthread every(std::chrono::milliseconds interval, std::function<void()> task) {
+  if (interval.count() <= 0) return {};
+  return std::jthread([interval, task = std::move(task)](std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any wake;
+    while (!stop.stop_requested()) {
+      task();
+      std::unique_lock lock(m);
+      wake.wait_for(lock, stop, interval, [] { return false; });
+    }
+  });
 }
 
 }  // namespace splitvote::runtime

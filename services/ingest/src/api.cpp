@@ -381,13 +381,11 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
   const auto m = static_cast<std::uint32_t>(p->choices.size());
   const auto submitted = privacy::apply_randomized_response(choice, m, p->privacy.rr, rng());
   const auto ballots = envelope::make_ballots(privacy::plan_ballots(submitted, m, p->privacy.decoys, rng()), rng());
-  envelope::envelope env{p->id, envelope::encode(actor), envelope::encode(ballots), false};
-  if (options_.pollbook_key && options_.ballotbox_key) {
-    env.actor_part = envelope::seal(env.actor_part, *options_.pollbook_key);
-    env.ballot_list = envelope::seal(env.ballot_list, *options_.ballotbox_key);
-    env.sealed = true;
+  const std::string message = seal_and_encode({p->id, envelope::encode(actor), envelope::encode(ballots), false});
+  {
+    std::lock_guard lock(activity_mutex_);
+    last_vote_[p->id] = clock_type::now();
   }
-  const std::string message = envelope::encode(env);
   const auto started = clock_type::now();
   const std::size_t ballot_count = ballots.size();
   auto recent = recent_;
@@ -502,6 +500,50 @@ void api::results(const http::request& req, const std::string& id, http::respond
       {"privacy_statement", privacy_statement(p->privacy, static_cast<std::uint32_t>(p->choices.size()))},
       {"consistency", std::move(consistency)}};
   respond(http::json(200, body));
+}
+
+std::string api::seal_and_encode(envelope::envelope env) const {
+  if (options_.pollbook_key && options_.ballotbox_key) {
+    env.actor_part = envelope::seal(env.actor_part, *options_.pollbook_key);
+    env.ballot_list = envelope::seal(env.ballot_list, *options_.ballotbox_key);
+    env.sealed = true;
+  }
+  return envelope::encode(env);
+}
+
+int api::send_cover_envelopes(std::chrono::milliseconds idle) {
+  std::vector<std::string> due;
+  {
+    std::lock_guard lock(activity_mutex_);
+    const auto now = clock_type::now();
+    for (auto it = last_vote_.begin(); it != last_vote_.end();) {
+      if (now - it->second > std::chrono::hours(1)) {
+        it = last_vote_.erase(it);
+        continue;
+      }
+      if (now - it->second >= idle) due.push_back(it->first);
+      ++it;
+    }
+  }
+  int sent = 0;
+  for (const auto& id : due) {
+    const auto p = poll_or_404(id);
+    if (p->is_closed(std::chrono::system_clock::now())) continue;
+    // Shaped like a vote: a random actor key and the same number of ballots a vote brings.
+    envelope::actor_part actor;
+    rng().fill(actor.actor_key);
+    actor.entry_id = random::random_id(rng());
+    actor.cover = true;
+    const auto m = static_cast<std::uint32_t>(p->choices.size());
+    const auto choices = privacy::plan_ballots(static_cast<std::uint32_t>(rng().uniform(m)), m, p->privacy.decoys, rng());
+    const std::string message = seal_and_encode(
+        {p->id, envelope::encode(actor), envelope::encode(envelope::make_ballots(choices, rng()), true), false});
+    if (producer_.produce(options_.topic, message, {}, [](const kafka::producer::delivery& d) {
+          metrics().produce_results.Add({{"outcome", d.error ? "cover_failed" : "cover_delivered"}}).Increment();
+        }) == kafka::producer::enqueue::queued)
+      ++sent;
+  }
+  return sent;
 }
 
 int api::shred_expired_keys(std::chrono::seconds grace) {

@@ -12,6 +12,7 @@ namespace splitvote::envelope {
 struct actor_part {
   std::array<std::byte, 32> actor_key{};
   random::id128 entry_id{};
+  bool cover = false;  // sent while idle: nobody voted
 };
 
 std::string encode(const actor_part& a);

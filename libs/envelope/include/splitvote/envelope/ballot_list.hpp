@@ -18,9 +18,14 @@ struct ballot {
 std::vector<ballot> make_ballots(const std::vector<std::uint32_t>& choices,
                                  random::random_source& rng);
 
-std::string encode(const std::vector<ballot>& ballots);
+struct ballot_list {
+  std::vector<ballot> ballots;
+  bool cover = false;  // sent while idle: all decoys, counts as no envelope
+};
+
+std::string encode(const std::vector<ballot>& ballots, bool cover = false);
 /// Throws decode_error (also for an empty list or more than max_ballots).
-std::vector<ballot> decode_ballot_list(const std::string& bytes);
+ballot_list decode_ballot_list(const std::string& bytes);
 
 inline constexpr std::size_t max_ballots = 1024;
 

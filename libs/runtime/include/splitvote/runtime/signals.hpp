@@ -1,5 +1,9 @@
-// Process signals: SIGPIPE ignored, SIGINT/SIGTERM delivered to one waiting thread.
+// Process lifecycle: SIGPIPE ignored, SIGINT/SIGTERM delivered to one waiting thread, periodic work.
 #pragma once
+
+#include <chrono>
+#include <functional>
+#include <thread>
 
 namespace splitvote::runtime {
 
@@ -9,5 +13,9 @@ void block_stop_signals();
 
 /// Blocks until SIGINT or SIGTERM arrives; returns the signal number.
 int wait_for_stop_signal();
+
+/// A thread that calls `task` now and then every `interval` until stopped (on destruction or
+/// request_stop()); `task` handles its own errors. An interval of 0 starts no work.
+std::jthread every(std::chrono::milliseconds interval, std::function<void()> task);
 
 }  // namespace splitvote::runtime

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "splitvote/catalog/polls.hpp"
+#include "splitvote/envelope/envelope.hpp"
 #include "splitvote/envelope/seal.hpp"
 #include "splitvote/http/router.hpp"
 #include "splitvote/kafka/producer.hpp"
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <map>
 #include <unordered_map>
 
 namespace splitvote::ingest {
@@ -40,6 +42,11 @@ public:
   /// Crypto-shredding: destroys the keys of polls closed more than `grace` ago, so their
   /// pollbook entries can no longer be tied to actor ids. Returns how many polls.
   int shred_expired_keys(std::chrono::seconds grace);
+
+  /// Cover traffic: one cover envelope (decoy ballots, a random actor key, marked as cover
+  /// inside the sealed halves) for each open poll that had a vote here within the last
+  /// hour but none within `idle`. Returns how many were sent.
+  int send_cover_envelopes(std::chrono::milliseconds idle);
 
   /// Readiness is false from now on (first step of a drain).
   void begin_shutdown() { shutting_down_ = true; }
@@ -81,6 +88,12 @@ private:
   std::chrono::steady_clock::time_point ready_checked_{};
   bool ready_ = false;
   std::string cluster_id_;
+
+  std::mutex activity_mutex_;
+  std::map<std::string, std::chrono::steady_clock::time_point> last_vote_;  // poll id -> last vote produced here
+
+  /// The envelope as it goes on the topic: halves sealed when keys are configured.
+  std::string seal_and_encode(envelope::envelope env) const;
 
   class recent_voters;
   std::shared_ptr<recent_voters> recent_;

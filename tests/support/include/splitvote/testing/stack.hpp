@@ -14,6 +14,7 @@ namespace splitvote::testing {
 
 struct stack_options {
   std::map<std::string, std::string> consumer_env;  // extra SPLITVOTE_ settings for both consumers
+  std::map<std::string, std::string> ingest_env;    // extra SPLITVOTE_ settings for ingest
 };
 
 class stack {
