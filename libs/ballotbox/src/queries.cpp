@@ -2,11 +2,10 @@
 
 namespace splitvote::ballotbox {
 
-privacy::tally count_ballots(pqxx::connection& c, const std::string& poll_id,
+privacy::tally count_ballots(pqxx::transaction_base& tx, const std::string& poll_id,
                              std::size_t num_choices) {
   privacy::tally t;
   t.ballots_per_choice.assign(num_choices, 0);
-  pqxx::read_transaction tx(c);
   for (const auto& row : tx.exec_params(
            "SELECT choice, ballots FROM ballotbox.tally($1::uuid)",
            poll_id)) {

@@ -35,9 +35,8 @@ bool offset_store::advance(pqxx::transaction_base& tx, const std::string& topic,
   return r.affected_rows() == 1;
 }
 
-std::map<int, std::int64_t> offset_store::positions(pqxx::connection& c, const std::string& topic,
+std::map<int, std::int64_t> offset_store::positions(pqxx::transaction_base& tx, const std::string& topic,
                                                     const std::string& cluster_id) const {
-  pqxx::read_transaction tx(c);
   std::map<int, std::int64_t> out;
   for (const auto& row : tx.exec_params(
            "SELECT partition, next_offset FROM " + positions_function_ + "($1, $2)", topic, cluster_id))

@@ -4,8 +4,7 @@
 
 namespace splitvote::pollbook {
 
-participation count_participation(pqxx::connection& c, const std::string& poll_id) {
-  pqxx::read_transaction tx(c);
+participation count_participation(pqxx::transaction_base& tx, const std::string& poll_id) {
   const auto r = tx.exec_params(
       "SELECT submissions, unique_actors FROM pollbook.participation($1::uuid)",
       poll_id);

@@ -432,14 +432,16 @@ void api::results(const http::request& req, const std::string& id, http::respond
   std::map<int, std::int64_t> pollbook_positions, ballotbox_positions;
   {
     auto c = pollbook_.acquire();
-    part = pollbook::count_participation(*c, p->id);
-    pollbook_positions = pg::offset_store("pollbook").positions(*c, options_.topic, cluster_id());
+    pg::snapshot_read tx(*c);  // participation and positions from one snapshot
+    part = pollbook::count_participation(tx, p->id);
+    pollbook_positions = pg::offset_store("pollbook").positions(tx, options_.topic, cluster_id());
   }
   privacy::tally t;
   {
     auto c = ballotbox_.acquire();
-    t = ballotbox::count_ballots(*c, p->id, p->choices.size());
-    ballotbox_positions = pg::offset_store("ballotbox").positions(*c, options_.topic, cluster_id());
+    pg::snapshot_read tx(*c);  // C_j, n and positions from one snapshot
+    t = ballotbox::count_ballots(tx, p->id, p->choices.size());
+    ballotbox_positions = pg::offset_store("ballotbox").positions(tx, options_.topic, cluster_id());
   }
   // Lag: what the topic holds beyond each store's committed positions.
   json::object consistency{{"pollbook_submissions", part.submissions},

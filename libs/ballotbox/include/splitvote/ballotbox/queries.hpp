@@ -10,7 +10,8 @@
 namespace splitvote::ballotbox {
 
 /// C_j for j in [0, num_choices) and n. Ballots with an out-of-range choice are not counted.
-privacy::tally count_ballots(pqxx::connection& c, const std::string& poll_id,
+/// Run it in one snapshot (pg::snapshot_read): C_j and n must come from the same commits.
+privacy::tally count_ballots(pqxx::transaction_base& tx, const std::string& poll_id,
                              std::size_t num_choices);
 
 }  // namespace splitvote::ballotbox

@@ -27,7 +27,7 @@ public:
   /// Every stored partition position of a topic on a cluster (for lag and consistency
   /// reports); positions stored for another cluster are not returned. Reads through the
   /// schema's offset_positions function, so a reader role without table rights may call it.
-  std::map<int, std::int64_t> positions(pqxx::connection& c, const std::string& topic,
+  std::map<int, std::int64_t> positions(pqxx::transaction_base& tx, const std::string& topic,
                                         const std::string& cluster_id) const;
 
 private:

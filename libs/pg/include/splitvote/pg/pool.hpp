@@ -18,6 +18,10 @@ struct unavailable : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A read-only transaction whose statements all see one snapshot (REPEATABLE READ): counts
+/// read in several statements then belong together.
+using snapshot_read = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
+
 /// A connection with client encoding pinned to UTF8.
 std::unique_ptr<pqxx::connection> connect(const std::string& dsn);
 

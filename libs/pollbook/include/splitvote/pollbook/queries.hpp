@@ -16,7 +16,7 @@ struct participation {
   std::int64_t duplicates() const { return submissions - unique_actors; }
 };
 
-participation count_participation(pqxx::connection& c, const std::string& poll_id);
+participation count_participation(pqxx::transaction_base& tx, const std::string& poll_id);
 
 bool has_submitted(pqxx::connection& c, const std::string& poll_id,
                    const std::array<std::byte, 32>& actor_key);
