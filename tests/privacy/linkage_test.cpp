@@ -249,3 +249,24 @@ TEST_CASE("the defaults: no vote recovered with certainty, accuracy within the b
   CHECK(std::abs(rho) < 0.25);  // sd of rho for 200 random ranks is 0.071
   CHECK(sc_after.accuracy <= e.majority_share + 3 * std::sqrt(0.25 / 200));
 }
+
+TEST_CASE("the defaults with cover traffic: idle time no longer marks the batches", "[privacy][linkage]") {
+  stack s("linkage-cover", {{{"SPLITVOTE_BATCH__MIN", "1"}, {"SPLITVOTE_BATCH__MAX", "500"},
+                             {"SPLITVOTE_BATCH__MAX_DELAY_MS", "200"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}},
+                            {{"SPLITVOTE_PRIVACY__COVER_IDLE_MS", "100"}}});
+  s.start_all();
+  const auto poll = create_poll(s.port(), R"({"title":"Cover","choices":["yes","no"]})");  // product defaults
+  const auto e = make_electorate(s, poll.id, 200, 3);
+  vote_slowly(s, poll.id, e.votes);
+  const auto results = await_results(s.port(), poll, [](const auto& r) { return all_stored(r, 200); });
+  REQUIRE(all_stored(results, 200));
+  const double p = results.at("privacy_statement").as_object().at("randomized_response_p").to_number<double>();
+  const double bound = results.at("privacy_statement").as_object().at("worst_case_posterior").to_number<double>();
+  const auto snap = take_snapshot(s, poll.id);
+  const auto sc = judge(attack(snap, 2, p), e.truth);
+  std::cout << "linkage, defaults with cover traffic: attack accuracy " << sc.accuracy << " (chance " << e.majority_share
+            << ", bound " << bound << "), ballots " << snap.ballots.size() << " for 200 votes, certain " << sc.certain << "\n";
+  CHECK(snap.ballots.size() > 200 * 2);  // cover ballots are there
+  CHECK(sc.certain == 0);
+  CHECK(sc.accuracy <= bound + 3 * std::sqrt(bound * (1 - bound) / 200));
+}
