@@ -175,6 +175,16 @@ void vote_slowly(const stack& s, const std::string& poll_id, const std::vector<v
   REQUIRE(cast.accepted() == static_cast<int>(votes.size()));
 }
 
+struct statement {
+  double p;      // randomized response
+  double bound;  // the promised worst-case posterior, 1 − p + p/m
+};
+
+statement statement_of(const boost::json::object& results) {
+  const auto& s = results.at("privacy_statement").as_object();
+  return {s.at("randomized_response_p").to_number<double>(), s.at("worst_case_posterior").to_number<double>()};
+}
+
 bool all_stored(const boost::json::object& r, std::int64_t n) {
   return r.at("participation").as_object().at("unique_actors").as_int64() == n &&
          r.at("consistency").as_object().at("ballotbox_envelopes").as_int64() == n;
@@ -212,8 +222,7 @@ TEST_CASE("the defaults: no vote recovered with certainty, accuracy within the b
   vote_slowly(s, poll.id, e.votes);
   const auto results = await_results(s.port(), poll, [](const auto& r) { return all_stored(r, 200); });
   REQUIRE(all_stored(results, 200));
-  const double p = results.at("privacy_statement").as_object().at("randomized_response_p").to_number<double>();
-  const double bound = results.at("privacy_statement").as_object().at("worst_case_posterior").to_number<double>();
+  const auto [p, bound] = statement_of(results);
   CHECK(bound == Approx(1 - p + p / 2));
 
   const auto before = take_snapshot(s, poll.id);
@@ -260,8 +269,7 @@ TEST_CASE("the defaults with cover traffic: idle time no longer marks the batche
   vote_slowly(s, poll.id, e.votes);
   const auto results = await_results(s.port(), poll, [](const auto& r) { return all_stored(r, 200); });
   REQUIRE(all_stored(results, 200));
-  const double p = results.at("privacy_statement").as_object().at("randomized_response_p").to_number<double>();
-  const double bound = results.at("privacy_statement").as_object().at("worst_case_posterior").to_number<double>();
+  const auto [p, bound] = statement_of(results);
   const auto snap = take_snapshot(s, poll.id);
   const auto sc = judge(attack(snap, 2, p), e.truth);
   std::cout << "linkage, defaults with cover traffic: attack accuracy " << sc.accuracy << " (chance " << e.majority_share

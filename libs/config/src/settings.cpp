@@ -127,13 +127,6 @@ std::int64_t settings::integer(const std::string& key, std::int64_t min, std::in
   return n;
 }
 
-bool settings::boolean(const std::string& key) const {
-  const std::string& v = str(key);
-  if (v == "true" || v == "1" || v == "yes") return true;
-  if (v == "false" || v == "0" || v == "no") return false;
-  throw error(key + ": expected true or false, got '" + v + "'");
-}
-
 std::chrono::milliseconds settings::millis(const std::string& key) const {
   return std::chrono::milliseconds(integer(key, 0, std::int64_t{366} * 24 * 3600 * 1000));
 }

@@ -78,6 +78,5 @@ bool producer::reachable(std::chrono::milliseconds timeout) {
   return ok;
 }
 
-int producer::in_flight() const { return rd_kafka_outq_len(handle_.get()); }
 
 }  // namespace splitvote::kafka

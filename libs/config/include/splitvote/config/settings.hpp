@@ -36,7 +36,6 @@ public:
 
   const std::string& str(const std::string& key) const;
   std::int64_t integer(const std::string& key, std::int64_t min, std::int64_t max) const;
-  bool boolean(const std::string& key) const;
   std::chrono::milliseconds millis(const std::string& key) const;
 
   /// All keys below a prefix, the prefix removed ("kafka.rdkafka." -> {"linger.ms": "5"}).

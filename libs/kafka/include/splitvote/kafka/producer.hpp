@@ -45,9 +45,6 @@ public:
   /// Whether a broker answers a metadata request within the timeout.
   bool reachable(std::chrono::milliseconds timeout);
 
-  /// Messages waiting for delivery reports.
-  int in_flight() const;
-
   rd_kafka_t* handle() const { return handle_.get(); }
 
 private:
