@@ -1,15 +1,25 @@
 #include "splitvote/pg/pool.hpp"
 
-#include <cstdlib>
 #include <stdexcept>
 
 namespace splitvote::pg {
 
+namespace {
+
+/// The DSN with connect_timeout=3 unless it sets one: an unreachable server must fail a
+/// connect in seconds, not hang a probe or a request. Per connection, not through the
+/// process environment, which other threads read concurrently.
+std::string with_connect_timeout(const std::string& dsn) {
+  if (dsn.find("connect_timeout") != std::string::npos) return dsn;
+  const bool url = dsn.rfind("postgresql://", 0) == 0 || dsn.rfind("postgres://", 0) == 0;
+  if (!url) return dsn + (dsn.empty() ? "" : " ") + "connect_timeout=3";
+  return dsn + (dsn.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=3";
+}
+
+}  // namespace
+
 std::unique_ptr<pqxx::connection> connect(const std::string& dsn) {
-  // An unreachable server must fail a connect in seconds, not hang a probe or a request;
-  // a DSN's own connect_timeout, or the environment's PGCONNECT_TIMEOUT, still wins.
-  ::setenv("PGCONNECT_TIMEOUT", "3", 0);
-  auto c = std::make_unique<pqxx::connection>(dsn);
+  auto c = std::make_unique<pqxx::connection>(with_connect_timeout(dsn));
   c->set_client_encoding("UTF8");
   return c;
 }
