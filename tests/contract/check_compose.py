@@ -8,15 +8,39 @@ Usage: check_compose.py COMPOSE_FILE SCHEMA_FILE
    One-shot services are exempt: those another service waits for with
    `condition: service_completed_successfully` (the migrations job, the topic init).
 3. Every depends_on target is a service of the file.
+4. Database roles: no long-running service connects as the superuser `postgres` (a *DSN*
+   variable naming that user, or PGUSER=postgres); only one-shot jobs may. A long-running
+   service's DSN names its role literally.
+5. Secrets: no `${VAR:-default}` / `${VAR-default}` for a variable whose name contains
+   PASSWORD or SECRET, and such variables are required (`${VAR:?message}`); no literal value
+   for an environment variable named *PASSWORD* or *SECRET* (file paths *_KEY, *_FILE
+   aside), and no literal password inside a DSN.
+6. Sealing: ingest sets SPLITVOTE_SEAL__POLLBOOK_PUBLIC_KEY and ..._BALLOTBOX_PUBLIC_KEY; the
+   pollbook and ballotbox services set SPLITVOTE_SEAL__SECRET_KEY to a file on a volume,
+   mounted read-only, and no other service mounts that volume except a one-shot job running
+   splitvote-keygen.
+7. `.env.example`, next to the compose file, lists (NAME=, possibly commented out) every
+   variable the compose file uses, and gives no secret (PASSWORD/SECRET) a value.
 
 Exits 0 when everything holds, 1 with one line per failure otherwise, 2 on bad usage.
 Debian's python3 carries python3-jsonschema and python3-yaml (script/bootstrap installs them).
 """
 import json
+import os
+import re
 import sys
 
 import jsonschema
 import yaml
+
+SENSITIVE = re.compile(r"PASSWORD|SECRET", re.IGNORECASE)
+# Environment variables that hold a file's path, not the secret itself (SPLITVOTE_SEAL__SECRET_KEY).
+PATH_VALUED = re.compile(r"(_KEY|_FILE)$", re.IGNORECASE)
+CONSUMERS = ("pollbook", "ballotbox")
+INGEST = "ingest"
+PUBLIC_KEY_VARS = ("SPLITVOTE_SEAL__POLLBOOK_PUBLIC_KEY", "SPLITVOTE_SEAL__BALLOTBOX_PUBLIC_KEY")
+SECRET_KEY_VAR = "SPLITVOTE_SEAL__SECRET_KEY"
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def depends_on(service):
@@ -47,7 +71,269 @@ def has_healthcheck(service):
     return test.strip() != "NONE"
 
 
-def check(compose, schema):
+def interpolations(text):
+    """Yields (name, operator, argument) for each ${NAME...} or $NAME in a compose string
+    ($$ is a literal $). operator is '', ':-', '-', ':?', '?', ':+' or '+'; nested
+    interpolations in the argument are yielded too."""
+    i = 0
+    while i < len(text):
+        if text[i] != "$":
+            i += 1
+            continue
+        if text.startswith("$$", i):
+            i += 2
+            continue
+        if text.startswith("${", i):
+            depth, j = 1, i + 2
+            while j < len(text) and depth:
+                if text.startswith("$$", j):
+                    j += 2
+                    continue
+                if text.startswith("${", j):
+                    depth, j = depth + 1, j + 2
+                    continue
+                if text[j] == "}":
+                    depth -= 1
+                j += 1
+            body = text[i + 2:j - 1] if depth == 0 else text[i + 2:]
+            m = NAME.match(body)
+            if m:
+                rest = body[m.end():]
+                op = next((o for o in (":-", ":?", ":+", "-", "?", "+") if rest.startswith(o)), "")
+                arg = rest[len(op):]
+                yield m.group(0), op, arg
+                yield from interpolations(arg)
+            i = j
+            continue
+        m = NAME.match(text, i + 1)
+        if m:
+            yield m.group(0), "", ""
+            i = m.end()
+        else:
+            i += 1
+
+
+def without_interpolations(text, placeholder="X"):
+    """text with every ${...} / $NAME replaced by placeholder ($$ becomes $)."""
+    out, i = [], 0
+    while i < len(text):
+        if text.startswith("$$", i):
+            out.append("$")
+            i += 2
+        elif text.startswith("${", i):
+            depth, j = 1, i + 2
+            while j < len(text) and depth:
+                if text.startswith("${", j):
+                    depth += 1
+                    j += 1
+                elif text[j] == "}":
+                    depth -= 1
+                j += 1
+            out.append(placeholder)
+            i = j
+        elif text[i] == "$" and NAME.match(text, i + 1):
+            out.append(placeholder)
+            i = NAME.match(text, i + 1).end()
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def strings(node, path=()):
+    """Every string value of the document, with its path (aliases appear at each use)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from strings(value, path + (str(key),))
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            yield from strings(value, path + (str(n),))
+    elif isinstance(node, str):
+        yield "/".join(path), node
+
+
+def environment(service):
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        pairs = (item.split("=", 1) if "=" in item else (item, None) for item in env)
+        env = dict(pairs)
+    return {k: ("" if v is None else str(v)) for k, v in env.items()}
+
+
+def dsn_users(dsn):
+    """(users, from_variable, literal_password) of a libpq connection string (URI or
+    key=value): the user names it gives, whether one of them comes from a variable, and its
+    password when that is written out rather than interpolated (else None)."""
+    MARK = "\x01"  # stands for an interpolation, whatever characters its message holds
+    text = without_interpolations(dsn, MARK)
+    pairs = []  # (key, value) for user and password
+    if re.match(r"postgres(ql)?://", text):
+        rest = text.split("://", 1)[1]
+        authority = re.split(r"[/?]", rest, maxsplit=1)[0]
+        userinfo = authority.rpartition("@")[0]
+        user, has_password, password = userinfo.partition(":")
+        if user:
+            pairs.append(("user", user))
+        if has_password:
+            pairs.append(("password", password))
+        query = rest.split("?", 1)[1] if "?" in rest else ""
+        pairs += [tuple(kv.split("=", 1)) for kv in query.split("&") if "=" in kv]
+    else:
+        pairs = [(m.group(1), m.group(2).strip("'"))
+                 for m in re.finditer(r"(?:^|\s)(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", text)]
+    users = [v for k, v in pairs if k == "user" and v]
+    passwords = [v for k, v in pairs if k == "password" and v and MARK not in v]
+    return users, any(MARK in u for u in users), (passwords[0] if passwords else None)
+
+
+def mounts(service):
+    """(source, target, read_only) of each volume entry (source None for an anonymous one)."""
+    out = []
+    for v in service.get("volumes") or []:
+        if isinstance(v, dict):
+            out.append((v.get("source"), str(v.get("target", "")), bool(v.get("read_only"))))
+            continue
+        parts = str(v).split(":")
+        if len(parts) == 1:
+            out.append((None, parts[0], False))
+        else:
+            mode = parts[2].split(",") if len(parts) > 2 else []
+            out.append((parts[0], parts[1], "ro" in mode))
+    return out
+
+
+def mount_of(service, path):
+    """The mount of service that holds path (the longest target that is a prefix of it)."""
+    best = None
+    for source, target, read_only in mounts(service):
+        t = target.rstrip("/")
+        if (path == t or path.startswith(t + "/")) and (best is None or len(t) > len(best[1])):
+            best = (source, t, read_only)
+    return best
+
+
+def runs_keygen(service):
+    words = []
+    for key in ("entrypoint", "command"):
+        value = service.get(key)
+        words += value if isinstance(value, list) else [value or ""]
+    return any("splitvote-keygen" in str(w) for w in words)
+
+
+def check_roles(services, one_shot):
+    failures = []
+    for name, service in services.items():
+        if name in one_shot:
+            continue
+        env = environment(service or {})
+        if env.get("PGUSER") == "postgres":
+            failures.append(f"{name}: PGUSER=postgres (only one-shot jobs may connect as the superuser)")
+        for key, value in env.items():
+            if "DSN" not in key.upper() or not value:
+                continue
+            users, from_variable, _ = dsn_users(value)
+            if "postgres" in users:
+                failures.append(f"{name}: {key} connects as the superuser 'postgres' "
+                                "(only one-shot jobs may; use the service's own role)")
+            elif from_variable:
+                failures.append(f"{name}: {key} takes its user from a variable; name the role literally")
+            elif not users:
+                failures.append(f"{name}: {key} names no user; name the service's own role")
+    return failures
+
+
+def check_secrets(compose, services):
+    failures, seen = [], set()
+    for path, text in strings(compose):
+        for var, op, _ in interpolations(text):
+            if not SENSITIVE.search(var) or (var, op) in seen:
+                continue
+            if op in (":-", "-"):
+                seen.add((var, op))
+                failures.append(f"{path}: ${{{var}{op}...}} gives a secret a default; "
+                                f"use ${{{var}:?message}} and .env")
+            elif op not in (":?", "?"):
+                seen.add((var, op))
+                failures.append(f"{path}: ${{{var}{op}...}} may be empty; use ${{{var}:?message}}")
+    for name, service in services.items():
+        for key, value in environment(service or {}).items():
+            if SENSITIVE.search(key) and not PATH_VALUED.search(key) and value \
+                    and not any(True for _ in interpolations(value)):
+                failures.append(f"{name}: {key} has a literal value; take it from a required variable")
+            if "DSN" in key.upper() and value and dsn_users(value)[2] is not None:
+                failures.append(f"{name}: {key} carries a literal password; take it from a required variable")
+    return failures
+
+
+def check_sealing(services, one_shot):
+    failures = []
+    ingest = services.get(INGEST)
+    if not isinstance(ingest, dict):
+        failures.append(f"no '{INGEST}' service (it must seal envelope halves)")
+    else:
+        env = environment(ingest)
+        for var in PUBLIC_KEY_VARS:
+            if not env.get(var):
+                failures.append(f"{INGEST}: {var} not set (envelope halves would travel in the clear)")
+    secret_volumes = {}  # volume -> the consumer whose secret key is on it
+    for consumer in CONSUMERS:
+        service = services.get(consumer)
+        if not isinstance(service, dict):
+            failures.append(f"no '{consumer}' service")
+            continue
+        paths = [p for p in environment(service).get(SECRET_KEY_VAR, "").split(",") if p]
+        if not paths:
+            failures.append(f"{consumer}: {SECRET_KEY_VAR} not set (sealed halves would be skipped)")
+        for path in paths:
+            mount = mount_of(service, path)
+            if mount is None or mount[0] is None:
+                failures.append(f"{consumer}: {SECRET_KEY_VAR} {path} is on no named volume or bind mount")
+                continue
+            if not mount[2]:
+                failures.append(f"{consumer}: mounts its secret-key volume '{mount[0]}' read-write (use :ro)")
+            secret_volumes[mount[0]] = consumer
+    for name, service in services.items():
+        service = service or {}
+        keygen_job = name in one_shot and runs_keygen(service)
+        for source, target, _ in mounts(service):
+            owner = secret_volumes.get(source)
+            if owner and owner != name and not keygen_job:
+                failures.append(f"{name}: mounts {owner}'s secret-key volume '{source}' at {target} "
+                                f"(only {owner} and the keygen job may)")
+    return failures
+
+
+def env_example_names(path):
+    """NAME -> value of each NAME=value line; a commented-out line (# NAME=value) lists an
+    optional variable, and its value counts too (an example secret is still a committed one)."""
+    names = {}
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"\s*(?:#\s*)?(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$", line.rstrip("\n"))
+            if m:
+                value = m.group(2).strip().strip("'\"")
+                names[m.group(1)] = names.get(m.group(1)) or value
+    return names
+
+
+def check_env_example(compose, compose_path):
+    path = os.path.join(os.path.dirname(os.path.abspath(compose_path)), ".env.example")
+    try:
+        listed = env_example_names(path)
+    except OSError as e:
+        return [f".env.example: cannot read {path}: {e.strerror}"]
+    failures = []
+    used = sorted({var for _, text in strings(compose) for var, _, _ in interpolations(text)})
+    for var in used:
+        if var not in listed:
+            failures.append(f".env.example: does not list {var} (used by the compose file)")
+    for var, value in listed.items():
+        if SENSITIVE.search(var) and value:
+            failures.append(f".env.example: {var} has a value; leave secrets empty (each user generates them)")
+    return failures
+
+
+def check(compose, schema, compose_path):
     failures = []
     validator = jsonschema.Draft7Validator(schema)
     for error in sorted(validator.iter_errors(compose), key=lambda e: list(e.absolute_path)):
@@ -66,6 +352,10 @@ def check(compose, schema):
                 failures.append(f"{name}: depends on unknown service '{dep}'")
         if name not in one_shot and not has_healthcheck(service):
             failures.append(f"{name}: no healthcheck (only one-shot services may go without)")
+    failures += check_roles(services, one_shot)
+    failures += check_secrets(compose, services)
+    failures += check_sealing(services, one_shot)
+    failures += check_env_example(compose, compose_path)
     return failures, one_shot
 
 
@@ -81,7 +371,7 @@ def main(argv):
     except (OSError, yaml.YAMLError, json.JSONDecodeError) as e:
         print(f"cannot read input: {e}")
         return 1
-    failures, one_shot = check(compose, schema)
+    failures, one_shot = check(compose, schema, argv[1])
     if failures:
         print(f"{argv[1]}: {len(failures)} problem(s)")
         for f in failures:
@@ -89,7 +379,8 @@ def main(argv):
         return 1
     services = compose["services"]
     print(f"{argv[1]}: valid; {len(services)} services, "
-          f"healthchecks on all but the one-shot {', '.join(sorted(one_shot)) or '(none)'}")
+          f"healthchecks on all but the one-shot {', '.join(sorted(one_shot)) or '(none)'}; "
+          f"roles, secrets, sealing and .env.example hold")
     return 0
 
 

@@ -1,7 +1,9 @@
 // The linkage attack suite: a thief with both databases tries to tell who voted how.
-// It attacks what a snapshot shows (transaction ids, physical row order, batch membership)
-// and reports, per actor, its guess and its confidence. Weak settings must fall to it;
-// the defaults must keep it within the privacy statement's bound; a scrub must blind it.
+// It attacks what one snapshot shows (transaction ids, physical row order, the insertion
+// order inside index pages, batch membership) and what a series of snapshots taken after
+// every batch shows (counts over time), and reports, per actor, its guess and its
+// confidence. Weak settings must fall to it; the defaults must keep it within the privacy
+// statement's bound; a scrub must blind the single-snapshot attacks.
 #include "splitvote/ballotbox/schema.hpp"
 #include "splitvote/pg/pool.hpp"
 #include "splitvote/pg/scrub.hpp"
@@ -14,10 +16,12 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <iostream>
 #include <map>
 #include <set>
+#include <thread>
 
 using namespace splitvote;
 using namespace splitvote::testing;
@@ -28,41 +32,134 @@ namespace {
 struct actor_row {
   std::string key;  // hex actor key, as stored
   std::int64_t xmin;
-  std::int64_t position;  // physical order (ctid)
+  std::int64_t position;    // physical order (ctid)
+  std::int64_t index_rank;  // insertion order read from the index pages
 };
 
 struct ballot_row {
   int choice;
   std::int64_t xmin;
   std::int64_t position;
+  std::int64_t index_rank;
 };
+
+std::uint32_t le(const std::string& page, std::size_t at, std::size_t bytes) {
+  std::uint32_t v = 0;
+  for (std::size_t i = 0; i < bytes; ++i) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(page[at + i])) << (8 * i);
+  return v;
+}
+
+/// The order in which rows entered a B-tree, read from its raw leaf pages (pageinspect's
+/// get_raw_page, what a thief with the data files has). Index keys here are random (HMACs,
+/// uuids), so key order says nothing; but a page stores its tuples from the end downwards
+/// as they arrive, and only the line pointers are kept in key order: the lower a tuple's
+/// byte offset, the later it came (until a page split rewrites the page). Returns, per heap
+/// row ("(block,offset)", as ctid::text), its rank: pages in block order, tuples by offset.
+std::map<std::string, std::int64_t> index_insertion_order(pqxx::transaction_base& tx, const std::string& index) {
+  constexpr std::size_t page_header = 24;
+  const auto pages = tx.exec_params("SELECT pg_relation_size($1::regclass) / 8192", index)[0][0].as<std::int64_t>();
+  std::map<std::string, std::int64_t> rank;
+  for (std::int64_t block = 1; block < pages; ++block) {  // block 0 is the metapage
+    const auto hex = tx.exec_params("SELECT encode(get_raw_page($1, $2::int), 'hex')", index, block)[0][0].as<std::string>();
+    std::string page(hex.size() / 2, '\0');
+    for (std::size_t i = 0; i < page.size(); ++i) page[i] = static_cast<char>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+    const auto special = le(page, 16, 2);
+    const bool leaf = le(page, special + 12, 2) & 1;   // btpo_flags & BTP_LEAF
+    const bool rightmost = le(page, special + 4, 4) == 0;  // btpo_next
+    if (!leaf) continue;
+    std::vector<std::pair<std::uint32_t, std::string>> tuples;  // (byte offset, heap tid)
+    const std::size_t items = (le(page, 12, 2) - page_header) / 4;
+    for (std::size_t item = rightmost ? 0 : 1; item < items; ++item) {  // item 1 of a non-rightmost page: high key
+      const auto id = le(page, page_header + 4 * item, 4);
+      const auto off = id & 0x7fff;
+      if (((id >> 15) & 3) != 1) continue;  // not LP_NORMAL
+      const auto tid_block = le(page, off, 2) << 16 | le(page, off + 2, 2);
+      tuples.emplace_back(off, "(" + std::to_string(tid_block) + "," + std::to_string(le(page, off + 4, 2)) + ")");
+    }
+    std::sort(tuples.begin(), tuples.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (const auto& t : tuples) rank.emplace(t.second, static_cast<std::int64_t>(rank.size()));
+  }
+  return rank;
+}
 
 struct snapshot {
   std::vector<actor_row> actors;
   std::vector<ballot_row> ballots;
 };
 
-/// Everything a thief reads from the two databases, system columns included.
+/// Everything a thief reads from the two databases: system columns and index pages included.
 snapshot take_snapshot(const stack& s, const std::string& poll_id) {
   snapshot out;
   {
     auto c = pg::connect(s.main_dsn());
-    pqxx::read_transaction tx(*c);
+    pqxx::work tx(*c);
+    tx.exec("CREATE EXTENSION IF NOT EXISTS pageinspect");
+    const auto by_index = index_insertion_order(tx, "pollbook.submissions_by_actor");
     std::int64_t pos = 0;
-    for (const auto& r : tx.exec_params("SELECT encode(actor_key, 'hex'), xmin::text::bigint FROM pollbook.submissions"
+    for (const auto& r : tx.exec_params("SELECT encode(actor_key, 'hex'), xmin::text::bigint, ctid::text FROM pollbook.submissions"
                                         " WHERE poll_id = $1::uuid ORDER BY ctid", poll_id))
-      out.actors.push_back({r[0].as<std::string>(), r[1].as<std::int64_t>(), pos++});
+      out.actors.push_back({r[0].as<std::string>(), r[1].as<std::int64_t>(), pos++, by_index.at(r[2].as<std::string>())});
   }
   {
     auto c = pg::connect(s.ballot_dsn());
-    pqxx::read_transaction tx(*c);
+    pqxx::work tx(*c);
+    tx.exec("CREATE EXTENSION IF NOT EXISTS pageinspect");
+    const auto by_index = index_insertion_order(tx, "ballotbox.ballots_pkey");
     std::int64_t pos = 0;
-    for (const auto& r : tx.exec_params("SELECT choice, xmin::text::bigint FROM ballotbox.ballots"
+    for (const auto& r : tx.exec_params("SELECT choice, xmin::text::bigint, ctid::text FROM ballotbox.ballots"
                                         " WHERE poll_id = $1::uuid ORDER BY ctid", poll_id))
-      out.ballots.push_back({r[0].as<int>(), r[1].as<std::int64_t>(), pos++});
+      out.ballots.push_back({r[0].as<int>(), r[1].as<std::int64_t>(), pos++, by_index.at(r[2].as<std::string>())});
   }
   return out;
 }
+
+/// A thief who watches: snapshots of both stores every few milliseconds while the poll runs
+/// (faster than any consumer batch), keeping the snapshot in which each row first appeared
+/// and the ballotbox's envelope count at each snapshot.
+struct series {
+  std::map<std::string, int> actor_seen;             // actor key (hex) -> first snapshot
+  std::vector<std::pair<int, int>> ballot_seen;      // (first snapshot, choice), per ballot
+  std::vector<std::int64_t> envelopes;               // envelope count at each snapshot
+};
+
+class watcher {
+ public:
+  watcher(const stack& s, std::string poll_id)
+      : pollbook_(pg::connect(s.main_dsn())), ballotbox_(pg::connect(s.ballot_dsn())), poll_(std::move(poll_id)),
+        thread_([this](std::stop_token stop) {
+          std::map<std::string, int> ballots;  // random id -> index in ballot_seen
+          while (!stop.stop_requested()) {
+            const int k = static_cast<int>(data_.envelopes.size());
+            {
+              pqxx::read_transaction tx(*pollbook_);
+              for (const auto& r : tx.exec_params("SELECT encode(actor_key, 'hex') FROM pollbook.submissions WHERE poll_id = $1::uuid", poll_))
+                data_.actor_seen.emplace(r[0].as<std::string>(), k);
+            }
+            {
+              pqxx::work tx(*ballotbox_);
+              tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+              for (const auto& r : tx.exec_params("SELECT random_id::text, choice FROM ballotbox.ballots WHERE poll_id = $1::uuid", poll_))
+                if (ballots.emplace(r[0].as<std::string>(), static_cast<int>(data_.ballot_seen.size())).second)
+                  data_.ballot_seen.emplace_back(k, r[1].as<int>());
+              data_.envelopes.push_back(tx.exec_params("SELECT coalesce(sum(envelopes), 0) FROM ballotbox.envelope_counts"
+                                                       " WHERE poll_id = $1::uuid", poll_)[0][0].as<std::int64_t>());
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          }
+        }) {}
+
+  series stop() {
+    thread_.request_stop();
+    thread_.join();
+    return std::move(data_);
+  }
+
+ private:
+  std::unique_ptr<pqxx::connection> pollbook_, ballotbox_;
+  std::string poll_;
+  series data_;
+  std::jthread thread_;  // last: starts after everything it uses
+};
 
 struct verdict {
   int guess;
@@ -104,6 +201,53 @@ std::map<std::string, verdict> attack(const snapshot& snap, int m, double p) {
   return out;
 }
 
+/// The attack on index order: rank both stores by the insertion order their index pages
+/// keep, and give each actor the ballot at the same relative position. Confidence: the
+/// ballot is the actor's own with probability n/B (B ballots, n of them real), and then
+/// says the truth with probability 1 − p + p/m.
+std::map<std::string, verdict> index_order_attack(const snapshot& snap, int m, double p) {
+  auto actors = snap.actors;
+  auto ballots = snap.ballots;
+  std::sort(actors.begin(), actors.end(), [](const auto& a, const auto& b) { return a.index_rank < b.index_rank; });
+  std::sort(ballots.begin(), ballots.end(), [](const auto& a, const auto& b) { return a.index_rank < b.index_rank; });
+  const double real = static_cast<double>(actors.size()) / static_cast<double>(ballots.size());
+  std::map<std::string, verdict> out;
+  for (std::size_t r = 0; r < actors.size(); ++r) {
+    const auto at = static_cast<std::size_t>((r + 0.5) / actors.size() * ballots.size());
+    out[actors[r].key] = {ballots[at].choice, real * (1 - p + p / m) + (1 - real) / m};
+  }
+  return out;
+}
+
+/// The attack on counts over time: in a series of snapshots, the actors that appeared
+/// together in the pollbook are the envelopes that took the ballotbox's envelope count
+/// across the same ranks; their ballots are the ones new in those snapshots. Guess the
+/// choice those new ballots hold most of; confidence as for a batch.
+std::map<std::string, verdict> counts_over_time_attack(const series& seen, int m, double p) {
+  std::map<int, std::vector<std::string>> joined;  // snapshot -> actors new in it
+  for (const auto& [key, k] : seen.actor_seen) joined[k].push_back(key);
+  std::map<int, std::vector<int>> new_ballots;  // snapshot -> choices new in it
+  for (const auto& [k, choice] : seen.ballot_seen) new_ballots[k].push_back(choice);
+  const auto first_reaching = [&](std::int64_t n) {
+    const auto it = std::lower_bound(seen.envelopes.begin(), seen.envelopes.end(), n);
+    return static_cast<int>(std::min(it - seen.envelopes.begin(), static_cast<std::ptrdiff_t>(seen.envelopes.size()) - 1));
+  };
+  std::map<std::string, verdict> out;
+  std::int64_t before = 0;  // actors seen before this group
+  for (const auto& [k, keys] : joined) {
+    const auto after = before + static_cast<std::int64_t>(keys.size());
+    std::vector<double> counts(m, 0);
+    double total = 0;
+    for (int j = first_reaching(before + 1); j <= first_reaching(after); ++j)
+      for (const int choice : new_ballots[j]) counts[choice] += 1, total += 1;
+    const int guess = static_cast<int>(std::max_element(counts.begin(), counts.end()) - counts.begin());
+    const double share = total > 0 ? counts[guess] / total : 1.0 / m;
+    for (const auto& key : keys) out[key] = {guess, share * (1 - p + p / m) + (1 - share) * (p / m)};
+    before = after;
+  }
+  return out;
+}
+
 struct score {
   double accuracy;
   double max_confidence;
@@ -121,12 +265,15 @@ score judge(const std::map<std::string, verdict>& verdicts, const std::map<std::
   return s;
 }
 
-/// Spearman's rho between the physical order of pollbook rows and the order of voting.
-double order_leak(const snapshot& snap, const std::map<std::string, int>& voted_at) {
-  const double n = static_cast<double>(snap.actors.size());
+/// Spearman's rho between an order of the pollbook rows (physical, or the index's
+/// insertion order) and the order of voting.
+double order_leak(const snapshot& snap, const std::map<std::string, int>& voted_at, std::int64_t actor_row::*rank) {
+  auto actors = snap.actors;
+  std::sort(actors.begin(), actors.end(), [&](const auto& a, const auto& b) { return a.*rank < b.*rank; });
+  const double n = static_cast<double>(actors.size());
   double d2 = 0;
-  for (const auto& a : snap.actors) {
-    const double d = static_cast<double>(voted_at.at(a.key) - a.position);
+  for (std::size_t i = 0; i < actors.size(); ++i) {
+    const double d = static_cast<double>(voted_at.at(actors[i].key)) - static_cast<double>(i);
     d2 += d * d;
   }
   return 1 - 6 * d2 / (n * (n * n - 1));
@@ -199,17 +346,28 @@ TEST_CASE("weak settings: the attack recovers most votes (the suite has teeth)",
   const auto poll = create_poll(s.port(), R"({"title":"Weak","choices":["yes","no"],
       "privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
   const auto e = make_electorate(s, poll.id, 100, 1);
+  watcher thief(s, poll.id);
   vote_slowly(s, poll.id, e.votes);
   REQUIRE(all_stored(await_results(s.port(), poll, [](const auto& r) { return all_stored(r, 100); }), 100));
+  const auto seen = thief.stop();
 
   const auto snap = take_snapshot(s, poll.id);
-  const auto sc = judge(attack(snap, 2, 0), e.truth);
-  const double rho = order_leak(snap, e.voted_at);
-  std::cout << "linkage, weak settings: attack accuracy " << sc.accuracy << " (chance " << e.majority_share
-            << "), actors guessed with confidence 1: " << sc.certain << "/100, row order vs voting order rho " << rho << "\n";
-  CHECK(sc.accuracy > 0.8);
-  CHECK(sc.certain > 50);
+  const auto by_xmin = judge(attack(snap, 2, 0), e.truth);
+  const auto by_index = judge(index_order_attack(snap, 2, 0), e.truth);
+  const auto over_time = judge(counts_over_time_attack(seen, 2, 0), e.truth);
+  const double rho = order_leak(snap, e.voted_at, &actor_row::position);
+  const double rho_index = order_leak(snap, e.voted_at, &actor_row::index_rank);
+  std::cout << "linkage, weak settings (chance " << e.majority_share << "): accuracy by transaction id " << by_xmin.accuracy
+            << " (certain " << by_xmin.certain << "/100), by index order " << by_index.accuracy << " (certain " << by_index.certain
+            << "), by counts over " << seen.envelopes.size() << " snapshots " << over_time.accuracy << " (certain " << over_time.certain
+            << "); voting order vs row order rho " << rho << ", vs index order rho " << rho_index << "\n";
+  CHECK(by_xmin.accuracy > 0.8);
+  CHECK(by_xmin.certain > 50);
+  CHECK(by_index.accuracy > 0.8);
+  CHECK(over_time.accuracy > 0.8);
+  CHECK(over_time.certain > 50);
   CHECK(rho > 0.5);
+  CHECK(rho_index > 0.5);
 }
 
 TEST_CASE("the defaults: no vote recovered with certainty, accuracy within the bound, and a scrub blinds the attack",
@@ -219,23 +377,32 @@ TEST_CASE("the defaults: no vote recovered with certainty, accuracy within the b
   s.start_all();
   const auto poll = create_poll(s.port(), R"({"title":"Defaults","choices":["yes","no"]})");  // product defaults
   const auto e = make_electorate(s, poll.id, 200, 2);
+  watcher thief(s, poll.id);
   vote_slowly(s, poll.id, e.votes);
   const auto results = await_results(s.port(), poll, [](const auto& r) { return all_stored(r, 200); });
   REQUIRE(all_stored(results, 200));
+  const auto seen = thief.stop();
   const auto [p, bound] = statement_of(results);
   CHECK(bound == Approx(1 - p + p / 2));
 
-  const auto before = take_snapshot(s, poll.id);
-  const auto sc = judge(attack(before, 2, p), e.truth);
-  // The bound holds for the attack's accuracy up to sampling error (3 sd over 200 actors).
+  // The bound holds for each attack's accuracy up to sampling error (3 sd over 200 actors).
   const double tolerance = 3 * std::sqrt(bound * (1 - bound) / 200);
-  std::cout << "linkage, defaults before scrub: attack accuracy " << sc.accuracy << " (chance " << e.majority_share
-            << ", bound " << bound << "), max confidence " << sc.max_confidence << ", certain " << sc.certain << "\n";
-  CHECK(sc.certain == 0);
-  CHECK(sc.max_confidence <= bound + 1e-12);
-  CHECK(sc.accuracy <= bound + tolerance);
+  const auto before = take_snapshot(s, poll.id);
+  const auto by_xmin = judge(attack(before, 2, p), e.truth);
+  const auto by_index = judge(index_order_attack(before, 2, p), e.truth);
+  const auto over_time = judge(counts_over_time_attack(seen, 2, p), e.truth);
+  std::cout << "linkage, defaults before scrub (chance " << e.majority_share << ", bound " << bound
+            << "): accuracy by transaction id " << by_xmin.accuracy << " (max confidence " << by_xmin.max_confidence
+            << "), by index order " << by_index.accuracy << " (max confidence " << by_index.max_confidence << "), by counts over "
+            << seen.envelopes.size() << " snapshots " << over_time.accuracy << " (max confidence " << over_time.max_confidence
+            << "); index order vs voting order rho " << order_leak(before, e.voted_at, &actor_row::index_rank) << "\n";
+  for (const auto& sc : {by_xmin, by_index, over_time}) {
+    CHECK(sc.certain == 0);
+    CHECK(sc.max_confidence <= bound + 1e-12);
+    CHECK(sc.accuracy <= bound + tolerance);
+  }
 
-  // The scheduled scrub, run now: one xmin for all, rows in random order.
+  // The scheduled scrub, run now: one xmin for all, rows (and index entries) in random order.
   {
     auto c = pg::connect(s.main_dsn());
     pg::scrub_tables(*c, pollbook::scrubbed_tables());
@@ -246,17 +413,21 @@ TEST_CASE("the defaults: no vote recovered with certainty, accuracy within the b
   }
   const auto after = take_snapshot(s, poll.id);
   REQUIRE(after.actors.size() == 200);
-  const auto sc_after = judge(attack(after, 2, p), e.truth);
-  const double rho = order_leak(after, e.voted_at);
-  std::cout << "linkage, defaults after scrub: attack accuracy " << sc_after.accuracy << " (chance "
-            << e.majority_share << "), row order vs voting order rho " << rho << "\n";
-  // After the scrub the transaction ids are one and the row order is random: the attack can
+  const auto xmin_after = judge(attack(after, 2, p), e.truth);
+  const auto index_after = judge(index_order_attack(after, 2, p), e.truth);
+  const double rho = order_leak(after, e.voted_at, &actor_row::position);
+  const double rho_index = order_leak(after, e.voted_at, &actor_row::index_rank);
+  std::cout << "linkage, defaults after scrub (chance " << e.majority_share << "): accuracy by transaction id "
+            << xmin_after.accuracy << ", by index order " << index_after.accuracy << "; voting order vs row order rho " << rho
+            << ", vs index order rho " << rho_index << "\n";
+  // After the scrub the transaction ids are one and both orders are random: the attacks can
   // do no better than guessing the overall majority.
   std::set<std::int64_t> xmins;
   for (const auto& b : after.ballots) xmins.insert(b.xmin);
   CHECK(xmins.size() == 1);
   CHECK(std::abs(rho) < 0.25);  // sd of rho for 200 random ranks is 0.071
-  CHECK(sc_after.accuracy <= e.majority_share + 3 * std::sqrt(0.25 / 200));
+  CHECK(std::abs(rho_index) < 0.25);
+  for (const auto& sc : {xmin_after, index_after}) CHECK(sc.accuracy <= e.majority_share + 3 * std::sqrt(0.25 / 200));
 }
 
 TEST_CASE("the defaults with cover traffic: idle time no longer marks the batches", "[privacy][linkage]") {
@@ -266,15 +437,45 @@ TEST_CASE("the defaults with cover traffic: idle time no longer marks the batche
   s.start_all();
   const auto poll = create_poll(s.port(), R"({"title":"Cover","choices":["yes","no"]})");  // product defaults
   const auto e = make_electorate(s, poll.id, 200, 3);
+  watcher thief(s, poll.id);
   vote_slowly(s, poll.id, e.votes);
   const auto results = await_results(s.port(), poll, [](const auto& r) { return all_stored(r, 200); });
   REQUIRE(all_stored(results, 200));
+  const auto seen = thief.stop();
   const auto [p, bound] = statement_of(results);
   const auto snap = take_snapshot(s, poll.id);
   const auto sc = judge(attack(snap, 2, p), e.truth);
-  std::cout << "linkage, defaults with cover traffic: attack accuracy " << sc.accuracy << " (chance " << e.majority_share
-            << ", bound " << bound << "), ballots " << snap.ballots.size() << " for 200 votes, certain " << sc.certain << "\n";
+  // Cover envelopes raise the ballot count but not the envelope count: a thief who watches
+  // every batch sees them for what they are, and only randomized response and the decoys
+  // inside each vote's own envelope stand between it and the vote.
+  const auto over_time = judge(counts_over_time_attack(seen, 2, p), e.truth);
+  std::cout << "linkage, defaults with cover traffic (chance " << e.majority_share << ", bound " << bound
+            << "): accuracy by transaction id " << sc.accuracy << ", by counts over " << seen.envelopes.size()
+            << " snapshots " << over_time.accuracy << "; ballots " << snap.ballots.size() << " for 200 votes\n";
   CHECK(snap.ballots.size() > 200 * 2);  // cover ballots are there
-  CHECK(sc.certain == 0);
-  CHECK(sc.accuracy <= bound + 3 * std::sqrt(bound * (1 - bound) / 200));
+  for (const auto& x : {sc, over_time}) {
+    CHECK(x.certain == 0);
+    CHECK(x.accuracy <= bound + 3 * std::sqrt(bound * (1 - bound) / 200));
+  }
+}
+
+TEST_CASE("a busy poll under a thief who snapshots every batch: votes hide in each other", "[privacy][linkage]") {
+  stack s("linkage-busy", {{{"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}, {}});  // the consumers' default batching
+  s.start_all();
+  const auto poll = create_poll(s.port(), R"({"title":"Busy","choices":["yes","no"]})");  // product defaults
+  const auto e = make_electorate(s, poll.id, 600, 4);
+  watcher thief(s, poll.id);
+  REQUIRE(cast_votes(s.port(), poll.id, e.votes, 4).accepted() == 600);
+  const auto results = await_results(s.port(), poll, [](const auto& r) { return all_stored(r, 600); });
+  REQUIRE(all_stored(results, 600));
+  const auto seen = thief.stop();
+  const auto [p, bound] = statement_of(results);
+  const auto over_time = judge(counts_over_time_attack(seen, 2, p), e.truth);
+  std::set<int> groups;
+  for (const auto& [key, k] : seen.actor_seen) groups.insert(k);
+  std::cout << "linkage, busy poll (chance " << e.majority_share << ", bound " << bound << "): accuracy by counts over "
+            << seen.envelopes.size() << " snapshots " << over_time.accuracy << " (max confidence " << over_time.max_confidence
+            << "); 600 actors arrived in " << groups.size() << " pollbook steps\n";
+  CHECK(over_time.certain == 0);
+  CHECK(over_time.accuracy <= bound + 3 * std::sqrt(bound * (1 - bound) / 600));
 }
