@@ -1,5 +1,6 @@
 // splitvote-dev-broker: the embedded Kafka for local runs and tests (librdkafka's mock cluster).
 // It speaks the Kafka protocol on loopback; in memory only: its data dies with it.
+#include "src/control.hpp"
 #include "splitvote/kafka/handles.hpp"
 #include "splitvote/runtime/signals.hpp"
 
@@ -9,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 using namespace splitvote;
@@ -21,8 +23,10 @@ struct mock_deleter {
 
 int usage() {
   std::cerr << "usage: splitvote-dev-broker [--brokers N] [--topic NAME] [--partitions N]\n"
-               "                            [--bootstrap-file PATH]\n"
-               "Prints 'bootstrap.servers=HOST:PORT,...' when ready; stops on SIGINT/SIGTERM.\n";
+               "                            [--bootstrap-file PATH] [--control FIFO]\n"
+               "Prints 'bootstrap.servers=HOST:PORT,...' when ready; stops on SIGINT/SIGTERM.\n"
+               "--control: a FIFO for fault injection, one command per line (for tests):\n"
+               "  down B | up B | leader TOPIC PARTITION B | errors API_KEY COUNT ERROR_CODE | rtt B MS\n";
   return 2;
 }
 
@@ -31,7 +35,7 @@ int usage() {
 int main(int argc, char** argv) {
   runtime::block_stop_signals();
   int brokers = 3, partitions = 6;
-  std::string topic = "splitvote.votes", bootstrap_file;
+  std::string topic = "splitvote.votes", bootstrap_file, control_path;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (i + 1 >= argc) return usage();
@@ -41,6 +45,7 @@ int main(int argc, char** argv) {
       else if (arg == "--partitions") partitions = std::stoi(value);
       else if (arg == "--topic") topic = value;
       else if (arg == "--bootstrap-file") bootstrap_file = value;
+      else if (arg == "--control") control_path = value;
       else return usage();
     } catch (const std::exception&) {
       return usage();
@@ -54,6 +59,8 @@ int main(int argc, char** argv) {
     if (!cluster) throw std::runtime_error("rd_kafka_mock_cluster_new failed");
     if (auto err = rd_kafka_mock_topic_create(cluster.get(), topic.c_str(), partitions, std::min(brokers, 3)))
       throw std::runtime_error(std::string("topic create: ") + rd_kafka_err2str(err));
+    std::optional<dev_broker::control_channel> control;
+    if (!control_path.empty()) control.emplace(cluster.get(), control_path);
     const std::string bootstrap = rd_kafka_mock_cluster_bootstraps(cluster.get());
     if (!bootstrap_file.empty()) {
       std::ofstream out(bootstrap_file + ".tmp");

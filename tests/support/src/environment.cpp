@@ -1,5 +1,7 @@
 #include "splitvote/testing/environment.hpp"
 
+#include "splitvote/testing/process.hpp"
+
 #include "splitvote/pg/pool.hpp"
 #include "splitvote/random/random_source.hpp"
 
@@ -7,6 +9,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 namespace splitvote::testing {
@@ -36,6 +39,30 @@ const pg_servers& pg() {
   }();
   return servers;
 }
+
+namespace {
+
+void run_pg_script(const std::string& which, const std::string& action) {
+  if (which != "main" && which != "ballot") throw std::invalid_argument("no cluster " + which);
+  const std::filesystem::path dir =
+      std::filesystem::path(setting("SPLITVOTE_TEST_PG_ENV", SPLITVOTE_TEST_PG_ENV)).parent_path() / which;
+  const std::string& url = which == "main" ? pg().main : pg().ballot;
+  const std::string port = url.substr(url.rfind(':') + 1);
+  const std::string script = std::string(SPLITVOTE_SOURCE_DIR) + "/script/lib/postgres.sh";
+  const std::string command = "source '" + script + "' && SPLITVOTE_PG_FSYNC=off " +
+                              (action == "stop" ? "pg_stop '" + dir.string() + "'" : "pg_start '" + dir.string() + "' " + port);
+  const auto log = temp_dir("pg-" + action) / "out.log";
+  child_process p("/bin/bash", {"-c", command}, {}, log);
+  if (p.wait(std::chrono::seconds(60)) != 0) {
+    std::ifstream in(log);
+    throw std::runtime_error("pg " + action + " " + which + " failed: " + std::string(std::istreambuf_iterator<char>(in), {}));
+  }
+}
+
+}  // namespace
+
+void pg_server_stop(const std::string& which) { run_pg_script(which, "stop"); }
+void pg_server_start(const std::string& which) { run_pg_script(which, "start"); }
 
 std::string fresh_database(const std::string& server) {
   auto rng = random::system_source();

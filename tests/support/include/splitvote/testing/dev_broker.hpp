@@ -15,10 +15,15 @@ public:
   explicit dev_broker(const std::filesystem::path& dir, int partitions = 6);
   ~dev_broker();
   const std::string& bootstrap() const { return bootstrap_; }
+  /// Sends a fault-injection command (see splitvote-dev-broker --help) and waits until the
+  /// broker has applied it; throws if it refused it.
+  void inject(const std::string& command);
 
 private:
   std::unique_ptr<child_process> process_;
   std::string bootstrap_;
+  std::filesystem::path control_, log_;
+  int commands_ = 0;
 };
 
 }  // namespace splitvote::testing

@@ -17,6 +17,11 @@ const char* setting(const char* name, const char* fallback);
 /// From the file the CTest fixture wrote (SPLITVOTE_TEST_PG_ENV); fails the test if absent.
 const pg_servers& pg();
 
+/// Stops (fast shutdown) or starts again one of the fixture's clusters, "main" or "ballot",
+/// with script/lib/postgres.sh: a real outage for fault tests. Throws if it fails.
+void pg_server_stop(const std::string& which);
+void pg_server_start(const std::string& which);
+
 /// Creates an empty database with a random name on `server`; returns its DSN.
 std::string fresh_database(const std::string& server);
 

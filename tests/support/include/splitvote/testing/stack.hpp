@@ -42,6 +42,8 @@ public:
                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
   /// Stops the dev broker (its data is gone: it lives in memory).
   void stop_broker() { broker_.reset(); }
+  /// Fault injection into the dev broker (see dev_broker::inject).
+  void inject(const std::string& command) { broker_->inject(command); }
 
   unsigned short port() const { return port_; }
   const std::string& main_dsn() const { return main_dsn_; }
