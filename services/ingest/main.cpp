@@ -30,6 +30,8 @@ std::vector<config::property> properties() {
       {"kafka.bootstrap_servers", "Kafka bootstrap servers", std::nullopt},
       {"kafka.topic", "votes topic", "splitvote.votes"},
       {"kafka.delivery_timeout_ms", "answer 503 if Kafka has not acknowledged within this", "5000"},
+      {"kafka.queue_max_messages", "producer queue bound in messages (queue.buffering.max.messages); a vote beyond it gets 503", "10000"},
+      {"kafka.queue_max_kbytes", "producer queue bound in KiB (queue.buffering.max.kbytes); a vote beyond it gets 503", "16384"},
       {"privacy.actor_secret", "server secret for actor keys (HMAC-SHA-256)", std::nullopt, true},
       {"privacy.cover_idle_ms", "send a cover envelope for a poll idle this long (0: no cover traffic)", "0"},
       {"privacy.shred_after_ms", "destroy a poll's key this long after it closes (0: never)", "604800000"},
@@ -62,6 +64,10 @@ int main(int argc, char** argv) {
     auto kafka_settings = cfg.with_prefix("kafka.rdkafka.");
     kafka_settings["bootstrap.servers"] = cfg.str("kafka.bootstrap_servers");
     kafka_settings["message.timeout.ms"] = std::to_string(cfg.integer("kafka.delivery_timeout_ms", 100, 300000));
+    /// librdkafka's own bounds (100,000 messages, 1 GiB) would let a stalled cluster grow the
+    /// queue to a gigabyte before produce() says QUEUE_FULL: bound it to what we can afford.
+    kafka_settings["queue.buffering.max.messages"] = std::to_string(cfg.integer("kafka.queue_max_messages", 1, 10000000));
+    kafka_settings["queue.buffering.max.kbytes"] = std::to_string(cfg.integer("kafka.queue_max_kbytes", 1, 2147483647));
     kafka::producer producer(kafka_settings);
 
     ingest::api_options api_options;
