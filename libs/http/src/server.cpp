@@ -173,6 +173,7 @@ struct server::impl {
     void on_header(beast::error_code ec) {
       if (ec) return fail(ec);
       started_ = clock_type::now();
+      match_ = {};  // a request refused below is "unmatched" in metrics, not the previous route
       const auto& h = parser_->get();
       const std::string target(h.target());
       const auto q = target.find('?');
