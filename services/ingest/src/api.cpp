@@ -42,6 +42,11 @@ struct vote_metrics {
       .Name("splitvote_produce_total")
       .Help("Envelopes produced, by outcome")
       .Register(observability::registry());
+  prometheus::Gauge& queue = prometheus::BuildGauge()
+      .Name("splitvote_producer_queue_messages")
+      .Help("Messages librdkafka holds: queued, in flight, or reported but not yet handled")
+      .Register(observability::registry())
+      .Add({});
   prometheus::Counter& ballots = prometheus::BuildCounter()
       .Name("splitvote_ballots_produced_total")
       .Help("Ballots (real and decoy) produced")
@@ -256,7 +261,8 @@ void api::register_routes(http::router& r) {
     res.headers.emplace_back("Retry-After", "1");
     f(std::move(res));
   });
-  r.add("GET", "/metrics", [](const request&, const params&, respond_fn f) {
+  r.add("GET", "/metrics", [this](const request&, const params&, respond_fn f) {
+    metrics().queue.Set(rd_kafka_outq_len(producer_.handle()));  // read when scraped
     http::response res;
     res.content_type = "text/plain; version=0.0.4";
     res.body = observability::render_metrics();
