@@ -18,6 +18,11 @@ std::vector<config::property> properties() {
       {"http.address", "address to listen on", "127.0.0.1"},
       {"http.port", "port to listen on", "8080"},
       {"http.threads", "I/O threads", "2"},
+      {"http.max_in_flight", "requests handled at once; more get 503 + Retry-After (0: no limit; probes exempt)", "1000"},
+      {"http.max_connections", "open connections; more are answered 503 and closed (0: no limit)", "1000"},
+      {"http.read_timeout_ms", "a whole request (line, headers, body) must arrive within this", "10000"},
+      {"http.idle_timeout_ms", "a keep-alive connection may wait this long for its next request", "30000"},
+      {"http.write_timeout_ms", "a response must be taken by the client within this", "10000"},
       {"catalog.dsn", "PostgreSQL DSN of the catalog schema", std::nullopt, true},
       {"pollbook.dsn", "PostgreSQL DSN of the pollbook (read: participation)", std::nullopt, true},
       {"ballotbox.dsn", "PostgreSQL DSN of the ballotbox (read: counts)", std::nullopt, true},
@@ -25,6 +30,8 @@ std::vector<config::property> properties() {
       {"kafka.bootstrap_servers", "Kafka bootstrap servers", std::nullopt},
       {"kafka.topic", "votes topic", "splitvote.votes"},
       {"kafka.delivery_timeout_ms", "answer 503 if Kafka has not acknowledged within this", "5000"},
+      {"kafka.queue_max_messages", "producer queue bound in messages (queue.buffering.max.messages); a vote beyond it gets 503", "10000"},
+      {"kafka.queue_max_kbytes", "producer queue bound in KiB (queue.buffering.max.kbytes); a vote beyond it gets 503", "16384"},
       {"privacy.actor_secret", "server secret for actor keys (HMAC-SHA-256)", std::nullopt, true},
       {"privacy.cover_idle_ms", "send a cover envelope for a poll idle this long (0: no cover traffic)", "0"},
       {"privacy.shred_after_ms", "destroy a poll's key this long after it closes (0: never)", "604800000"},
@@ -57,6 +64,10 @@ int main(int argc, char** argv) {
     auto kafka_settings = cfg.with_prefix("kafka.rdkafka.");
     kafka_settings["bootstrap.servers"] = cfg.str("kafka.bootstrap_servers");
     kafka_settings["message.timeout.ms"] = std::to_string(cfg.integer("kafka.delivery_timeout_ms", 100, 300000));
+    /// librdkafka's own bounds (100,000 messages, 1 GiB) would let a stalled cluster grow the
+    /// queue to a gigabyte before produce() says QUEUE_FULL: bound it to what we can afford.
+    kafka_settings["queue.buffering.max.messages"] = std::to_string(cfg.integer("kafka.queue_max_messages", 1, 10000000));
+    kafka_settings["queue.buffering.max.kbytes"] = std::to_string(cfg.integer("kafka.queue_max_kbytes", 1, 2147483647));
     kafka::producer producer(kafka_settings);
 
     ingest::api_options api_options;
@@ -72,9 +83,18 @@ int main(int argc, char** argv) {
     ingest::api api(api_options, catalog, pollbook, ballotbox, producer);
     http::router routes;
     api.register_routes(routes);
-    http::server server({cfg.str("http.address"), static_cast<unsigned short>(cfg.integer("http.port", 0, 65535)),
-                         static_cast<int>(cfg.integer("http.threads", 1, 64))},
-                        routes);
+    http::server_options http_options;
+    http_options.address = cfg.str("http.address");
+    http_options.port = static_cast<unsigned short>(cfg.integer("http.port", 0, 65535));
+    http_options.threads = static_cast<int>(cfg.integer("http.threads", 1, 64));
+    http_options.max_in_flight = static_cast<std::size_t>(cfg.integer("http.max_in_flight", 0, 1000000));
+    http_options.max_connections = static_cast<std::size_t>(cfg.integer("http.max_connections", 0, 1000000));
+    http_options.read_timeout = std::chrono::milliseconds(cfg.integer("http.read_timeout_ms", 1, 86400000));
+    http_options.idle_timeout = std::chrono::milliseconds(cfg.integer("http.idle_timeout_ms", 1, 86400000));
+    http_options.write_timeout = std::chrono::milliseconds(cfg.integer("http.write_timeout_ms", 1, 86400000));
+    // Probes and metrics answer under overload: an orchestrator must not restart a busy pod.
+    http_options.unlimited_paths = {"/livez", "/readyz", "/startupz", "/metrics"};
+    http::server server(http_options, routes);
     server.start();
     api.mark_started();
     observability::log_info("listening", {{"address", cfg.str("http.address")}, {"port", server.port()}});

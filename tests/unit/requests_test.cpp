@@ -101,6 +101,23 @@ TEST_CASE("vote requests need exactly actor_id and choice", "[unit]") {
   CHECK(status_of([] { parse_vote_request(std::string(R"({"actor_id":")") + std::string(300, 'x') + R"(","choice":"x"})"); }) == 400);
 }
 
+TEST_CASE("a key repeated in one object is refused, at any depth and however it is escaped", "[unit]") {
+  CHECK(status_of([] { parse_vote_request(R"({"actor_id":"a","choice":"x","choice":"y"})"); }) == 400);
+  CHECK(status_of([] { parse_vote_request(R"({"actor_id":"a","choice":"x","ch\u006fice":"y"})"); }) == 400);
+  CHECK(status_of([] {
+          parse_poll_request(R"({"title":"t","choices":["a","b"],"privacy":{"decoys":{"distribution":"none","distribution":"fixed"}}})");
+        }) == 400);
+  try {
+    parse_vote_request(R"({"actor_id":"a","actor_id":"b","choice":"x"})");
+    FAIL("a duplicate key was accepted");
+  } catch (const http::problem_error& e) {
+    CHECK(e.detail.find("'actor_id' appears twice") != std::string::npos);
+  }
+  // The same key in sibling or nested objects is no duplicate.
+  CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"],"privacy":{"decoys":{"distribution":"none"},"release_noise":{"mechanism":"none"}}})")
+            .choices.size() == 2);
+}
+
 TEST_CASE("only application/json bodies are accepted", "[unit]") {
   CHECK(status_of([] { ingest::require_json(std::string_view("application/json")); }) == 0);
   CHECK(status_of([] { ingest::require_json(std::string_view("Application/JSON; charset=utf-8")); }) == 0);

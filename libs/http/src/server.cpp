@@ -11,6 +11,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -54,6 +56,15 @@ struct http_metrics {
       .Help("Requests being handled")
       .Register(observability::registry())
       .Add({});
+  prometheus::Gauge& connections = prometheus::BuildGauge()
+      .Name("splitvote_http_open_connections")
+      .Help("Open connections counted against http.max_connections")
+      .Register(observability::registry())
+      .Add({});
+  prometheus::Family<prometheus::Counter>& refused = prometheus::BuildCounter()
+      .Name("splitvote_http_overload_total")
+      .Help("Requests and connections answered 503 by a limit (in_flight, connections)")
+      .Register(observability::registry());
 };
 
 http_metrics& metrics() {
@@ -68,6 +79,9 @@ struct server::impl {
 
   server_options options;
   const router& routes;
+  // Before the io_context: sessions destroyed with its pending handlers still count down.
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> limited_in_flight{0};
   net::io_context ioc{options.threads};
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
@@ -88,12 +102,40 @@ struct server::impl {
     }
   }
 
+  /// False when max_in_flight requests are already being handled.
+  bool admit() {
+    if (options.max_in_flight == 0) {
+      ++limited_in_flight;
+      return true;
+    }
+    std::size_t current = limited_in_flight.load();
+    do {
+      if (current >= options.max_in_flight) return false;
+    } while (!limited_in_flight.compare_exchange_weak(current, current + 1));
+    return true;
+  }
+
   class session : public std::enable_shared_from_this<session> {
   public:
-    session(impl& owner, tcp::socket socket) : owner_(owner), stream_(std::move(socket)) {}
+    /// `counted`: the connection counts against max_connections (refused ones do not).
+    session(impl& owner, tcp::socket socket, bool counted)
+        : owner_(owner), stream_(std::move(socket)), counted_(counted) {}
+    ~session() {
+      if (counted_) {
+        --owner_.connections;
+        metrics().connections.Decrement();
+      }
+    }
 
     void start() {
       net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+    }
+
+    /// Over max_connections: a 503 before reading anything, then close.
+    void refuse() {
+      net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+        self->refuse_overloaded(/*limit=*/"connections", "too many open connections; try again");
+      });
     }
 
   private:
@@ -102,11 +144,26 @@ struct server::impl {
       parser_->header_limit(static_cast<std::uint32_t>(owner_.options.header_limit));
       // Until the route is known, allow the largest body any route takes; on_header narrows it.
       parser_->body_limit(owner_.routes.max_body_limit(owner_.options.default_body_limit));
-      // The first request of a connection and each later one get the idle timeout until
-      // their first byte would be hard to tell apart; a whole request within read_timeout
-      // after an idle keep-alive wait is what a slow client cannot stretch.
-      stream_.expires_after(first_ ? owner_.options.read_timeout : owner_.options.idle_timeout);
-      first_ = false;
+      if (first_ || buffer_.size() > 0) {
+        // The first request must arrive whole within read_timeout of the connection opening;
+        // a pipelined one has begun already. One deadline for request line, headers and body:
+        // a client dribbling bytes cannot stretch it.
+        first_ = false;
+        stream_.expires_after(owner_.options.read_timeout);
+        return read_request();
+      }
+      // Keep-alive: wait up to idle_timeout for the next request's first byte, then give the
+      // whole request read_timeout from there.
+      stream_.expires_after(owner_.options.idle_timeout);
+      stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        if (ec) return self->close();
+        self->buffer_.commit(n);
+        self->stream_.expires_after(self->owner_.options.read_timeout);
+        self->read_request();
+      });
+    }
+
+    void read_request() {
       bhttp::async_read_header(stream_, buffer_, *parser_,
                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                  self->on_header(ec);
@@ -116,10 +173,21 @@ struct server::impl {
     void on_header(beast::error_code ec) {
       if (ec) return fail(ec);
       started_ = clock_type::now();
+      match_ = {};  // a request refused below is "unmatched" in metrics, not the previous route
       const auto& h = parser_->get();
       const std::string target(h.target());
       const auto q = target.find('?');
       path_ = target.substr(0, q);
+      if (h.version() != 10 && h.version() != 11)
+        return reject(400, "bad-request", "Bad request", "only HTTP/1.0 and HTTP/1.1 are served here");
+      if (!path_.starts_with('/'))
+        return reject(400, "bad-request", "Bad request", "the request target must be a path starting with '/'");
+      // Both framings at once is how requests are smuggled past proxies (RFC 9112 §6.3).
+      if (h.count(bhttp::field::content_length) && h.count(bhttp::field::transfer_encoding))
+        return reject(400, "bad-request", "Bad request", "Content-Length and Transfer-Encoding together");
+      // A request body is framed by chunked or by its length, nothing else (RFC 9112 §6.3).
+      if (h.count(bhttp::field::transfer_encoding) && !parser_->chunked())
+        return reject(400, "bad-request", "Bad request", "the only Transfer-Encoding served here is chunked");
       match_ = owner_.routes.find(std::string(h.method_string()), path_);
       {
         // Beast checks Content-Length against the limit while parsing the header, before the
@@ -130,7 +198,6 @@ struct server::impl {
           return reject_too_large();
         parser_->body_limit(limit);
       }
-      stream_.expires_after(owner_.options.read_timeout);
       bhttp::async_read(stream_, buffer_, *parser_,
                         [self = shared_from_this()](beast::error_code ec2, std::size_t) {
                           self->on_read(ec2);
@@ -153,6 +220,14 @@ struct server::impl {
       req.request_id = given && valid_request_id(*given) ? std::string(*given) : new_request_id();
       request_id_ = req.request_id;
       method_ = req.method;
+      const auto& unlimited = owner_.options.unlimited_paths;
+      if (std::find(unlimited.begin(), unlimited.end(), path_) == unlimited.end()) {
+        // Refused at once rather than queued: a queue would only turn overload into latency
+        // and memory. The connection stays usable.
+        if (!owner_.admit())
+          return refuse_overloaded("in_flight", "too many requests in flight; try again");
+        admitted_ = true;
+      }
       owner_.request_started();
       handling_ = true;
       owner_.routes.dispatch(req, match_, [self = shared_from_this()](response r) {
@@ -160,6 +235,16 @@ struct server::impl {
           self->write(std::move(r));
         });
       });
+    }
+
+    void refuse_overloaded(const char* limit, std::string_view detail) {
+      metrics().refused.Add({{"limit", limit}}).Increment();
+      if (started_ == clock_type::time_point{}) started_ = clock_type::now();
+      owner_.request_started();
+      handling_ = true;
+      response r = problem(503, "overloaded", "Overloaded", detail);
+      r.headers.emplace_back("Retry-After", std::to_string(owner_.options.retry_after.count()));
+      write(std::move(r));
     }
 
     void reject_too_large() {
@@ -199,7 +284,7 @@ struct server::impl {
       res->keep_alive(keep);
       res->prepare_payload();
       status_ = r.status;
-      stream_.expires_after(owner_.options.read_timeout);
+      stream_.expires_after(owner_.options.write_timeout);
       bhttp::async_write(stream_, *res, [self = shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
         self->on_write(ec, keep);
       });
@@ -216,6 +301,10 @@ struct server::impl {
                                                {"route", route},
                                                {"status", status_},
                                                {"ms", seconds * 1000}});
+      if (admitted_) {
+        admitted_ = false;
+        --owner_.limited_in_flight;
+      }
       if (handling_) {
         handling_ = false;
         owner_.request_finished();
@@ -223,7 +312,8 @@ struct server::impl {
       request_id_.clear();
       method_.clear();
       started_ = {};
-      if (ec || !keep) return close();
+      if (ec) return close();
+      if (!keep) return linger_close();
       read_header();
     }
 
@@ -231,6 +321,22 @@ struct server::impl {
       beast::error_code ignored;
       stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
       stream_.close();
+    }
+
+    /// Closes after a last response without losing it: closing a socket with unread input
+    /// sends a reset, and the client's stack may then drop the response it has not read.
+    /// So: send FIN, discard what the client still sends (for at most a second), then close.
+    void linger_close() {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream_.expires_after(std::chrono::seconds(1));
+      discard();
+    }
+    void discard() {
+      stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec) return self->close();
+        self->discard();
+      });
     }
 
     impl& owner_;
@@ -241,9 +347,12 @@ struct server::impl {
     std::string path_, request_id_, method_;
     clock_type::time_point started_{};
     unsigned status_ = 0;
+    std::array<char, 1024> discard_{};
     bool keep_alive_ = false;
     bool handling_ = false;
+    bool admitted_ = false;  // counts against max_in_flight
     bool first_ = true;
+    bool counted_ = false;
   };
 
   void accept() {
@@ -251,8 +360,13 @@ struct server::impl {
       if (ec) {
         if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
         observability::log_warn("accept_failed", {{"error", ec.message()}});
+      } else if (options.max_connections != 0 && connections.load() >= options.max_connections) {
+        // Only this loop adds connections, so the check and the increment below cannot race.
+        std::make_shared<session>(*this, std::move(socket), false)->refuse();
       } else {
-        std::make_shared<session>(*this, std::move(socket))->start();
+        ++connections;
+        metrics().connections.Increment();
+        std::make_shared<session>(*this, std::move(socket), true)->start();
       }
       if (!draining.load()) accept();
     });

@@ -42,6 +42,11 @@ struct vote_metrics {
       .Name("splitvote_produce_total")
       .Help("Envelopes produced, by outcome")
       .Register(observability::registry());
+  prometheus::Gauge& queue = prometheus::BuildGauge()
+      .Name("splitvote_producer_queue_messages")
+      .Help("Messages librdkafka holds: queued, in flight, or reported but not yet handled")
+      .Register(observability::registry())
+      .Add({});
   prometheus::Counter& ballots = prometheus::BuildCounter()
       .Name("splitvote_ballots_produced_total")
       .Help("Ballots (real and decoy) produced")
@@ -256,7 +261,8 @@ void api::register_routes(http::router& r) {
     res.headers.emplace_back("Retry-After", "1");
     f(std::move(res));
   });
-  r.add("GET", "/metrics", [](const request&, const params&, respond_fn f) {
+  r.add("GET", "/metrics", [this](const request&, const params&, respond_fn f) {
+    metrics().queue.Set(rd_kafka_outq_len(producer_.handle()));  // read when scraped
     http::response res;
     res.content_type = "text/plain; version=0.0.4";
     res.body = observability::render_metrics();
@@ -382,10 +388,6 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
   const auto submitted = privacy::apply_randomized_response(choice, m, p->privacy.rr, rng());
   const auto ballots = envelope::make_ballots(privacy::plan_ballots(submitted, m, p->privacy.decoys, rng()), rng());
   const std::string message = seal_and_encode({p->id, envelope::encode(actor), envelope::encode(ballots), false});
-  {
-    std::lock_guard lock(activity_mutex_);
-    last_vote_[p->id] = clock_type::now();
-  }
   const auto started = clock_type::now();
   const std::size_t ballot_count = ballots.size();
   auto recent = recent_;
@@ -417,12 +419,19 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
         respond(http::json(202, {{"status", "accepted"}, {"poll_id", poll_id}}));
       });
   if (outcome != kafka::producer::enqueue::queued) {
+    // Nothing reached librdkafka: the actor is free to try again, here or elsewhere.
     recent_->release(recent_key);
-    metrics().produce_results.Add({{"outcome", outcome == kafka::producer::enqueue::queue_full ? "queue_full" : "failed"}}).Increment();
-    problem_error e(503, "unavailable", "Service unavailable", "the vote queue is full or Kafka is unavailable; it was not counted, try again");
+    const bool full = outcome == kafka::producer::enqueue::queue_full;
+    metrics().produce_results.Add({{"outcome", full ? "queue_full" : "failed"}}).Increment();
+    problem_error e(503, "unavailable", "Service unavailable",
+                    full ? "the producer queue is full (kafka.queue_max_messages / kafka.queue_max_kbytes); "
+                           "the vote was not counted, try again"
+                         : "Kafka refused the vote; it was not counted, try again");
     e.headers.emplace_back("Retry-After", "1");
     throw e;
   }
+  std::lock_guard lock(activity_mutex_);
+  last_vote_[p->id] = clock_type::now();
 }
 
 void api::results(const http::request& req, const std::string& id, http::respond_fn respond) {

@@ -2,6 +2,7 @@
 
 #include "splitvote/http/message.hpp"
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -19,10 +20,73 @@ namespace {
   throw http::problem_error(400, "invalid-request", "Invalid request", detail);
 }
 
+/// Finds a key repeated within one object. Boost.JSON's parse() keeps one of the values
+/// silently; which one a client meant is unknowable, so such a body is refused.
+class duplicate_key_finder {
+public:
+  static constexpr std::size_t max_array_size = -1;
+  static constexpr std::size_t max_object_size = -1;
+  static constexpr std::size_t max_string_size = -1;
+  static constexpr std::size_t max_key_size = -1;
+
+  using error_code = boost::system::error_code;
+  bool on_document_begin(error_code&) { return true; }
+  bool on_document_end(error_code&) { return true; }
+  bool on_array_begin(error_code&) { return true; }
+  bool on_array_end(std::size_t, error_code&) { return true; }
+  bool on_object_begin(error_code&) {
+    keys_.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, error_code&) {
+    keys_.pop_back();
+    return true;
+  }
+  bool on_string_part(json::string_view, std::size_t, error_code&) { return true; }
+  bool on_string(json::string_view, std::size_t, error_code&) { return true; }
+  bool on_key_part(json::string_view s, std::size_t, error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, error_code& ec) {
+    key_.append(s.data(), s.size());
+    if (!keys_.back().insert(key_).second) {
+      duplicate = std::move(key_);
+      ec = json::error::syntax;  // stops the parse: one duplicate is enough
+      return false;
+    }
+    key_.clear();
+    return true;
+  }
+  bool on_number_part(json::string_view, error_code&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, error_code&) { return true; }
+  bool on_uint64(std::uint64_t, json::string_view, error_code&) { return true; }
+  bool on_double(double, json::string_view, error_code&) { return true; }
+  bool on_bool(bool, error_code&) { return true; }
+  bool on_null(error_code&) { return true; }
+  bool on_comment_part(json::string_view, error_code&) { return true; }
+  bool on_comment(json::string_view, error_code&) { return true; }
+
+  std::optional<std::string> duplicate;
+
+private:
+  std::vector<std::set<std::string>> keys_;
+  std::string key_;
+};
+
+std::optional<std::string> duplicate_key(std::string_view body) {
+  json::basic_parser<duplicate_key_finder> p{json::parse_options{}};
+  boost::system::error_code ec;
+  p.write_some(false, body.data(), body.size(), ec);
+  return std::move(p.handler().duplicate);
+}
+
 json::object parse_object(std::string_view body) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
   if (ec) bad("the body is not valid JSON: " + ec.message());
+  if (auto key = duplicate_key(body))
+    bad(key->size() <= 64 ? "the key '" + *key + "' appears twice in one object" : "a key appears twice in one object");
   if (!v.is_object()) bad("the body must be a JSON object");
   return std::move(v.as_object());
 }

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace splitvote::http {
 
@@ -16,8 +17,19 @@ struct server_options {
   int threads = 2;
   std::size_t header_limit = 8 * 1024;
   std::size_t default_body_limit = 64 * 1024;
-  std::chrono::milliseconds read_timeout{10000};  // a whole request must arrive within this
-  std::chrono::milliseconds idle_timeout{30000};  // a keep-alive connection may wait this long
+  /// A whole request (request line, headers and body) must arrive within this, counted from
+  /// the connection's opening for the first request and from the first byte for later ones.
+  std::chrono::milliseconds read_timeout{10000};
+  std::chrono::milliseconds idle_timeout{30000};   // a keep-alive connection may wait this long
+  std::chrono::milliseconds write_timeout{10000};  // a response must be taken within this
+  /// Requests being handled at once (read, not yet answered); one more is answered 503 with
+  /// Retry-After at once instead of waiting. 0: no limit.
+  std::size_t max_in_flight = 1000;
+  /// Open connections; one more is answered 503 and closed. 0: no limit.
+  std::size_t max_connections = 1000;
+  /// Paths the in-flight limit never refuses (probes must answer under overload).
+  std::vector<std::string> unlimited_paths;
+  std::chrono::seconds retry_after{1};  // the Retry-After of a 503 for a limit
 };
 
 class server {

@@ -1,0 +1,43 @@
+// One TCP connection with byte-level control, for malformed, slow and pipelined HTTP in tests.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace splitvote::testing {
+
+class raw_connection {
+public:
+  /// Connects to 127.0.0.1:`port`; throws if nobody accepts.
+  explicit raw_connection(unsigned short port);
+  ~raw_connection();
+  raw_connection(const raw_connection&) = delete;
+  raw_connection& operator=(const raw_connection&) = delete;
+
+  /// Sends all of `bytes`; false once the peer has closed or reset the connection.
+  bool send(std::string_view bytes);
+  /// No more bytes from this side (the server sees end of stream).
+  void shutdown_send();
+
+  /// Reads what arrives within `timeout`, stopping early when the peer closes; the bytes
+  /// are appended to received().
+  void read_for(std::chrono::milliseconds timeout);
+  /// Reads until the peer closes (true) or the timeout passes (false).
+  bool read_until_closed(std::chrono::milliseconds timeout);
+  /// Reads until received() holds `text` (true), or the peer closes or the timeout passes.
+  bool read_until(std::string_view text, std::chrono::milliseconds timeout);
+
+  /// Whether the peer has closed or reset the connection (seen by a read or a send).
+  bool closed() const { return closed_; }
+  const std::string& received() const { return received_; }
+
+private:
+  /// One read of what is there within `timeout`; false if nothing came.
+  bool read_some(std::chrono::milliseconds timeout);
+  int fd_ = -1;
+  bool closed_ = false;
+  std::string received_;
+};
+
+}  // namespace splitvote::testing
