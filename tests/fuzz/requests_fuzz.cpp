@@ -41,7 +41,8 @@ void vote(std::string_view body) {
 }
 
 void timestamp(std::string_view text) {
-  if (const auto t = ingest::parse_rfc3339(text)) (void)ingest::format_rfc3339(*t);
+  // Whatever is accepted is a time we can write back and read again (closes_at in answers).
+  if (const auto t = ingest::parse_rfc3339(text)) expect(ingest::parse_rfc3339(ingest::format_rfc3339(*t)) == t);
 }
 
 void content_type(std::string_view text) {
