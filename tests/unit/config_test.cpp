@@ -55,3 +55,31 @@ TEST_CASE("pass-through keys are kept with their prefix removed", "[unit]") {
   CHECK(s.with_prefix("kafka.rdkafka.").at("linger.ms") == "5");
   CHECK(s.describe().find("PRIVATE") == std::string::npos);  // credentials are masked
 }
+
+TEST_CASE("parse reads YAML text and leaves the environment out", "[unit]") {
+  ::setenv("SPLITVOTE_BATCH__MAX", "42", 1);
+  const auto s = settings::parse(schema, "db:\n  dsn: x\nhttp:\n  port: 9090\n");
+  ::unsetenv("SPLITVOTE_BATCH__MAX");
+  CHECK(s.integer("http.port", 0, 65535) == 9090);
+  CHECK(s.integer("batch.max", 1, 1000) == 500);
+  CHECK_THROWS_AS(settings::parse(schema, "db: [1, 2"), error);
+}
+
+// Found by tests/fuzz/config_fuzz.cpp: flatten followed the alias into itself until the stack overflowed.
+TEST_CASE("an alias that contains itself is an error, not a stack overflow", "[unit]") {
+  try {
+    settings::parse(schema, "&a {x: *a}\n");
+    FAIL("expected an error");
+  } catch (const error& e) {
+    CHECK(std::string(e.what()).find("nested too deeply") != std::string::npos);
+  }
+  CHECK_THROWS_AS(settings::load(schema, write_yaml("db: &a\n  dsn: *a\n")), error);
+}
+
+TEST_CASE("aliases of aliases cannot expand a config exponentially", "[unit]") {
+  std::string yaml = "a0: &a0 {k: v}\n";
+  for (int i = 1; i < 40; ++i)
+    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " {x: *a" + std::to_string(i - 1) +
+            ", y: *a" + std::to_string(i - 1) + "}\n";
+  CHECK_THROWS_AS(settings::parse(schema, yaml), error);
+}

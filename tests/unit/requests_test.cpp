@@ -134,3 +134,26 @@ TEST_CASE("RFC 3339 parsing", "[unit]") {
   CHECK_FALSE(ingest::parse_rfc3339("2026-11-23T12:00:00Zjunk"));
   CHECK(ingest::format_rfc3339(*ingest::parse_rfc3339("2026-11-23T12:00:00+02:00")) == "2026-11-23T10:00:00Z");
 }
+
+// Found by tests/fuzz/requests_fuzz.cpp: a year past 2262 overflowed system_clock (UB) in from_time_t.
+TEST_CASE("RFC 3339 times that system_clock cannot hold are refused", "[unit]") {
+  CHECK_FALSE(ingest::parse_rfc3339("2365-01-31T18:00:00Z"));
+  CHECK_FALSE(ingest::parse_rfc3339("9999-12-31T23:59:59Z"));
+  CHECK_FALSE(ingest::parse_rfc3339("0001-01-01T00:00:00Z"));
+  CHECK(ingest::parse_rfc3339("2200-01-01T00:00:00Z"));
+  try {
+    parse_poll_request(R"({"title":"t","choices":["a","b"],"closes_at":"2365-01-31T18:00:00Z"})");
+    FAIL("expected a problem");
+  } catch (const http::problem_error& e) {
+    CHECK(e.status == 400);
+    CHECK(e.detail.find("closes_at must be an RFC 3339") != std::string::npos);
+  }
+}
+
+TEST_CASE("RFC 3339 fields are digits, not what sscanf's %d also takes", "[unit]") {
+  CHECK_FALSE(ingest::parse_rfc3339("2030-01-01T-1:00:00Z"));
+  CHECK_FALSE(ingest::parse_rfc3339("2030-01-01T 1:00:00Z"));
+  CHECK_FALSE(ingest::parse_rfc3339("+030-01-01T01:00:00Z"));
+  CHECK_FALSE(ingest::parse_rfc3339("2030-01-01T01:00:00+-1:00"));
+  CHECK(ingest::parse_rfc3339("2030-01-01 01:00:00+01:00"));
+}

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 extern char** environ;
@@ -12,12 +14,24 @@ extern char** environ;
 namespace splitvote::config {
 namespace {
 
-void flatten(const YAML::Node& node, const std::string& prefix,
+/// Aliases make a YAML document a graph: "&a {x: *a}" contains itself, and a few aliases of
+/// aliases expand exponentially. A configuration is neither deep nor large, so both are bounded.
+constexpr int max_depth = 32;
+constexpr std::size_t max_nodes = 10000;
+
+void flatten(const YAML::Node& node, const std::string& prefix, int depth, std::size_t& budget,
              std::map<std::string, std::string>& out, std::vector<std::string>& problems) {
+  if (budget == 0) return;  // already reported
+  if (depth > max_depth || --budget == 0) {
+    budget = 0;
+    problems.push_back(prefix.substr(0, 200) +
+                       ": nested too deeply or too large (an alias that contains itself?)");
+    return;
+  }
   if (node.IsMap()) {
     for (const auto& kv : node) {
       const std::string key = kv.first.as<std::string>();
-      flatten(kv.second, prefix.empty() ? key : prefix + "." + key, out, problems);
+      flatten(kv.second, prefix.empty() ? key : prefix + "." + key, depth + 1, budget, out, problems);
     }
   } else if (node.IsScalar()) {
     out[prefix] = node.Scalar();
@@ -51,17 +65,13 @@ bool has_prefix(const std::string& key, const std::vector<std::string>& prefixes
 
 settings settings::load(const std::vector<property>& schema, const std::string& path,
                         const std::vector<std::string>& passthrough_prefixes) {
-  std::map<std::string, std::string> given;
-  std::map<std::string, std::string> from_env;
-  std::vector<std::string> problems;
+  std::string yaml;
   if (!path.empty()) {
-    try {
-      const YAML::Node root = YAML::LoadFile(path);
-      if (!root.IsNull()) flatten(root, "", given, problems);
-    } catch (const YAML::Exception& e) {
-      throw error("config file " + path + ": " + e.what());
-    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw error("config file " + path + ": cannot read it");
+    yaml.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
+  std::map<std::string, std::string> from_env;
   for (char** env = environ; env && *env; ++env) {
     const std::string entry = *env;
     const auto eq = entry.find('=');
@@ -70,14 +80,36 @@ settings settings::load(const std::vector<property>& schema, const std::string& 
     if (name == "SPLITVOTE_CONFIG") continue;
     from_env[env_to_key(name)] = entry.substr(eq + 1);
   }
+  return resolve(schema, yaml, path, from_env, passthrough_prefixes);
+}
+
+settings settings::parse(const std::vector<property>& schema, std::string_view yaml,
+                         const std::vector<std::string>& passthrough_prefixes) {
+  return resolve(schema, yaml, "", {}, passthrough_prefixes);
+}
+
+settings settings::resolve(const std::vector<property>& schema, std::string_view yaml,
+                           const std::string& path, const std::map<std::string, std::string>& from_env,
+                           const std::vector<std::string>& passthrough_prefixes) {
+  std::map<std::string, std::string> given;
+  std::vector<std::string> problems;
+  try {
+    const YAML::Node root = YAML::Load(std::string(yaml));
+    std::size_t budget = max_nodes;
+    if (!root.IsNull()) flatten(root, "", 0, budget, given, problems);
+  } catch (const YAML::Exception& e) {
+    throw error((path.empty() ? std::string("config: ") : "config file " + path + ": ") + e.what());
+  }
 
   settings s;
   // The environment overrides declared keys (and pass-through keys); other SPLITVOTE_
   // variables may be meant for a sibling service in a shared environment, so they are ignored.
-  for (const auto& [key, value] : from_env) {
+  // (Not a structured binding: clang 14 cannot capture one in the lambda.)
+  for (const auto& entry : from_env) {
+    const std::string& key = entry.first;
     const bool declared = std::any_of(schema.begin(), schema.end(),
                                       [&](const property& p) { return p.key == key; });
-    if (declared || has_prefix(key, passthrough_prefixes)) given[key] = value;
+    if (declared || has_prefix(key, passthrough_prefixes)) given[key] = entry.second;
   }
   for (const auto& p : schema) {
     s.secret_[p.key] = p.secret;

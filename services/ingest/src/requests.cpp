@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <set>
@@ -272,6 +273,11 @@ vote_request parse_vote_request(std::string_view body) {
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {
   // Standard C++20 has std::chrono::parse, but GCC 12's library does not ship it yet.
   const std::string s(text);
+  // sscanf's %d also takes signs and leading blanks ("-1", " 1"): the digits are checked first.
+  static constexpr std::string_view shape = "dddd-dd-ddTdd:dd:dd";
+  if (s.size() < shape.size()) return std::nullopt;
+  for (std::size_t k = 0; k < shape.size(); ++k)
+    if (shape[k] == 'd' && !std::isdigit(static_cast<unsigned char>(s[k]))) return std::nullopt;
   int year, month, day, hour, minute, second, consumed = 0;
   if (std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &year, &month, &day, &hour,
                   &minute, &second, &consumed) != 6 || consumed != 19)
@@ -287,7 +293,10 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
     ++i;
   } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
     int oh = 0, om = 0;
-    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59) return std::nullopt;
+    if (!std::isdigit(static_cast<unsigned char>(s[i + 1])) || !std::isdigit(static_cast<unsigned char>(s[i + 2])) ||
+        !std::isdigit(static_cast<unsigned char>(s[i + 4])) || !std::isdigit(static_cast<unsigned char>(s[i + 5])) ||
+        std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59)
+      return std::nullopt;
     offset_minutes = (s[i] == '-' ? -1 : 1) * (oh * 60 + om);
     i += 6;
   } else {
@@ -305,6 +314,11 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   tm.tm_sec = second;
   const std::time_t t = timegm(&tm);
   if (tm.tm_mday != day) return std::nullopt;  // 31 February and friends
+  // system_clock counts nanoseconds in libstdc++: it ends in 2262, and from_time_t past that
+  // overflows (found by tests/fuzz/requests_fuzz.cpp). A day's margin covers the offset.
+  constexpr auto last = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::duration::max()).count() - 86400;
+  if (t > last || t < -last) return std::nullopt;
   return std::chrono::system_clock::from_time_t(t) - std::chrono::minutes(offset_minutes);
 }
 

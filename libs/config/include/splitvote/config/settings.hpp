@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace splitvote::config {
@@ -34,6 +35,10 @@ public:
   static settings load(const std::vector<property>& schema, const std::string& path,
                        const std::vector<std::string>& passthrough_prefixes = {});
 
+  /// The file's part of load: YAML text, no environment (what the fuzz target feeds).
+  static settings parse(const std::vector<property>& schema, std::string_view yaml,
+                        const std::vector<std::string>& passthrough_prefixes = {});
+
   const std::string& str(const std::string& key) const;
   std::int64_t integer(const std::string& key, std::int64_t min, std::int64_t max) const;
   std::chrono::milliseconds millis(const std::string& key) const;
@@ -45,6 +50,10 @@ public:
   std::string describe() const;
 
 private:
+  static settings resolve(const std::vector<property>& schema, std::string_view yaml,
+                          const std::string& path, const std::map<std::string, std::string>& from_env,
+                          const std::vector<std::string>& passthrough_prefixes);
+
   std::map<std::string, std::string> values_;
   std::map<std::string, bool> secret_;
 };
