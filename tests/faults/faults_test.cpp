@@ -426,3 +426,32 @@ TEST_CASE("SIGTERM to a consumer in the middle of a rebalance: it exits in time"
   CHECK(l.count(answer::accepted) == 1200);
   check_invariant(s, poll, l, 1, "SIGTERM to each consumer during a rebalance");
 }
+
+TEST_CASE("start-up and shutdown of each service, measured", "[faults][lifecycle]") {
+  stack s("faults-lifecycle");
+  using clock = std::chrono::steady_clock;
+  const auto seconds_since = [](clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); };
+  for (int round = 0; round < 3; ++round) {
+    // Consumers: process start to partitions assigned (ready to read); ingest: to /readyz 200.
+    std::map<std::string, double> start, stop;
+    for (auto [who, name] : {std::pair{svc::pollbook, "pollbook"}, std::pair{svc::ballotbox, "ballotbox"}}) {
+      const auto t = clock::now();
+      s.start(who);
+      REQUIRE(s.wait_for_log(who, 0, "partitions_assigned", round + 1, 30s));
+      start[name] = seconds_since(t);
+    }
+    const auto t = clock::now();
+    s.start(svc::ingest);  // returns once /readyz answers 200
+    start["ingest"] = seconds_since(t);
+    // SIGTERM to exit, idle: ingest first, then the consumers (they drain the topic).
+    for (auto [who, name] : {std::pair{svc::ingest, "ingest"}, std::pair{svc::pollbook, "pollbook"},
+                             std::pair{svc::ballotbox, "ballotbox"}}) {
+      const auto t0 = clock::now();
+      CHECK(s.stop(who, 0, SIGTERM, 30s) == 0);
+      stop[name] = seconds_since(t0);
+    }
+    for (const auto& name : {"ingest", "pollbook", "ballotbox"})
+      std::cout << "lifecycle, round " << round + 1 << ": " << name << " start to ready " << start[name] * 1000 << " ms, SIGTERM to exit "
+                << stop[name] * 1000 << " ms\n";
+  }
+}
