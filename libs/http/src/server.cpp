@@ -5,6 +5,7 @@
 #include "splitvote/random/random_source.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -83,6 +84,10 @@ struct server::impl {
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> limited_in_flight{0};
   net::io_context ioc{options.threads};
+  // Keeps the threads running while nothing is pending on the io_context: during a drain the
+  // acceptor is closed and a request waiting for Kafka has no asio operation outstanding;
+  // without this the threads return, and its answer, posted later, would never be written.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
   std::atomic<bool> draining{false};
@@ -386,6 +391,7 @@ void server::start() {
   i.acceptor.bind(endpoint);
   i.acceptor.listen(net::socket_base::max_listen_connections);
   i.accept();
+  i.work.emplace(i.ioc.get_executor());
   for (int t = 0; t < i.options.threads; ++t) i.threads.emplace_back([&i] { i.ioc.run(); });
 }
 
@@ -408,6 +414,7 @@ bool server::wait_idle(std::chrono::milliseconds timeout) {
 
 void server::stop() {
   auto& i = *impl_;
+  i.work.reset();
   i.ioc.stop();
   for (auto& t : i.threads)
     if (t.joinable()) t.join();
