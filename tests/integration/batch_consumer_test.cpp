@@ -21,8 +21,9 @@ namespace {
 
 const std::string poll_id = "5f0b8a4e-0000-4000-8000-000000000001";
 
-/// Produces `count` envelopes of `ballots_each` ballots (plus any raw extra messages).
-void produce(const std::string& bootstrap, int count, int ballots_each, const std::vector<std::string>& extra = {}) {
+/// Produces `count` envelopes of `ballots_each` ballots (plus any raw extra messages);
+/// returns the envelopes it made.
+std::vector<std::string> produce(const std::string& bootstrap, int count, int ballots_each, const std::vector<std::string>& extra = {}) {
   kafka::producer p({{"bootstrap.servers", bootstrap}});
   auto rng = random::seeded_source(static_cast<std::uint64_t>(count) * 7919 + ballots_each);
   std::atomic<int> delivered{0}, failed{0};
@@ -30,15 +31,18 @@ void produce(const std::string& bootstrap, int count, int ballots_each, const st
     REQUIRE(p.produce(envelope::topic, bytes, {}, [&](const kafka::producer::delivery& d) { (d.error ? failed : delivered)++; }) ==
             kafka::producer::enqueue::queued);
   };
+  std::vector<std::string> made;
   for (int i = 0; i < count; ++i) {
     std::vector<std::uint32_t> choices(ballots_each, static_cast<std::uint32_t>(i % 3));
     envelope::actor_part actor{{}, random::random_id(*rng)};
-    send(envelope::encode(envelope::envelope{poll_id, envelope::encode(actor), envelope::encode(envelope::make_ballots(choices, *rng))}));
+    made.push_back(envelope::encode(envelope::envelope{poll_id, envelope::encode(actor), envelope::encode(envelope::make_ballots(choices, *rng))}));
+    send(made.back());
   }
   for (const auto& raw : extra) send(raw);
   REQUIRE(p.flush(10s));
   REQUIRE(delivered == count + static_cast<int>(extra.size()));
   REQUIRE(failed == 0);
+  return made;
 }
 
 struct store_counts {
@@ -197,4 +201,22 @@ TEST_CASE("offsets of another cluster restart at zero, and a stale writer is fen
   pqxx::read_transaction tx(*c);
   CHECK(store.positions(tx, "t", "cluster-b").at(0) == 0);
   CHECK(store.positions(tx, "t", "cluster-a").empty());
+}
+
+TEST_CASE("an envelope delivered twice (Kafka retries can duplicate) is counted once", "[integration]") {
+  const auto dir = testing::temp_dir("consumer-duplicates");
+  testing::dev_broker broker(dir);
+  const auto dsn = migrated_ballotbox();
+  ballotbox::sink sink;
+  const auto sent = produce(broker.bootstrap(), 30, 2);
+  // Ten of them again, once later on the topic and once twice in a row (same batch).
+  std::vector<std::string> again(sent.begin(), sent.begin() + 10);
+  again.push_back(sent[20]);
+  again.push_back(sent[20]);
+  produce(broker.bootstrap(), 0, 0, again);
+  consume_until(options_for(dsn, broker.bootstrap(), "duplicates"), sink, [&] { return counts(dsn).offsets >= 42; });
+  const auto after = counts(dsn);
+  CHECK(after.ballots == 60);
+  CHECK(after.envelopes == 30);  // the envelope count follows the ballots actually stored
+  CHECK(after.offsets == 42);
 }

@@ -5,7 +5,6 @@
 #include "splitvote/pg/bulk.hpp"
 
 #include <algorithm>
-#include <map>
 #include <tuple>
 
 namespace splitvote::ballotbox {
@@ -13,19 +12,20 @@ namespace splitvote::ballotbox {
 consumer::write_stats sink::write(pqxx::work& tx, const std::vector<std::string_view>& values,
                                   random::random_source& rng) {
   consumer::write_stats stats;
-  using row = std::tuple<std::string, std::string, std::uint32_t>;  // poll, random id, choice
+  // poll, random id, choice, and whether the row stands for its envelope in the count (the
+  // first ballot of a real envelope; the mark lives only in the temporary staging table).
+  using row = std::tuple<std::string, std::string, std::uint32_t, bool>;
   std::vector<row> rows;
-  std::map<std::string, std::int64_t> envelopes_per_poll;
   for (std::string_view v : values) {
     try {
       const auto env = envelope::decode(v.data(), v.size());
       if (!random::is_uuid_text(env.poll_id)) throw envelope::decode_error("poll id is not a uuid");
       const auto list = envelope::decode_ballot_list(envelope::readable_half(env.ballot_list, env.sealed, keys_));
-      for (const auto& b : list.ballots)
-        rows.emplace_back(env.poll_id, random::to_uuid_text(b.random_id), b.choice);
-      if (list.cover) continue;  // decoys only: stored, but no real ballot to count
-      ++envelopes_per_poll[env.poll_id];
-      ++stats.envelopes;
+      bool first = !list.cover;  // cover envelopes: decoys only, no real ballot to count
+      for (const auto& b : list.ballots) {
+        rows.emplace_back(env.poll_id, random::to_uuid_text(b.random_id), b.choice, first);
+        first = false;
+      }
     } catch (const envelope::decode_error&) {
       ++stats.skipped;
     }
@@ -33,16 +33,27 @@ consumer::write_stats sink::write(pqxx::work& tx, const std::vector<std::string_
   if (rows.empty()) return stats;
   std::shuffle(rows.begin(), rows.end(), rng);
 
-  stats.rows = pg::copy_then_insert(
-      tx, "ballotbox_staging", "poll_id text, random_id text, choice integer", rows,
-      "INSERT INTO ballotbox.ballots (poll_id, random_id, choice)"
-      " SELECT poll_id::uuid, random_id::uuid, choice FROM ballotbox_staging"
-      " ON CONFLICT DO NOTHING");
-  for (const auto& [poll, n] : envelopes_per_poll)
-    tx.exec_params(
-        "INSERT INTO ballotbox.envelope_counts (poll_id, envelopes) VALUES ($1::uuid, $2)"
-        " ON CONFLICT (poll_id) DO UPDATE SET envelopes = ballotbox.envelope_counts.envelopes + excluded.envelopes",
-        poll, n);
+  // An envelope counts when its ballots are stored now: one delivered twice (Kafka retries
+  // can duplicate a message) finds its ballots there already and adds nothing.
+  const auto stored = pg::copy_then_query(
+      tx, "ballotbox_incoming", "poll_id text, random_id text, choice integer, counts boolean", rows,
+      "WITH inserted AS ("
+      " INSERT INTO ballotbox.ballots (poll_id, random_id, choice)"
+      " SELECT poll_id::uuid, random_id::uuid, choice FROM ballotbox_incoming"
+      " ON CONFLICT DO NOTHING RETURNING poll_id, random_id)"
+      " SELECT i.poll_id::text, count(DISTINCT i.random_id) FILTER (WHERE s.counts), count(DISTINCT i.random_id)"
+      " FROM inserted i JOIN ballotbox_incoming s ON s.poll_id::uuid = i.poll_id AND s.random_id::uuid = i.random_id"
+      " GROUP BY i.poll_id");
+  for (const auto& r : stored) {
+    const auto envelopes = r[1].as<std::int64_t>();
+    stats.envelopes += static_cast<std::size_t>(envelopes);
+    stats.rows += r[2].as<std::size_t>();
+    if (envelopes > 0)
+      tx.exec_params(
+          "INSERT INTO ballotbox.envelope_counts (poll_id, envelopes) VALUES ($1::uuid, $2)"
+          " ON CONFLICT (poll_id) DO UPDATE SET envelopes = ballotbox.envelope_counts.envelopes + excluded.envelopes",
+          r[0].as<std::string>(), envelopes);
+  }
   return stats;
 }
 
