@@ -154,6 +154,17 @@ TEST_CASE("probes and metrics answer", "[e2e][probes]") {
   CHECK(metrics.body.find("splitvote_http_requests_total") != std::string::npos);
   CHECK(metrics.body.find("splitvote_http_request_duration_seconds_bucket") != std::string::npos);
 
+  // The consumers serve probes and metrics of their own.
+  for (auto who : {svc::pollbook, svc::ballotbox}) {
+    REQUIRE(s.wait_for_log(who, 0, "partitions_assigned"));
+    http_client p(s.probe_port(who));
+    CHECK(p.get("/livez").status == 200);
+    CHECK(eventually([&] { return http_client(s.probe_port(who)).get("/readyz").status == 200; }, std::chrono::seconds(10)));
+    const auto m = p.get("/metrics");
+    CHECK(m.status == 200);
+    CHECK(m.body.find("splitvote_consumer_lag") != std::string::npos);
+  }
+
   // SIGTERM: the ingest exits cleanly and quickly.
   CHECK(s.stop(svc::ingest, 0, 15, std::chrono::seconds(30)) == 0);
 }

@@ -180,7 +180,7 @@ int check_invariant(const stack& s, const created_poll& poll, const ledger& l, i
 constexpr const char* fixed_decoys_poll = R"({"title":"Faults","choices":["red","green"],
     "privacy":{"decoys":{"distribution":"fixed","k":1},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})";
 
-bool ready(unsigned short port) {
+bool ready(unsigned short port) {  // /readyz answers 200
   try {
     return http_client(port).get("/readyz").status == 200;
   } catch (const std::exception&) {
@@ -245,7 +245,7 @@ TEST_CASE("PostgreSQL stopped and restarted mid-stream: consumers wait and resum
   const auto poll = create_poll(s.port(), fixed_decoys_poll);
   restart_on_exit main{"main"}, ballot{"ballot"};
   // The outages run beside the stream (votes keep coming while a cluster is down).
-  std::atomic<bool> saw_unready = false, saw_ready_again = false;
+  std::atomic<bool> saw_unready = false, saw_ready_again = false, pollbook_unready = false, pollbook_ready_again = false;
   std::jthread outage;
   std::mutex faults;
   const auto l = stream(s.port(), poll.id, 1500, 4, [&](int done) {
@@ -255,9 +255,11 @@ TEST_CASE("PostgreSQL stopped and restarted mid-stream: consumers wait and resum
         // Catalog and pollbook down: votes are refused (503), ingest reports not ready.
         main.stop();
         saw_unready = eventually([&] { return !ready(s.port()); }, 10s);
+        pollbook_unready = eventually([&] { return !ready(s.probe_port(svc::pollbook)); }, 10s);
         std::this_thread::sleep_for(2s);
         main.start();
         saw_ready_again = eventually([&] { return ready(s.port()); }, 30s);
+        pollbook_ready_again = eventually([&] { return ready(s.probe_port(svc::pollbook)); }, 30s);
         // Then the ballotbox's cluster: votes still flow to Kafka, its consumer waits.
         ballot.stop();
         std::this_thread::sleep_for(3s);
@@ -267,6 +269,8 @@ TEST_CASE("PostgreSQL stopped and restarted mid-stream: consumers wait and resum
   if (outage.joinable()) outage.join();
   CHECK(saw_unready);
   CHECK(saw_ready_again);
+  CHECK(pollbook_unready);  // the consumer's own readiness follows its database too
+  CHECK(pollbook_ready_again);
   CHECK(l.statuses.count(503));   // votes while the pollbook's cluster was down
   CHECK(l.count(answer::accepted) > 500);
   CHECK(s.wait_for_log(svc::pollbook, 0, "database_retry"));

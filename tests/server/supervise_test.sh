@@ -11,6 +11,7 @@ DATA=$(mktemp -d "$BUILD/test-tmp/server-XXXXXX")
 chmod 755 "$DATA"  # PostgreSQL runs as the postgres user
 OUT=$DATA/server.out
 HTTP_PORT=$(free_port)
+POLLBOOK_HTTP_PORT=$(free_port)
 fail() { echo "supervise_test: FAIL: $*" >&2; echo "--- server output:" >&2; cat "$OUT" >&2; exit 1; }
 wait_for() {  # wait_for PATTERN SECONDS
   for _ in $(seq $(($2 * 10))); do grep -q -- "$1" "$OUT" && return 0; sleep 0.1; done
@@ -19,6 +20,7 @@ wait_for() {  # wait_for PATTERN SECONDS
 
 SPLITVOTE_NO_BUILD=1 SPLITVOTE_BUILD_DIR=$BUILD SPLITVOTE_DATA_DIR=$DATA/data SPLITVOTE_HTTP_PORT=$HTTP_PORT \
   SPLITVOTE_PG_MAIN_PORT=$(free_port) SPLITVOTE_PG_BALLOT_PORT=$(free_port) \
+  SPLITVOTE_POLLBOOK_HTTP_PORT=$POLLBOOK_HTTP_PORT SPLITVOTE_BALLOTBOX_HTTP_PORT=$(free_port) \
   "$ROOT/script/server" >"$OUT" 2>&1 &
 SERVER=$!
 trap 'kill -TERM $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
@@ -38,6 +40,12 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [[ -n "$ready" ]] || fail "ingest not ready after its restart"
+ready=""
+for _ in $(seq 150); do
+  curl -fs "http://127.0.0.1:$POLLBOOK_HTTP_PORT/readyz" >/dev/null && ready=1 && break
+  sleep 0.1
+done
+[[ -n "$ready" ]] || fail "the restarted pollbook is not ready (its /readyz)"
 
 kill -TERM "$SERVER"
 wait "$SERVER" || true

@@ -66,6 +66,11 @@ struct metrics {
 }  // namespace
 
 struct batch_consumer::impl {
+  // For the probes (other threads): see health.
+  std::atomic<bool> joined{false}, database_ok{false}, stopping{false};
+  std::atomic<clock_type::rep> progress_at{clock_type::now().time_since_epoch().count()};
+  void progress() { progress_at = clock_type::now().time_since_epoch().count(); }
+
   impl(options o, sink& s)
       : opts(std::move(o)), target(s), rng(random::system_source()), offsets(opts.schema),
         stats(opts.name) {
@@ -109,9 +114,13 @@ struct batch_consumer::impl {
     auto backoff = 200ms;
     for (;;) {
       try {
-        return f();
+        auto result = f();
+        database_ok = true;
+        return result;
       } catch (const std::exception& e) {
         db.reset();
+        database_ok = false;
+        progress();  // waiting for the database is progress of a kind: not a hang
         if (stop && stop->load()) throw;
         log_warn("database_retry", {{"consumer", opts.name}, {"during", what}, {"error", e.what()}});
         std::this_thread::sleep_for(backoff);
@@ -132,6 +141,7 @@ struct batch_consumer::impl {
     boost::json::array described;
     for (const auto& s : starts) described.push_back(boost::json::array{s.partition, s.offset});
     log_info("partitions_assigned", {{"consumer", opts.name}, {"partitions", described}});
+    joined = true;
     return starts;
   }
 
@@ -144,6 +154,7 @@ struct batch_consumer::impl {
     }
     pending.clear();
     assigned.clear();
+    joined = false;
     log_info("partitions_revoked", {{"consumer", opts.name}, {"count", parts.size()}});
   }
 
@@ -188,6 +199,7 @@ struct batch_consumer::impl {
       db.reset();
       return false;
     }
+    database_ok = true;
     const double seconds = std::chrono::duration<double>(clock_type::now() - started).count();
     std::vector<kafka::partition_offset> committed;
     for (const auto& [partition, to] : next) {
@@ -221,6 +233,8 @@ struct batch_consumer::impl {
         }
       } catch (const pqxx::broken_connection& e) {
         db.reset();
+        database_ok = false;
+        progress();
         if (stop && stop->load() && draining_expired()) throw;
         log_warn("database_retry", {{"consumer", opts.name}, {"during", "write batch"}, {"error", e.what()}});
         std::this_thread::sleep_for(backoff);
@@ -229,6 +243,8 @@ struct batch_consumer::impl {
         // A statement failed: nothing was written. Retrying the same batch is the only safe
         // move; the error is logged loudly because it needs an operator.
         db.reset();
+        database_ok = false;
+        progress();
         log_error("batch_failed", {{"consumer", opts.name}, {"error", e.what()}});
         if (stop && stop->load()) throw;
         std::this_thread::sleep_for(backoff);
@@ -279,6 +295,21 @@ struct batch_consumer::impl {
     }
   }
 
+  clock_type::time_point last_db_check = clock_type::now();
+
+  /// A quiet consumer writes nothing, so it pings: readiness follows the database anyway.
+  void check_database_if_idle(clock_type::time_point now) {
+    if (!pending.empty() || now - last_db_check < 5s) return;
+    last_db_check = now;
+    try {
+      pqxx::nontransaction(database()).exec("SELECT 1");
+      database_ok = true;
+    } catch (const std::exception&) {
+      db.reset();
+      database_ok = false;
+    }
+  }
+
   void take(kafka::message_ptr m) {
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       if (auto it = assigned.find(m->partition); it != assigned.end()) it->second.at_end = true;
@@ -304,7 +335,9 @@ struct batch_consumer::impl {
     kafka_consumer->subscribe(opts.topic);
     auto last_lag = clock_type::now();
     for (;;) {
+      progress();
       if (stop_flag.load() && drain_deadline == clock_type::time_point{}) {
+        stopping = true;
         drain_deadline = clock_type::now() + opts.drain_timeout;
         log_info("draining", {{"consumer", opts.name}});
       }
@@ -317,6 +350,7 @@ struct batch_consumer::impl {
       if (now - last_lag > 1s) {
         update_lag();
         last_lag = now;
+        check_database_if_idle(now);
       }
     }
     flush();
@@ -333,5 +367,11 @@ batch_consumer::batch_consumer(options opts, sink& s) : impl_(std::make_unique<i
 batch_consumer::~batch_consumer() = default;
 
 void batch_consumer::run(const std::atomic<bool>& stop) { impl_->run(stop); }
+
+health batch_consumer::status() const {
+  const auto& i = *impl_;
+  return {i.joined.load(), i.database_ok.load(),
+          clock_type::now() - clock_type::time_point(clock_type::duration(i.progress_at.load())), i.stopping.load()};
+}
 
 }  // namespace splitvote::consumer

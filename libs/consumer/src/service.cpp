@@ -1,16 +1,51 @@
 #include "splitvote/consumer/service.hpp"
 
 #include "splitvote/config/settings.hpp"
+#include "splitvote/http/router.hpp"
+#include "splitvote/http/server.hpp"
+#include "splitvote/http/message.hpp"
 #include "splitvote/observability/log.hpp"
+#include "splitvote/observability/metrics.hpp"
 #include "splitvote/pg/migrations.hpp"
 #include "splitvote/pg/pool.hpp"
 #include "splitvote/runtime/signals.hpp"
 
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 namespace splitvote::consumer {
+
+namespace {
+
+/// /livez: the loop goes round (a wait for the database counts); /readyz: in the group with
+/// its partitions, the database answering, not stopping; /metrics: the process registry.
+void add_probe_routes(http::router& r, const batch_consumer& loop) {
+  using http::params;
+  using http::request;
+  using http::respond_fn;
+  r.add("GET", "/livez", [&loop](const request&, const params&, respond_fn f) {
+    if (loop.status().since_progress < std::chrono::seconds(60)) return f(http::json(200, {{"status", "live"}}));
+    f(http::problem(503, "stalled", "Stalled", "the consumer loop has not gone round for a minute"));
+  });
+  r.add("GET", "/readyz", [&loop](const request&, const params&, respond_fn f) {
+    const auto h = loop.status();
+    if (h.joined && h.database_ok && !h.stopping) return f(http::json(200, {{"status", "ready"}}));
+    http::response res = http::problem(503, "not-ready", "Not ready",
+                                       h.stopping ? "stopping" : !h.joined ? "not yet in the consumer group" : "the database is unreachable");
+    res.headers.emplace_back("Retry-After", "1");
+    f(std::move(res));
+  });
+  r.add("GET", "/metrics", [](const request&, const params&, respond_fn f) {
+    http::response res;
+    res.content_type = "text/plain; version=0.0.4";
+    res.body = observability::render_metrics();
+    f(std::move(res));
+  });
+}
+
+}  // namespace
 
 int run_service(const service_spec& spec, const sink_factory& make_sink, int argc, char** argv) {
   runtime::block_stop_signals();
@@ -28,6 +63,8 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
         {"log.level", "trace, debug, info, warn, error", "info"},
         {"scrub.interval_ms", "rewrite the store's tables in random order this often (0: never)", "3600000"},
         {"seal.secret_key", "file(s) with this consumer's secret key (64 hex digits), comma-separated during a rotation", ""},
+        {"http.address", "address of the probes and /metrics", "127.0.0.1"},
+        {"http.port", "port of /livez, /readyz and /metrics (0: no HTTP)", "0"},
     };
     const auto cfg = config::settings::load(properties, config::config_path_from(argc, argv), {"kafka.rdkafka."});
     observability::init_logging(spec.name, cfg.str("log.level"));
@@ -60,6 +97,18 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
       observability::log_warn("no_secret_key", {{"detail", "seal.secret_key is not set: sealed envelopes will be skipped"}});
     const auto s = make_sink(cfg.str("seal.secret_key"));
     batch_consumer loop(opts, *s);
+    http::router routes;  // before the server that dispatches to it
+    std::optional<http::server> probes;
+    if (const auto port = cfg.integer("http.port", 0, 65535); port > 0) {
+      add_probe_routes(routes, loop);
+      http::server_options o;
+      o.address = cfg.str("http.address");
+      o.port = static_cast<unsigned short>(port);
+      o.threads = 1;
+      probes.emplace(o, routes);
+      probes->start();
+      observability::log_info("listening", {{"address", o.address}, {"port", probes->port()}});
+    }
     std::atomic<bool> stop{false};
     std::thread signals([&stop] {
       const int sig = runtime::wait_for_stop_signal();

@@ -113,7 +113,19 @@ child_process& stack::start(service s, int instance) {
   auto& slot = services_[{s, instance}];
   slot.reset();
   const auto log = dir_ / (std::string(name_of(s)) + "-" + std::to_string(instance) + ".log");
-  slot = std::make_unique<child_process>(binary_for(s), std::vector<std::string>{}, env_for(s), log);
+  auto env = env_for(s);
+  if (s != service::ingest) {
+    // free_port() can hand out a port it gave before (nobody listens on it yet): keep them apart.
+    unsigned short p = free_port();
+    for (int tries = 0; tries < 100; ++tries, p = free_port()) {
+      bool taken = p == port_;
+      for (const auto& [key, q] : probe_ports_) taken = taken || (q == p && key != std::pair{s, instance});
+      if (!taken) break;
+    }
+    probe_ports_[{s, instance}] = p;
+    env["SPLITVOTE_HTTP__PORT"] = std::to_string(probe_ports_[{s, instance}]);
+  }
+  slot = std::make_unique<child_process>(binary_for(s), std::vector<std::string>{}, env, log);
   if (s == service::ingest) {
     const bool ready = eventually(
         [&] {

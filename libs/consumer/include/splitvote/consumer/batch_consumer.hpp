@@ -45,10 +45,20 @@ struct options {
   std::chrono::milliseconds scrub_interval{0};     // 0: never
 };
 
+/// What the probes of a store service report; read from any thread.
+struct health {
+  bool joined = false;       // in the group with an assignment (possibly empty: more instances than partitions)
+  bool database_ok = false;  // the last database round trip succeeded
+  std::chrono::steady_clock::duration since_progress{};  // since the loop last went round
+  bool stopping = false;
+};
+
 class batch_consumer {
 public:
   batch_consumer(options opts, sink& s);
   ~batch_consumer();
+
+  health status() const;
 
   /// Runs until `stop` is set; then drains assigned partitions to their end (bounded by
   /// drain_timeout), writes the last batch, leaves the group and returns.

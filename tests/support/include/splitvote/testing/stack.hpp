@@ -46,6 +46,8 @@ public:
   void inject(const std::string& command) { broker_->inject(command); }
 
   unsigned short port() const { return port_; }
+  /// The port of a consumer instance's probes and /metrics (set when it was started).
+  unsigned short probe_port(service s, int instance = 0) const { return probe_ports_.at({s, instance}); }
   const std::string& main_dsn() const { return main_dsn_; }
   const std::string& ballot_dsn() const { return ballot_dsn_; }
   const std::filesystem::path& dir() const { return dir_; }
@@ -67,6 +69,7 @@ private:
   unsigned short port_ = 0;
   std::unique_ptr<dev_broker> broker_;
   std::map<std::pair<service, int>, std::unique_ptr<child_process>> services_;
+  std::map<std::pair<service, int>, unsigned short> probe_ports_;
 };
 
 }  // namespace splitvote::testing
