@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""Renders the Kubernetes manifests (deploy/k8s) with `kubectl kustomize` and holds them to our rules.
+
+Usage: check_k8s.py K8S_DIR [CONFIG_DIR]
+
+K8S_DIR is deploy/k8s: base/ and every overlays/*/ are rendered (never applied: no cluster).
+CONFIG_DIR (default K8S_DIR/../config) holds the example configuration base/config must copy.
+
+ 1. Every Deployment, Job and CronJob pod template: each container (init containers too) has
+    an image, resources.requests and .limits for cpu and memory, and the securityContext
+    (pod or container level): runAsNonRoot, runAsUser 10001, seccompProfile RuntimeDefault;
+    (container level) allowPrivilegeEscalation false, readOnlyRootFilesystem true,
+    capabilities.drop [ALL].
+ 2. Every Deployment: startupProbe, livenessProbe and readinessProbe on each container, each
+    on a port the container declares; terminationGracePeriodSeconds >= 30.
+ 3. Every object carries app.kubernetes.io/name, part-of and component (pod templates too).
+ 4. Every Deployment is selected by a PodDisruptionBudget.
+ 5. ScaledObjects: maxReplicaCount <= 6 (the partition count of splitvote.votes) and
+    their target is a Deployment of the output.
+ 6. No Secret is rendered (secrets are created out of band, never committed), and no
+    kustomization has a secretGenerator with literals.
+ 7. Sealing keys: Secret splitvote-pollbook-key is referenced only by pollbook pods,
+    splitvote-ballotbox-key only by ballotbox pods, splitvote-public-keys and
+    splitvote-actor-secret only by ingest pods.
+ 8. base/config/*.yaml are the same as CONFIG_DIR/*.yaml.
+
+Prints one line per failure and exits 1; exits 0 with a summary line; exits 77 (CTest
+SKIP_RETURN_CODE) when kubectl is not installed; 2 on bad usage.
+"""
+import filecmp
+import glob
+import os
+import shutil
+import subprocess
+import sys
+
+import yaml
+
+PARTITIONS = 6
+REQUIRED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/part-of", "app.kubernetes.io/component")
+WORKLOADS = ("Deployment", "Job", "CronJob")
+UID = 10001
+# Secret name -> the only component whose pods may reference it.
+PRIVATE_SECRETS = {
+    "splitvote-pollbook-key": "pollbook",
+    "splitvote-ballotbox-key": "ballotbox",
+    "splitvote-public-keys": "ingest",
+    "splitvote-actor-secret": "ingest",
+}
+SKIP = 77
+
+
+def render(directory):
+    """(documents, error) of `kubectl kustomize directory`."""
+    proc = subprocess.run(["kubectl", "kustomize", directory], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None, proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
+    try:
+        return [d for d in yaml.safe_load_all(proc.stdout) if d], None
+    except yaml.YAMLError as e:
+        return None, f"output is not YAML: {e}"
+
+
+def name_of(obj):
+    return f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+
+
+def pod_template(obj):
+    spec = obj.get("spec") or {}
+    if obj["kind"] == "CronJob":
+        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+    return spec.get("template") or {}
+
+
+def containers(pod_spec):
+    return [("initContainer", c) for c in pod_spec.get("initContainers") or []] + \
+           [("container", c) for c in pod_spec.get("containers") or []]
+
+
+def effective(pod_sc, c_sc, key):
+    """A container's securityContext field, falling back to the pod's."""
+    return c_sc[key] if key in c_sc else pod_sc.get(key)
+
+
+def check_container(where, pod_spec, kind, c):
+    failures = []
+    cname = f"{where} {kind} {c.get('name')}"
+    if not c.get("image"):
+        failures.append(f"{cname}: no image")
+    res = c.get("resources") or {}
+    for part in ("requests", "limits"):
+        for r in ("cpu", "memory"):
+            if not (res.get(part) or {}).get(r):
+                failures.append(f"{cname}: no resources.{part}.{r}")
+    pod_sc = pod_spec.get("securityContext") or {}
+    c_sc = c.get("securityContext") or {}
+    if effective(pod_sc, c_sc, "runAsNonRoot") is not True:
+        failures.append(f"{cname}: runAsNonRoot is not true")
+    if effective(pod_sc, c_sc, "runAsUser") != UID:
+        failures.append(f"{cname}: runAsUser is not {UID}")
+    if ((effective(pod_sc, c_sc, "seccompProfile") or {}).get("type")) != "RuntimeDefault":
+        failures.append(f"{cname}: seccompProfile is not RuntimeDefault")
+    if c_sc.get("allowPrivilegeEscalation") is not False:
+        failures.append(f"{cname}: allowPrivilegeEscalation is not false")
+    if c_sc.get("readOnlyRootFilesystem") is not True:
+        failures.append(f"{cname}: readOnlyRootFilesystem is not true")
+    if "ALL" not in ((c_sc.get("capabilities") or {}).get("drop") or []):
+        failures.append(f"{cname}: capabilities.drop does not hold ALL")
+    return failures
+
+
+def check_probes(where, pod_spec):
+    failures = []
+    for c in pod_spec.get("containers") or []:
+        ports = set()
+        for p in c.get("ports") or []:
+            ports.add(p.get("containerPort"))
+            if p.get("name"):
+                ports.add(p["name"])
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            spec = c.get(probe)
+            if not spec:
+                failures.append(f"{where} container {c.get('name')}: no {probe}")
+                continue
+            port = (spec.get("httpGet") or spec.get("tcpSocket") or spec.get("grpc") or {}).get("port")
+            if port is not None and port not in ports:
+                failures.append(f"{where} container {c.get('name')}: {probe} on port {port}, "
+                                "which the container does not declare")
+    grace = pod_spec.get("terminationGracePeriodSeconds")
+    if grace is None or grace < 30:
+        failures.append(f"{where}: terminationGracePeriodSeconds {grace} (at least 30: the services drain for up to 20 s)")
+    return failures
+
+
+def secret_refs(pod_spec):
+    refs = set()
+    for v in pod_spec.get("volumes") or []:
+        if v.get("secret"):
+            refs.add(v["secret"].get("secretName"))
+        for src in (v.get("projected") or {}).get("sources") or []:
+            if src.get("secret"):
+                refs.add(src["secret"].get("name"))
+    for _, c in containers(pod_spec):
+        for e in c.get("env") or []:
+            ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+            if ref:
+                refs.add(ref.get("name"))
+        for e in c.get("envFrom") or []:
+            if e.get("secretRef"):
+                refs.add(e["secretRef"].get("name"))
+    return refs
+
+
+def selects(selector, labels):
+    match = (selector or {}).get("matchLabels") or {}
+    return bool(match) and all(labels.get(k) == v for k, v in match.items()) \
+        and not (selector or {}).get("matchExpressions")
+
+
+def check_documents(docs):
+    failures = []
+    deployments = {}
+    pdbs = []
+    for obj in docs:
+        where = name_of(obj)
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        for label in REQUIRED_LABELS:
+            if not labels.get(label):
+                failures.append(f"{where}: no label {label}")
+        if obj["kind"] == "Secret":
+            failures.append(f"{where}: a Secret is rendered (its values would be committed); "
+                            "reference a Secret created out of band instead")
+        if obj["kind"] == "PodDisruptionBudget":
+            pdbs.append(obj)
+        if obj["kind"] == "ScaledObject":
+            spec = obj.get("spec") or {}
+            top = spec.get("maxReplicaCount")
+            if top is None or top > PARTITIONS:
+                failures.append(f"{where}: maxReplicaCount {top} (at most {PARTITIONS}, the partition count)")
+            target = (spec.get("scaleTargetRef") or {}).get("name")
+            if target not in [ (d.get("metadata") or {}).get("name") for d in docs if d["kind"] == "Deployment"]:
+                failures.append(f"{where}: scales {target}, which is no Deployment here")
+        if obj["kind"] not in WORKLOADS:
+            continue
+        template = pod_template(obj)
+        pod_labels = (template.get("metadata") or {}).get("labels") or {}
+        for label in REQUIRED_LABELS:
+            if not pod_labels.get(label):
+                failures.append(f"{where}: pod template has no label {label}")
+        pod_spec = template.get("spec") or {}
+        if not pod_spec.get("containers"):
+            failures.append(f"{where}: no containers")
+        for kind, c in containers(pod_spec):
+            failures += check_container(where, pod_spec, kind, c)
+        if obj["kind"] == "Deployment":
+            deployments[where] = pod_labels
+            failures += check_probes(where, pod_spec)
+        component = pod_labels.get("app.kubernetes.io/component")
+        for secret in sorted(r for r in secret_refs(pod_spec) if r in PRIVATE_SECRETS):
+            if PRIVATE_SECRETS[secret] != component:
+                failures.append(f"{where} (component {component}): references Secret {secret}, "
+                                f"which only {PRIVATE_SECRETS[secret]} may")
+    for where, pod_labels in deployments.items():
+        if not any(selects((p.get("spec") or {}).get("selector"), pod_labels) for p in pdbs):
+            failures.append(f"{where}: no PodDisruptionBudget selects its pods")
+    return failures, deployments
+
+
+def check_sources(k8s_dir, config_dir):
+    failures = []
+    for path in sorted(glob.glob(os.path.join(k8s_dir, "**", "kustomization.y*ml"), recursive=True)):
+        with open(path) as f:
+            k = yaml.safe_load(f) or {}
+        for gen in k.get("secretGenerator") or []:
+            if gen.get("literals"):
+                failures.append(f"{os.path.relpath(path, k8s_dir)}: secretGenerator {gen.get('name')} "
+                                "has literals (a committed secret)")
+    base_config = os.path.join(k8s_dir, "base", "config")
+    for path in sorted(glob.glob(os.path.join(config_dir, "*.yaml"))):
+        copy = os.path.join(base_config, os.path.basename(path))
+        if not os.path.exists(copy):
+            failures.append(f"base/config: no copy of {os.path.basename(path)}")
+        elif not filecmp.cmp(path, copy, shallow=False):
+            failures.append(f"base/config/{os.path.basename(path)}: differs from {path} (copy it again)")
+    return failures
+
+
+def main(argv):
+    if len(argv) not in (2, 3):
+        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        return 2
+    k8s_dir = os.path.abspath(argv[1])
+    config_dir = os.path.abspath(argv[2]) if len(argv) == 3 else os.path.join(k8s_dir, "..", "config")
+    if shutil.which("kubectl") is None:
+        print("SKIP: kubectl is not installed (it carries kustomize); nothing was rendered")
+        return SKIP
+    targets = [os.path.join(k8s_dir, "base")] + \
+        sorted(d.rstrip("/") for d in glob.glob(os.path.join(k8s_dir, "overlays", "*", "")))
+    failures = check_sources(k8s_dir, config_dir)
+    summary = []
+    for target in targets:
+        rel = os.path.relpath(target, k8s_dir)
+        docs, error = render(target)
+        if docs is None:
+            failures.append(f"{rel}: kubectl kustomize failed: {error}")
+            continue
+        found, deployments = check_documents(docs)
+        failures += [f"{rel}: {f}" for f in found]
+        kinds = {}
+        for d in docs:
+            kinds[d["kind"]] = kinds.get(d["kind"], 0) + 1
+        summary.append(f"{rel} ({len(docs)} objects, {len(deployments)} Deployments, "
+                       f"{kinds.get('ScaledObject', 0)} ScaledObjects)")
+    if failures:
+        print(f"{k8s_dir}: {len(failures)} problem(s)")
+        for f in failures:
+            print(f"  {f}")
+        return 1
+    print(f"{k8s_dir}: rendered and checked {', '.join(summary)}: probes, resources, "
+          "securityContext, labels, PDBs, ScaledObject caps, no committed Secret, key isolation hold")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
