@@ -29,7 +29,7 @@ std::vector<config::property> properties() {
       {"db.pool_size", "connections per database", "8"},
       {"kafka.bootstrap_servers", "Kafka bootstrap servers", std::nullopt},
       {"kafka.topic", "votes topic", "splitvote.votes"},
-      {"kafka.delivery_timeout_ms", "answer 503 if Kafka has not acknowledged within this", "5000"},
+      {"kafka.delivery_timeout_ms", "answer 503 outcome-unknown if Kafka has not acknowledged within this (the producer keeps trying: the vote may still count)", "5000"},
       {"kafka.queue_max_messages", "producer queue bound in messages (queue.buffering.max.messages); a vote beyond it gets 503", "10000"},
       {"kafka.queue_max_kbytes", "producer queue bound in KiB (queue.buffering.max.kbytes); a vote beyond it gets 503", "16384"},
       {"privacy.actor_secret", "server secret for actor keys (HMAC-SHA-256)", std::nullopt, true},
@@ -63,7 +63,9 @@ int main(int argc, char** argv) {
 
     auto kafka_settings = cfg.with_prefix("kafka.rdkafka.");
     kafka_settings["bootstrap.servers"] = cfg.str("kafka.bootstrap_servers");
-    kafka_settings["message.timeout.ms"] = std::to_string(cfg.integer("kafka.delivery_timeout_ms", 100, 300000));
+    // No local message timeout (0: librdkafka retries until the broker takes it or we stop):
+    // the answer deadline below says "outcome unknown" instead (see api::vote).
+    kafka_settings["message.timeout.ms"] = std::to_string(0);  // (a literal trips GCC 12 -Wrestrict)
     /// librdkafka's own bounds (100,000 messages, 1 GiB) would let a stalled cluster grow the
     /// queue to a gigabyte before produce() says QUEUE_FULL: bound it to what we can afford.
     kafka_settings["queue.buffering.max.messages"] = std::to_string(cfg.integer("kafka.queue_max_messages", 1, 10000000));
@@ -72,6 +74,7 @@ int main(int argc, char** argv) {
 
     ingest::api_options api_options;
     api_options.topic = cfg.str("kafka.topic");
+    api_options.answer_deadline = cfg.millis("kafka.delivery_timeout_ms");
     api_options.actor_secret = cfg.str("privacy.actor_secret");
     api_options.release_interval = cfg.millis("privacy.release_interval_ms");
     if (!cfg.str("seal.pollbook_public_key").empty() && !cfg.str("seal.ballotbox_public_key").empty()) {

@@ -391,15 +391,23 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
   const auto started = clock_type::now();
   const std::size_t ballot_count = ballots.size();
   auto recent = recent_;
+  // Answered once: by the delivery report, or by the deadline if Kafka is slower. librdkafka
+  // has no message timeout of its own here: a timeout would fail a message that may still be
+  // written, and makes the idempotent producer bump its epoch, across which acknowledged
+  // messages have been lost (docs/reliability.md). So it keeps trying, and the client hears
+  // "outcome unknown" at the deadline.
+  auto answered = std::make_shared<std::atomic<bool>>(false);
   const auto outcome = producer_.produce(
       options_.topic, message, {{"x-request-id", req.request_id}},
-      [respond, recent, recent_key, started, ballot_count, request_id = req.request_id,
+      [respond, recent, recent_key, started, ballot_count, answered, request_id = req.request_id,
        poll_id = p->id](const kafka::producer::delivery& d) {
         metrics().produce_seconds.Observe(std::chrono::duration<double>(clock_type::now() - started).count());
+        const bool late = answered->exchange(true);
         if (d.error) {
           metrics().produce_results.Add({{"outcome", d.possibly_persisted ? "unknown" : "failed"}}).Increment();
           observability::log_warn("produce_failed", {{"request_id", request_id}, {"error", *d.error},
-                                                     {"possibly_persisted", d.possibly_persisted}});
+                                                     {"possibly_persisted", d.possibly_persisted}, {"after_deadline", late}});
+          if (late) return;  // the client was told the outcome is unknown; the actor stays reserved
           http::response r;
           if (d.possibly_persisted) {
             // The broker may have it: a retry could count twice, so the actor stays reserved
@@ -414,9 +422,9 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
           r.headers.emplace_back("Retry-After", "1");
           return respond(std::move(r));
         }
-        metrics().produce_results.Add({{"outcome", "delivered"}}).Increment();
+        metrics().produce_results.Add({{"outcome", late ? "delivered_after_deadline" : "delivered"}}).Increment();
         metrics().ballots.Increment(static_cast<double>(ballot_count));
-        respond(http::json(202, {{"status", "accepted"}, {"poll_id", poll_id}}));
+        if (!late) respond(http::json(202, {{"status", "accepted"}, {"poll_id", poll_id}}));
       });
   if (outcome != kafka::producer::enqueue::queued) {
     // Nothing reached librdkafka: the actor is free to try again, here or elsewhere.
@@ -430,8 +438,18 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
     e.headers.emplace_back("Retry-After", "1");
     throw e;
   }
-  std::lock_guard lock(activity_mutex_);
-  last_vote_[p->id] = clock_type::now();
+  {
+    std::lock_guard lock(activity_mutex_);
+    last_vote_[p->id] = clock_type::now();
+  }
+  deadlines_.after(options_.answer_deadline, [respond, answered] {
+    if (answered->exchange(true)) return;
+    metrics().produce_results.Add({{"outcome", "unknown"}}).Increment();
+    http::response r = http::problem(503, "outcome-unknown", "Outcome unknown",
+                                     "Kafka did not confirm the vote in time; it may still be counted, do not vote again");
+    r.headers.emplace_back("Retry-After", "1");
+    respond(std::move(r));
+  });
 }
 
 void api::results(const http::request& req, const std::string& id, http::respond_fn respond) {

@@ -1,6 +1,8 @@
 // The ingest REST API: polls, votes (real ballot + decoys to Kafka, 202 after the ack), results, probes.
 #pragma once
 
+#include "splitvote/runtime/timers.hpp"
+
 #include "splitvote/catalog/polls.hpp"
 #include "splitvote/envelope/envelope.hpp"
 #include "splitvote/envelope/seal.hpp"
@@ -21,6 +23,9 @@
 namespace splitvote::ingest {
 
 struct api_options {
+  /// A vote Kafka has not acknowledged within this is answered 503 outcome-unknown; the
+  /// producer keeps trying (no local message timeout), so it may still be counted.
+  std::chrono::milliseconds answer_deadline{5000};
   std::string topic = "splitvote.votes";
   std::string actor_secret;  // server secret for actor keys
   std::chrono::milliseconds poll_cache_ttl{1000};
@@ -97,6 +102,7 @@ private:
 
   class recent_voters;
   std::shared_ptr<recent_voters> recent_;
+  runtime::timers deadlines_;  // answers votes Kafka has not acknowledged in time
 };
 
 }  // namespace splitvote::ingest
