@@ -38,7 +38,7 @@ constexpr const char* usage = R"(usage:
       --pollbook-dsn DSN      with --ballotbox-dsn: wait until both stores hold every 202
       --ballotbox-dsn DSN
       --drain-timeout S       give up waiting for the stores after S seconds (default 60)
-      --watch-pid PID         report this process's VmRSS (per second) and VmHWM (ingest)
+      --watch-pid PID         report this process's peak VmRSS, VmHWM and CPU time during the load
       --label NAME            scenario name, copied into the JSON
       --json FILE             write the results there
       --quiet                 no progress line
@@ -95,6 +95,22 @@ std::optional<std::uint64_t> proc_status_kib(long pid, const std::string& field)
   while (std::getline(in, line))
     if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1));
   return std::nullopt;
+}
+
+/// CPU seconds (user + system) the process has used so far, from /proc/PID/stat.
+std::optional<double> cpu_seconds(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
+  // Fields after the command name (which may hold spaces) start at the last ')'.
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 double ms(std::uint64_t us) { return static_cast<double>(us) / 1000.0; }
@@ -164,7 +180,9 @@ int main(int argc, char** argv) {
         }
       });
 
+    const auto cpu_before = watch_pid > 0 ? cpu_seconds(watch_pid) : std::nullopt;
     const auto r = run_load(o);
+    const auto cpu_after = watch_pid > 0 ? cpu_seconds(watch_pid) : std::nullopt;
     std::optional<drain_result> drain;
     if (args.has("pollbook-dsn") && args.has("ballotbox-dsn")) {
       std::cerr << "waiting for pollbook and ballotbox to hold " << r.accepted_total << " votes\n";
@@ -229,6 +247,14 @@ int main(int argc, char** argv) {
       out["watched"] = {{"pid", watch_pid},
                         {"peak_rss_kib", peak_rss.load()},
                         {"vm_hwm_kib", proc_status_kib(watch_pid, "VmHWM").value_or(0)}};
+      if (cpu_before && cpu_after) {
+        // Over the whole load (warm-up included): how many cores the server kept busy.
+        const double cpu = *cpu_after - *cpu_before;
+        const double wall = std::chrono::duration<double>(r.finished - r.started).count();
+        out["watched"].as_object()["cpu_seconds"] = cpu;
+        out["watched"].as_object()["cpu_cores"] = wall > 0 ? cpu / wall : 0.0;
+        out["watched"].as_object()["cpu_us_per_answer"] = r.completed ? cpu * 1e6 / static_cast<double>(r.completed) : 0.0;
+      }
     }
 
     std::ostringstream summary;

@@ -57,8 +57,8 @@ def main(results_dir, markdown):
             f"(the client runs on the same machine). Results in [bench/](bench/) (one JSON per scenario), chart below.",
             "", "![latency percentiles and throughput](bench/chart.svg)", "", "## Results", "",
             "| scenario | target | loop | decoys | consumers × batch | offered/s | achieved/s | of ceiling | statuses "
-            "| p50 | p90 | p99 | p99.9 | max (ms) | drain (s) | stored end to end/s | RSS peak / HWM (MiB) |",
-            "|---|---|---|---|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+            "| p50 | p90 | p99 | p99.9 | max (ms) | drain (s) | stored end to end/s | RSS peak / HWM (MiB) | server CPU (cores, µs/answer) |",
+            "|---|---|---|---|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for r in results:
         sc, ld, lat = r["scenario"], r["load"], r["latency_ms"]
         drain = r.get("drain")
@@ -67,12 +67,13 @@ def main(results_dir, markdown):
         consumers = f"{sc['consumer_instances']} × {sc['batch_max']}" if sc["target"] == "ingest" else "–"
         watched = r.get("watched", {})
         rss = f"{watched.get('peak_rss_kib', 0) / 1024:.0f} / {watched.get('vm_hwm_kib', 0) / 1024:.0f}" if watched else "–"
+        cpu = (f"{watched['cpu_cores']:.2f}, {watched['cpu_us_per_answer']:.0f}" if "cpu_cores" in watched else "–")
         drain_s = "–" if not drain else (fmt(drain["seconds"], 2) + ("" if drain["complete"] else " (timed out)"))
         stored = "–" if not drain else fmt(drain["end_to_end_votes_per_s"], 0)
         out.append(f"| {r['label']} | {sc['target']} | {r['config']['mode']} | {sc['decoys'] if sc['target'] == 'ingest' else '–'} "
                    f"| {consumers} | {fmt(ld['offered_rate'], 0)} | {fmt(ld['achieved_rate'], 0)} | {ratio} | {statuses} "
                    f"| {fmt(lat['p50'], 2)} | {fmt(lat['p90'], 2)} | {fmt(lat['p99'], 2)} | {fmt(lat['p999'], 2)} "
-                   f"| {fmt(lat['max'], 1)} | {drain_s} | {stored} | {rss} |")
+                   f"| {fmt(lat['max'], 1)} | {drain_s} | {stored} | {rss} | {cpu} |")
 
     out += ["", "## Targets (issue 5; reported, not asserted)", ""]
     k1, half = by.get("k1-closed"), by.get("k1-open-50pct")
@@ -107,10 +108,13 @@ def main(results_dir, markdown):
             "end/s** = those votes / (first send → both stores complete).",
             "- **of ceiling**: achieved/s over the `ceiling-closed` run, the same client against "
             "`splitvote-bench --ceiling` (Beast, same I/O thread count as ingest, answers 202 with no work).",
-            "- **RSS**: the watched server's (ingest or ceiling) peak VmRSS sampled every 250 ms, and VmHWM at the end.",
+            "- **RSS**: the watched server's (ingest or ceiling) peak VmRSS sampled every 250 ms, and VmHWM at the end. "
+            "**server CPU**: its user + system CPU time over the load (warm-up included) divided by the wall time, "
+            "and per answer: what one vote costs the server, a figure that a busy machine distorts less than rates.",
             "- Each ingest scenario starts fresh ingest and consumer processes (consumers get `SPLITVOTE_BATCH__MAX`); "
             "PostgreSQL (two clusters, fsync " + s["postgres_fsync"] + ") and the dev broker "
-            f"({s['topic_partitions']} partitions) live for the whole run.",
+            f"({s['topic_partitions']} partitions: `splitvote-dev-broker --brokers 3 --partitions {s['topic_partitions']}`) "
+            "live for the whole run; the client, the servers, PostgreSQL and the broker share the machine's cores.",
             "", "## Machine", "",
             f"- {machine['nproc']} CPUs: {machine['cpu']}; {machine['ram_gib']} GiB RAM; Linux {machine['kernel']}; "
             f"load average at the end {' '.join(machine['loadavg_at_end'])}",
