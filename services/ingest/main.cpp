@@ -70,6 +70,21 @@ int main(int argc, char** argv) {
     /// queue to a gigabyte before produce() says QUEUE_FULL: bound it to what we can afford.
     kafka_settings["queue.buffering.max.messages"] = std::to_string(cfg.integer("kafka.queue_max_messages", 1, 10000000));
     kafka_settings["queue.buffering.max.kbytes"] = std::to_string(cfg.integer("kafka.queue_max_kbytes", 1, 2147483647));
+    http::server_options http_options;
+    http_options.address = cfg.str("http.address");
+    http_options.port = static_cast<unsigned short>(cfg.integer("http.port", 0, 65535));
+    http_options.threads = static_cast<int>(cfg.integer("http.threads", 1, 64));
+    http_options.max_in_flight = static_cast<std::size_t>(cfg.integer("http.max_in_flight", 0, 1000000));
+    http_options.max_connections = static_cast<std::size_t>(cfg.integer("http.max_connections", 0, 1000000));
+    http_options.read_timeout = std::chrono::milliseconds(cfg.integer("http.read_timeout_ms", 1, 86400000));
+    http_options.idle_timeout = std::chrono::milliseconds(cfg.integer("http.idle_timeout_ms", 1, 86400000));
+    http_options.write_timeout = std::chrono::milliseconds(cfg.integer("http.write_timeout_ms", 1, 86400000));
+    // Probes and metrics answer under overload: an orchestrator must not restart a busy pod.
+    http_options.unlimited_paths = {"/livez", "/readyz", "/startupz", "/metrics"};
+    // The router and the server outlive the producer and the api: their callbacks and timers
+    // hold answers to connections, and a connection must go before its io_context does.
+    http::router routes;
+    http::server server(http_options, routes);
     kafka::producer producer(kafka_settings);
 
     ingest::api_options api_options;
@@ -84,20 +99,7 @@ int main(int argc, char** argv) {
       observability::log_warn("unsealed", {{"detail", "seal.*_public_key not set: envelope halves travel in the clear"}});
     }
     ingest::api api(api_options, catalog, pollbook, ballotbox, producer);
-    http::router routes;
     api.register_routes(routes);
-    http::server_options http_options;
-    http_options.address = cfg.str("http.address");
-    http_options.port = static_cast<unsigned short>(cfg.integer("http.port", 0, 65535));
-    http_options.threads = static_cast<int>(cfg.integer("http.threads", 1, 64));
-    http_options.max_in_flight = static_cast<std::size_t>(cfg.integer("http.max_in_flight", 0, 1000000));
-    http_options.max_connections = static_cast<std::size_t>(cfg.integer("http.max_connections", 0, 1000000));
-    http_options.read_timeout = std::chrono::milliseconds(cfg.integer("http.read_timeout_ms", 1, 86400000));
-    http_options.idle_timeout = std::chrono::milliseconds(cfg.integer("http.idle_timeout_ms", 1, 86400000));
-    http_options.write_timeout = std::chrono::milliseconds(cfg.integer("http.write_timeout_ms", 1, 86400000));
-    // Probes and metrics answer under overload: an orchestrator must not restart a busy pod.
-    http_options.unlimited_paths = {"/livez", "/readyz", "/startupz", "/metrics"};
-    http::server server(http_options, routes);
     server.start();
     api.mark_started();
     observability::log_info("listening", {{"address", cfg.str("http.address")}, {"port", server.port()}});

@@ -87,6 +87,13 @@ struct snapshot {
   std::vector<ballot_row> ballots;
 };
 
+/// A row's rank in the index's insertion order; last if the page reads missed it (a page
+/// split moving it to a page allocated after they began: cover traffic keeps writing).
+std::int64_t rank_in(const std::map<std::string, std::int64_t>& ranks, const std::string& tid) {
+  const auto it = ranks.find(tid);
+  return it == ranks.end() ? static_cast<std::int64_t>(ranks.size()) : it->second;
+}
+
 /// Everything a thief reads from the two databases: system columns and index pages included.
 snapshot take_snapshot(const stack& s, const std::string& poll_id) {
   snapshot out;
@@ -94,21 +101,25 @@ snapshot take_snapshot(const stack& s, const std::string& poll_id) {
     auto c = pg::connect(s.main_dsn());
     pqxx::work tx(*c);
     tx.exec("CREATE EXTENSION IF NOT EXISTS pageinspect");
+    // The rows first, then the index pages: a row committed meanwhile is in the index but not
+    // in this list, never the other way round (up to a page split racing the page reads).
+    const auto rows = tx.exec_params("SELECT encode(actor_key, 'hex'), xmin::text::bigint, ctid::text FROM pollbook.submissions"
+                                     " WHERE poll_id = $1::uuid ORDER BY ctid", poll_id);
     const auto by_index = index_insertion_order(tx, "pollbook.submissions_by_actor");
     std::int64_t pos = 0;
-    for (const auto& r : tx.exec_params("SELECT encode(actor_key, 'hex'), xmin::text::bigint, ctid::text FROM pollbook.submissions"
-                                        " WHERE poll_id = $1::uuid ORDER BY ctid", poll_id))
-      out.actors.push_back({r[0].as<std::string>(), r[1].as<std::int64_t>(), pos++, by_index.at(r[2].as<std::string>())});
+    for (const auto& r : rows)
+      out.actors.push_back({r[0].as<std::string>(), r[1].as<std::int64_t>(), pos++, rank_in(by_index, r[2].as<std::string>())});
   }
   {
     auto c = pg::connect(s.ballot_dsn());
     pqxx::work tx(*c);
     tx.exec("CREATE EXTENSION IF NOT EXISTS pageinspect");
+    const auto rows = tx.exec_params("SELECT choice, xmin::text::bigint, ctid::text FROM ballotbox.ballots"
+                                     " WHERE poll_id = $1::uuid ORDER BY ctid", poll_id);
     const auto by_index = index_insertion_order(tx, "ballotbox.ballots_pkey");
     std::int64_t pos = 0;
-    for (const auto& r : tx.exec_params("SELECT choice, xmin::text::bigint, ctid::text FROM ballotbox.ballots"
-                                        " WHERE poll_id = $1::uuid ORDER BY ctid", poll_id))
-      out.ballots.push_back({r[0].as<int>(), r[1].as<std::int64_t>(), pos++, by_index.at(r[2].as<std::string>())});
+    for (const auto& r : rows)
+      out.ballots.push_back({r[0].as<int>(), r[1].as<std::int64_t>(), pos++, rank_in(by_index, r[2].as<std::string>())});
   }
   return out;
 }
