@@ -180,6 +180,21 @@ int check_invariant(const stack& s, const created_poll& poll, const ledger& l, i
 constexpr const char* fixed_decoys_poll = R"({"title":"Faults","choices":["red","green"],
     "privacy":{"decoys":{"distribution":"fixed","k":1},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})";
 
+/// Ingest settings for the cases that inject broker faults. The dev broker (librdkafka 2.0.2's
+/// mock cluster) checks an idempotent producer's sequence numbers only when the producer is
+/// transactional, so with several requests in flight it accepts a batch after an earlier one
+/// failed, where a real broker answers OUT_OF_ORDER_SEQUENCE_NUMBER. librdkafka takes that
+/// success as proof the earlier batch was written too ("implicitly acked by subsequent batch
+/// success") and reports it delivered: a 202 for a vote the dev broker never stored (seen in
+/// 2 of 12 runs of [broker-errors] with 5 in flight, each time right after IMPLICITACK in the
+/// producer's debug log). With one request in flight there is no later batch to vouch for an
+/// earlier one, so these cases test our retries, not the mock's missing check.
+/// docs/reliability.md has the log lines; production keeps librdkafka's default (5).
+std::map<std::string, std::string> one_in_flight(std::map<std::string, std::string> env = {}) {
+  env["SPLITVOTE_KAFKA__RDKAFKA__MAX__IN__FLIGHT"] = "1";
+  return env;
+}
+
 bool ready(unsigned short port) {  // /readyz answers 200
   try {
     return http_client(port).get("/readyz").status == 200;
@@ -281,7 +296,9 @@ TEST_CASE("PostgreSQL stopped and restarted mid-stream: consumers wait and resum
 }
 
 TEST_CASE("injected produce and fetch errors: retried, nothing lost or doubled", "[faults][broker-errors]") {
-  stack s("faults-broker");
+  // Serialised retries behind 40 injected produce errors can take longer than the default
+  // 5 s answer deadline: a vote is still accepted, just later.
+  stack s("faults-broker", {{}, one_in_flight({{"SPLITVOTE_KAFKA__DELIVERY_TIMEOUT_MS", "30000"}})});
   s.start_all();
   REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
   REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
@@ -297,13 +314,10 @@ TEST_CASE("injected produce and fetch errors: retried, nothing lost or doubled",
   check_invariant(s, poll, l, 1, "30 produce, 30 fetch and 10 produce-timeout errors injected");
 }
 
-// Not in the default run: with the dev broker (librdkafka 2.0.2's mock cluster), a broker set
-// down while the idempotent producer has batches in flight, followed by injected produce
-// errors, has ended with a 202 whose message is not in the topic (1 and 3 of 1,500, in 2 of 3
-// runs; each fault alone and in pairs: 0 of 1,500). Whether the mock or the producer drops it
-// is under investigation (docs/reliability.md); run it with `splitvote-fault-tests "[broker-down]"`.
-TEST_CASE("a broker down and back, then injected errors", "[.][faults][broker-down]") {
-  stack s("faults-broker-down");
+// A broker down while batches are in flight, then injected errors. Before one_in_flight()
+// this case lost 1-3 of 1,500 202s in 3 of 7 runs (the mock's missing sequence check above).
+TEST_CASE("a broker down and back, then injected errors", "[faults][broker-down]") {
+  stack s("faults-broker-down", {{}, one_in_flight()});
   s.start_all();
   REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
   REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
@@ -323,28 +337,40 @@ TEST_CASE("a broker down and back, then injected errors", "[.][faults][broker-do
   check_invariant(s, poll, l, 1, "broker down 2 s and back, then injected errors");
 }
 
-TEST_CASE("a broker down longer than the delivery timeout: votes fail cleanly, none counted twice", "[faults][broker-long]") {
-  stack s("faults-broker-long", {{}, {{"SPLITVOTE_KAFKA__DELIVERY_TIMEOUT_MS", "2000"}}});
+// The whole cluster goes down, not one broker: librdkafka's partitioner steers keyless
+// messages away from partitions it sees unavailable, so with one broker down the case
+// depended on what was queued for it at that moment (CI once saw nothing: 800 x 202 in
+// 0.72 s, no vote delayed, nothing tested).
+TEST_CASE("the brokers down longer than the delivery timeout: votes fail cleanly, none counted twice", "[faults][broker-long]") {
+  stack s("faults-broker-long", {{}, one_in_flight({{"SPLITVOTE_KAFKA__DELIVERY_TIMEOUT_MS", "2000"}})});
   s.start_all();
   REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
   REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
   const auto poll = create_poll(s.port(), fixed_decoys_poll);
-  std::jthread outage;  // beside the stream
+  std::jthread outage;  // the brokers come back beside the stream
   std::mutex faults;
+  bool down = false;
   const auto l = stream(s.port(), poll.id, 800, 4, [&](int done) {
     std::lock_guard lock(faults);
-    if (done == 200)
+    if (done == 200) {
+      // Down before the next vote of this connection is sent: that vote, and every vote sent
+      // in the next 3 s, has no broker to go to.
+      for (int broker : {1, 2, 3}) s.inject("down " + std::to_string(broker));
+      down = true;
       outage = std::jthread([&] {
-        s.inject("down 1");
         std::this_thread::sleep_for(3s);
-        s.inject("up 1");
+        for (int broker : {1, 2, 3}) s.inject("up " + std::to_string(broker));
       });
-  });
+    }
+  }, 2ms);  // about 1,000 votes/s at most: the stream outlasts the down commands
   if (outage.joinable()) outage.join();
-  // Votes for partitions led by broker 1 timed out while it was down: 503, not 202.
-  CHECK(l.statuses.count(503));
+  REQUIRE(down);
+  // Votes sent while no broker was up were not acknowledged within 2 s: 503 outcome-unknown.
+  CHECK(l.problems.count("503 /problems/outcome-unknown"));
+  CHECK(l.count(answer::unknown) >= 4);  // at least the next vote of each connection
   CHECK(l.count(answer::accepted) > 400);
-  check_invariant(s, poll, l, 1, "broker down 3 s with a 2 s delivery timeout");
+  // The producer kept them: each was stored once after the brokers came back.
+  CHECK(check_invariant(s, poll, l, 1, "all brokers down 3 s with a 2 s delivery timeout") == l.count(answer::unknown));
 }
 
 TEST_CASE("the consumers' database sessions killed mid-batch: commits fail, nothing lost or doubled", "[faults][commit-errors]") {

@@ -393,9 +393,8 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
   auto recent = recent_;
   // Answered once: by the delivery report, or by the deadline if Kafka is slower. librdkafka
   // has no message timeout of its own here: a timeout would fail a message that may still be
-  // written, and makes the idempotent producer bump its epoch, across which acknowledged
-  // messages have been lost (docs/reliability.md). So it keeps trying, and the client hears
-  // "outcome unknown" at the deadline.
+  // written, and makes the idempotent producer bump its epoch (docs/reliability.md). So it
+  // keeps trying, and the client hears "outcome unknown" at the deadline.
   auto answered = std::make_shared<std::atomic<bool>>(false);
   const auto outcome = producer_.produce(
       options_.topic, message, {{"x-request-id", req.request_id}},
