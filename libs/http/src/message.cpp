@@ -35,4 +35,10 @@ response problem(unsigned status, std::string_view slug, std::string_view title,
   return r;
 }
 
+response to_response(const problem_error& e) {
+  response r = problem(e.status, e.slug, e.title, e.detail);
+  for (const auto& h : e.headers) r.headers.push_back(h);
+  return r;
+}
+
 }  // namespace splitvote::http

@@ -85,9 +85,7 @@ void router::dispatch(const request& req, const match& m, respond_fn respond) co
   try {
     (*m.h)(req, m.values, once);
   } catch (const problem_error& e) {
-    response r = problem(e.status, e.slug, e.title, e.detail);
-    for (const auto& h : e.headers) r.headers.push_back(h);
-    once(std::move(r));
+    once(to_response(e));
   } catch (const std::exception& e) {
     observability::log_error("handler_failed", {{"request_id", req.request_id},
                                                 {"route", m.pattern},

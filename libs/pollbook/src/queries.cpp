@@ -13,10 +13,30 @@ participation count_participation(pqxx::transaction_base& tx, const std::string&
 
 bool has_submitted(pqxx::connection& c, const std::string& poll_id,
                    const std::array<std::byte, 32>& actor_key) {
-  pqxx::read_transaction tx(c);
+  pqxx::nontransaction tx(c);  // one statement: one round trip, no BEGIN/COMMIT
   const auto r = tx.exec_params(
       "SELECT pollbook.has_submitted($1::uuid, decode($2, 'hex'))", poll_id, random::to_hex(actor_key));
   return r[0][0].as<bool>();
+}
+
+std::vector<bool> submitted_among(pqxx::connection& c, const std::string& poll_id,
+                                  const std::vector<std::array<std::byte, 32>>& keys) {
+  if (keys.empty()) return {};
+  std::string array = "{";  // a text[] literal of hex strings (no quoting needed)
+  for (const auto& k : keys) array += (array.size() > 1 ? "," : "") + random::to_hex(k);
+  array += "}";
+  pqxx::nontransaction tx(c);
+  // The same SECURITY DEFINER function as has_submitted: the reader role still asks about
+  // one actor at a time, only many of them per round trip.
+  const auto r = tx.exec_params(
+      "SELECT pollbook.has_submitted($1::uuid, decode(k, 'hex')) FROM unnest($2::text[]) WITH ORDINALITY AS u(k, i)"
+      " ORDER BY i",
+      poll_id, array);
+  std::vector<bool> out;
+  out.reserve(keys.size());
+  for (const auto& row : r) out.push_back(row[0].as<bool>());
+  if (out.size() != keys.size()) throw std::runtime_error("pollbook: submitted_among answered " + std::to_string(out.size()) + " of " + std::to_string(keys.size()));
+  return out;
 }
 
 }  // namespace splitvote::pollbook

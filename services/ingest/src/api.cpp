@@ -217,25 +217,46 @@ private:
 api::api(api_options options, pg::pool& catalog, pg::pool& pollbook, pg::pool& ballotbox,
          kafka::producer& producer)
     : options_(std::move(options)), catalog_(catalog), pollbook_(pollbook), ballotbox_(ballotbox),
-      producer_(producer), recent_(std::make_shared<recent_voters>()) {}
+      producer_(producer), recent_(std::make_shared<recent_voters>()),
+      checks_(std::make_unique<pollbook::submission_check>(pollbook)) {}
 
 namespace {
 
-/// A database that cannot be reached is a 503 with Retry-After, whatever route hit it.
+/// A database that cannot be reached is a 503 with Retry-After, whatever route hit it: runs
+/// `f`, turning those failures into the problem to answer.
+template <class F>
+void translate_database_errors(F&& f) {
+  try {
+    f();
+  } catch (const pg::unavailable&) {
+    problem_error err(503, "unavailable", "Service unavailable", "the database is unavailable; try again");
+    err.headers.emplace_back("Retry-After", "1");
+    throw err;
+  } catch (const pqxx::broken_connection&) {
+    problem_error err(503, "unavailable", "Service unavailable", "the database connection was lost; try again");
+    err.headers.emplace_back("Retry-After", "1");
+    throw err;
+  }
+}
+
 http::handler guard(http::handler h) {
   return [h = std::move(h)](const http::request& q, const http::params& p, http::respond_fn f) {
-    try {
-      h(q, p, f);
-    } catch (const pg::unavailable&) {
-      problem_error err(503, "unavailable", "Service unavailable", "the database is unavailable; try again");
-      err.headers.emplace_back("Retry-After", "1");
-      throw err;
-    } catch (const pqxx::broken_connection&) {
-      problem_error err(503, "unavailable", "Service unavailable", "the database connection was lost; try again");
-      err.headers.emplace_back("Retry-After", "1");
-      throw err;
-    }
+    translate_database_errors([&] { h(q, p, f); });
   };
+}
+
+/// For work that continues off the handler's stack (after an asynchronous lookup): answers
+/// what the router would have answered had `f` thrown in the handler.
+template <class F>
+void answer_failures(const http::respond_fn& respond, const std::string& request_id, F&& f) {
+  try {
+    translate_database_errors(std::forward<F>(f));
+  } catch (const problem_error& e) {
+    respond(http::to_response(e));
+  } catch (const std::exception& e) {
+    observability::log_error("handler_failed", {{"request_id", request_id}, {"error", e.what()}});
+    respond(http::problem(500, "internal", "Internal error", "the request failed; see request id " + request_id));
+  }
 }
 
 }  // namespace
@@ -373,12 +394,19 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
     if (!catalog::is_eligible(*c, p->id, key))
       throw problem_error(403, "not-eligible", "Not eligible", "this actor is not on the poll's list of eligible actors");
   }
+  // The pollbook lookup is batched with other votes' on the checker's thread; the vote goes
+  // on from there. A connection may be gone by then: `respond` is safe to call regardless.
+  checks_->submit(p->id, key, [this, p, key, choice, respond, request_id = req.request_id](std::exception_ptr error, bool stored) {
+    answer_failures(respond, request_id, [&] {
+      if (error) std::rethrow_exception(error);
+      send_vote(p, key, choice, stored, request_id, respond);
+    });
+  });
+}
+
+void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy::actor_key& key, std::uint32_t choice,
+                    bool stored, const std::string& request_id, const http::respond_fn& respond) {
   const std::string recent_key = key_text(p->id, key);
-  bool stored = false;
-  {
-    auto c = pollbook_.acquire();
-    stored = pollbook::has_submitted(*c, p->id, key);
-  }
   if (stored || !recent_->reserve(recent_key))
     throw problem_error(409, "already-voted", "Already voted", "this actor has already voted in this poll");
 
@@ -397,8 +425,8 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
   // keeps trying, and the client hears "outcome unknown" at the deadline.
   auto answered = std::make_shared<std::atomic<bool>>(false);
   const auto outcome = producer_.produce(
-      options_.topic, message, {{"x-request-id", req.request_id}},
-      [respond, recent, recent_key, started, ballot_count, answered, request_id = req.request_id,
+      options_.topic, message, {{"x-request-id", request_id}},
+      [respond, recent, recent_key, started, ballot_count, answered, request_id,
        poll_id = p->id](const kafka::producer::delivery& d) {
         metrics().produce_seconds.Observe(std::chrono::duration<double>(clock_type::now() - started).count());
         const bool late = answered->exchange(true);

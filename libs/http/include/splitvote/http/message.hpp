@@ -51,6 +51,9 @@ struct problem_error : std::exception {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+/// The problem response `e` stands for (its status, type, detail and extra headers).
+response to_response(const problem_error& e);
+
 /// Answers a request; callable once, from any thread.
 using respond_fn = std::function<void(response)>;
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace splitvote::pollbook {
 
@@ -20,5 +21,10 @@ participation count_participation(pqxx::transaction_base& tx, const std::string&
 
 bool has_submitted(pqxx::connection& c, const std::string& poll_id,
                    const std::array<std::byte, 32>& actor_key);
+
+/// has_submitted for many keys of one poll in one statement (one round trip): element i
+/// answers keys[i].
+std::vector<bool> submitted_among(pqxx::connection& c, const std::string& poll_id,
+                                  const std::vector<std::array<std::byte, 32>>& keys);
 
 }  // namespace splitvote::pollbook

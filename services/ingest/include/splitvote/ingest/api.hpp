@@ -9,6 +9,7 @@
 #include "splitvote/http/router.hpp"
 #include "splitvote/kafka/producer.hpp"
 #include "splitvote/pg/pool.hpp"
+#include "splitvote/pollbook/submission_check.hpp"
 #include "splitvote/privacy/estimate.hpp"
 
 #include <atomic>
@@ -61,6 +62,10 @@ private:
   void create_poll(const http::request& req, http::respond_fn respond);
   void get_poll(const std::string& id, http::respond_fn respond);
   void vote(const http::request& req, const std::string& id, http::respond_fn respond);
+  /// The rest of a vote once the pollbook has answered whether the actor already voted:
+  /// reserve the actor, build and seal the envelope, hand it to Kafka.
+  void send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy::actor_key& key, std::uint32_t choice,
+                 bool stored, const std::string& request_id, const http::respond_fn& respond);
   void results(const http::request& req, const std::string& id, http::respond_fn respond);
   void close(const http::request& req, const std::string& id, http::respond_fn respond);
   bool ready();
@@ -103,6 +108,9 @@ private:
   class recent_voters;
   std::shared_ptr<recent_voters> recent_;
   runtime::timers deadlines_;  // answers votes Kafka has not acknowledged in time
+  /// Batched "already voted?" lookups. Last: destroyed first, so its worker stops (answering
+  /// what is still queued) while everything its continuations use is alive.
+  std::unique_ptr<pollbook::submission_check> checks_;
 };
 
 }  // namespace splitvote::ingest
