@@ -85,12 +85,12 @@ TEST_CASE("a copy of the topic holds only sealed halves, and no log pairs an act
   const auto ballotbox_key = envelope::load_keypair((s.dir() / "ballotbox.key").string());
   for (const auto& m : messages) {
     const auto env = envelope::decode(m.data(), m.size());
-    CHECK(env.sealed);
+    CHECK(env.sealed == envelope::sealing::shared_key);
     for (const auto& needle : needles) CHECK(m.find(needle) == std::string::npos);
     // Each half opens only with its own consumer's key.
-    CHECK_NOTHROW(envelope::open_sealed(env.actor_part, pollbook_key));
-    CHECK_THROWS_AS(envelope::open_sealed(env.actor_part, ballotbox_key), envelope::decode_error);
-    CHECK_THROWS_AS(envelope::open_sealed(env.ballot_list, pollbook_key), envelope::decode_error);
+    CHECK_NOTHROW(envelope::open_shared(env.actor_part, pollbook_key));
+    CHECK_THROWS_AS(envelope::open_shared(env.actor_part, ballotbox_key), envelope::decode_error);
+    CHECK_THROWS_AS(envelope::open_shared(env.ballot_list, pollbook_key), envelope::decode_error);
   }
 
   // No service logged an actor id or a choice label, so no log line can pair them.

@@ -25,7 +25,7 @@ void expect(bool ok) {
   if (!ok) std::abort();  // decoded, but not what the consumers rely on
 }
 
-void actor_half(const std::string& half, bool sealed) {
+void actor_half(const std::string& half, envelope::sealing sealed) {
   try {
     const auto a = envelope::decode_actor_part(envelope::readable_half(half, sealed, keys));
     expect(envelope::decode_actor_part(envelope::encode(a)).actor_key == a.actor_key);
@@ -33,7 +33,7 @@ void actor_half(const std::string& half, bool sealed) {
   }
 }
 
-void ballot_half(const std::string& half, bool sealed) {
+void ballot_half(const std::string& half, envelope::sealing sealed) {
   try {
     const auto list = envelope::decode_ballot_list(envelope::readable_half(half, sealed, keys));
     expect(!list.ballots.empty() && list.ballots.size() <= envelope::max_ballots);

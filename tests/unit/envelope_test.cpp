@@ -64,11 +64,54 @@ TEST_CASE("a sealed half opens only with its consumer's secret key", "[unit]") {
   tampered.back() ^= 1;
   CHECK_THROWS_AS(envelope::open_sealed(tampered, pollbook), envelope::decode_error);
   CHECK(envelope::seal(half, pollbook.pk) != box);  // an ephemeral key per box
-  CHECK(envelope::readable_half(half, false, {}) == half);
-  CHECK_THROWS_AS(envelope::readable_half(box, true, {}), envelope::decode_error);
+  using envelope::sealing;
+  CHECK(envelope::readable_half(half, sealing::none, {}) == half);
+  CHECK_THROWS_AS(envelope::readable_half(box, sealing::sealed_box, {}), envelope::decode_error);
   // During a rotation the consumer holds the new key and the old one: both kinds open.
-  CHECK(envelope::readable_half(box, true, {ballotbox, pollbook}) == half);
-  CHECK_THROWS_AS(envelope::readable_half(box, true, {ballotbox}), envelope::decode_error);
+  CHECK(envelope::readable_half(box, sealing::sealed_box, {ballotbox, pollbook}) == half);
+  CHECK_THROWS_AS(envelope::readable_half(box, sealing::sealed_box, {ballotbox}), envelope::decode_error);
+  CHECK_THROWS_AS(envelope::readable_half(box, sealing::shared_key, {pollbook}), envelope::decode_error);
+}
+
+TEST_CASE("a sealer's halves open only with their consumer's key, share an ephemeral key per period, never a nonce", "[unit]") {
+  using envelope::sealing;
+  const auto pollbook = envelope::generate_keypair();
+  const auto ballotbox = envelope::generate_keypair();
+  const std::string half = "the actor half";
+  envelope::sealer s(pollbook.pk, 3);  // a new ephemeral key pair every third half
+  std::vector<std::string> boxes;
+  for (int i = 0; i < 7; ++i) boxes.push_back(s.seal(half));
+  for (const auto& box : boxes) {
+    CHECK(box.size() == half.size() + 32 + 24 + 16);  // one size for one plaintext length
+    CHECK(box.find(half) == std::string::npos);
+    CHECK(envelope::open_shared(box, pollbook) == half);
+    CHECK(envelope::readable_half(box, sealing::shared_key, {ballotbox, pollbook}) == half);  // during a rotation
+    CHECK_THROWS_AS(envelope::open_shared(box, ballotbox), envelope::decode_error);
+    CHECK_THROWS_AS(envelope::open_sealed(box, pollbook), envelope::decode_error);  // not a sealed box
+  }
+  const auto epk = [](const std::string& b) { return b.substr(0, 32); };
+  const auto nonce = [](const std::string& b) { return b.substr(32, 24); };
+  CHECK(epk(boxes[0]) == epk(boxes[1]));
+  CHECK(epk(boxes[0]) == epk(boxes[2]));
+  CHECK(epk(boxes[2]) != epk(boxes[3]));  // rotated after 3 uses
+  CHECK(epk(boxes[3]) == epk(boxes[5]));
+  CHECK(epk(boxes[5]) != epk(boxes[6]));
+  std::set<std::string> nonces;
+  for (const auto& b : boxes) nonces.insert(nonce(b));
+  CHECK(nonces.size() == boxes.size());
+  for (std::size_t at : {std::size_t{0}, std::size_t{40}, boxes[0].size() - 1}) {  // key, nonce, ciphertext
+    std::string tampered = boxes[0];
+    tampered[at] ^= 1;
+    CHECK_THROWS_AS(envelope::open_shared(tampered, pollbook), envelope::decode_error);
+  }
+  CHECK_THROWS_AS(envelope::open_shared(boxes[0].substr(0, 71), pollbook), envelope::decode_error);
+  // An envelope says how it was sealed; a reader of either kind gets the right opener.
+  const std::string poll = "6a0b8a4e-0000-4000-8000-000000000001";
+  const auto encoded = envelope::encode({poll, boxes[0], boxes[1], sealing::shared_key});
+  const auto decoded = envelope::decode(encoded.data(), encoded.size());
+  CHECK(decoded.sealed == sealing::shared_key);
+  const auto legacy = envelope::encode({poll, envelope::seal(half, pollbook.pk), "", sealing::sealed_box});
+  CHECK(envelope::decode(legacy.data(), legacy.size()).sealed == sealing::sealed_box);
 }
 
 TEST_CASE("a ballot half's length depends on the number of ballots only, never on the choices", "[unit]") {

@@ -12,7 +12,8 @@ std::string encode(const envelope& e) {
   m.set_poll_id(e.poll_id);
   m.set_actor_part(e.actor_part);
   m.set_ballot_list(e.ballot_list);
-  m.set_sealed(e.sealed);
+  m.set_sealed(e.sealed != sealing::none);
+  m.set_sealing(static_cast<std::uint32_t>(e.sealed));
   return m.SerializeAsString();
 }
 
@@ -24,7 +25,13 @@ envelope decode(const void* data, std::size_t size) {
   if (m.schema_version() != schema_version)
     throw decode_error("unknown envelope schema version " + std::to_string(m.schema_version()));
   if (m.poll_id().empty() || m.poll_id().size() > 64) throw decode_error("bad poll id");
-  return envelope{m.poll_id(), m.actor_part(), m.ballot_list(), m.sealed()};
+  sealing how = m.sealed() ? sealing::sealed_box : sealing::none;
+  if (m.sealing() != 0) {
+    if (m.sealing() > static_cast<std::uint32_t>(sealing::shared_key) || !m.sealed())
+      throw decode_error("unknown sealing " + std::to_string(m.sealing()));
+    how = static_cast<sealing>(m.sealing());
+  }
+  return envelope{m.poll_id(), m.actor_part(), m.ballot_list(), how};
 }
 
 }  // namespace splitvote::envelope

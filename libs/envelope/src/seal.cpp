@@ -4,7 +4,9 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <stdexcept>
 #include <sys/stat.h>
 
@@ -97,17 +99,85 @@ std::string open_sealed(std::string_view box, const keypair& mine) {
   return plain;
 }
 
-std::string readable_half(const std::string& half, bool sealed, const std::vector<keypair>& mine) {
-  if (!sealed) return half;
+sealer::sealer(const public_key& to, std::size_t max_uses, std::chrono::seconds max_age)
+    : to_(to), max_uses_(max_uses), max_age_(max_age) {
+  ensure_sodium();
+}
+
+sealer::~sealer() { sodium_memzero(shared_.data(), shared_.size()); }
+
+std::string sealer::seal(std::string_view plaintext) {
+  public_key epk;
+  std::array<unsigned char, crypto_box_BEFORENMBYTES> shared;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (uses_ == 0 || uses_ >= max_uses_ || now - made_ >= max_age_) {
+      std::array<unsigned char, crypto_box_SECRETKEYBYTES> esk;
+      crypto_box_keypair(epk_.data(), esk.data());
+      const int failed = crypto_box_beforenm(shared_.data(), to_.data(), esk.data());
+      sodium_memzero(esk.data(), esk.size());  // the secret half is gone: only the shared key remains
+      if (failed) throw std::runtime_error("crypto_box_beforenm failed (a weak consumer public key?)");
+      uses_ = 0;
+      made_ = now;
+    }
+    ++uses_;
+    epk = epk_;
+    shared = shared_;
+  }
+  std::string box(crypto_box_PUBLICKEYBYTES + crypto_box_NONCEBYTES + crypto_box_MACBYTES + plaintext.size(), '\0');
+  auto* out = reinterpret_cast<unsigned char*>(box.data());
+  std::copy(epk.begin(), epk.end(), out);
+  randombytes_buf(out + crypto_box_PUBLICKEYBYTES, crypto_box_NONCEBYTES);
+  const int failed = crypto_box_easy_afternm(out + crypto_box_PUBLICKEYBYTES + crypto_box_NONCEBYTES,
+                                             reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+                                             out + crypto_box_PUBLICKEYBYTES, shared.data());
+  sodium_memzero(shared.data(), shared.size());
+  if (failed) throw std::runtime_error("crypto_box_easy_afternm failed");
+  return box;
+}
+
+std::string open_shared(std::string_view box, const keypair& mine) {
+  ensure_sodium();
+  constexpr std::size_t header = crypto_box_PUBLICKEYBYTES + crypto_box_NONCEBYTES;
+  if (box.size() < header + crypto_box_MACBYTES) throw decode_error("sealed half too short");
+  const auto* in = reinterpret_cast<const unsigned char*>(box.data());
+  // (ephemeral public key, our public key) -> shared key; ephemeral keys change once a
+  // minute per ingest process, so the map stays small; cleared if a flood of forged keys fills it.
+  thread_local std::map<std::array<unsigned char, 64>, std::array<unsigned char, crypto_box_BEFORENMBYTES>> shared_keys;
+  std::array<unsigned char, 64> id;
+  std::copy(in, in + 32, id.begin());
+  std::copy(mine.pk.begin(), mine.pk.end(), id.begin() + 32);
+  auto it = shared_keys.find(id);
+  if (it == shared_keys.end()) {
+    if (shared_keys.size() >= 256) {
+      for (auto& [_, k] : shared_keys) sodium_memzero(k.data(), k.size());
+      shared_keys.clear();
+    }
+    std::array<unsigned char, crypto_box_BEFORENMBYTES> k;
+    if (crypto_box_beforenm(k.data(), in, mine.sk.data()) != 0) throw decode_error("sealed half has an invalid key");
+    it = shared_keys.emplace(id, k).first;
+    sodium_memzero(k.data(), k.size());
+  }
+  std::string plain(box.size() - header - crypto_box_MACBYTES, '\0');
+  if (crypto_box_open_easy_afternm(reinterpret_cast<unsigned char*>(plain.data()), in + header, box.size() - header,
+                                   in + crypto_box_PUBLICKEYBYTES, it->second.data()) != 0)
+    throw decode_error("sealed half does not open with this consumer's key");
+  return plain;
+}
+
+std::string readable_half(const std::string& half, sealing how, const std::vector<keypair>& mine) {
+  if (how == sealing::none) return half;
   if (mine.empty()) throw decode_error("sealed half, but this consumer has no secret key configured");
+  const auto open = [&](const keypair& k) { return how == sealing::shared_key ? open_shared(half, k) : open_sealed(half, k); };
   for (std::size_t i = 0; i + 1 < mine.size(); ++i) {
     try {
-      return open_sealed(half, mine[i]);
+      return open(mine[i]);
     } catch (const decode_error&) {
       // sealed to an older key: try the next
     }
   }
-  return open_sealed(half, mine.back());
+  return open(mine.back());
 }
 
 }  // namespace splitvote::envelope

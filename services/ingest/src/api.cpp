@@ -218,7 +218,12 @@ api::api(api_options options, pg::pool& catalog, pg::pool& pollbook, pg::pool& b
          kafka::producer& producer)
     : options_(std::move(options)), catalog_(catalog), pollbook_(pollbook), ballotbox_(ballotbox),
       producer_(producer), recent_(std::make_shared<recent_voters>()),
-      checks_(std::make_unique<pollbook::submission_check>(pollbook)) {}
+      checks_(std::make_unique<pollbook::submission_check>(pollbook)) {
+  if (options_.pollbook_key && options_.ballotbox_key) {
+    pollbook_sealer_ = std::make_unique<envelope::sealer>(*options_.pollbook_key);
+    ballotbox_sealer_ = std::make_unique<envelope::sealer>(*options_.ballotbox_key);
+  }
+}
 
 namespace {
 
@@ -415,7 +420,7 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
   const auto m = static_cast<std::uint32_t>(p->choices.size());
   const auto submitted = privacy::apply_randomized_response(choice, m, p->privacy.rr, rng());
   const auto ballots = envelope::make_ballots(privacy::plan_ballots(submitted, m, p->privacy.decoys, rng()), rng());
-  const std::string message = seal_and_encode({p->id, envelope::encode(actor), envelope::encode(ballots), false});
+  const std::string message = seal_and_encode({p->id, envelope::encode(actor), envelope::encode(ballots), envelope::sealing::none});
   const auto started = clock_type::now();
   const std::size_t ballot_count = ballots.size();
   auto recent = recent_;
@@ -559,10 +564,10 @@ void api::results(const http::request& req, const std::string& id, http::respond
 }
 
 std::string api::seal_and_encode(envelope::envelope env) const {
-  if (options_.pollbook_key && options_.ballotbox_key) {
-    env.actor_part = envelope::seal(env.actor_part, *options_.pollbook_key);
-    env.ballot_list = envelope::seal(env.ballot_list, *options_.ballotbox_key);
-    env.sealed = true;
+  if (pollbook_sealer_ && ballotbox_sealer_) {
+    env.actor_part = pollbook_sealer_->seal(env.actor_part);
+    env.ballot_list = ballotbox_sealer_->seal(env.ballot_list);
+    env.sealed = envelope::sealing::shared_key;
   }
   return envelope::encode(env);
 }
@@ -593,7 +598,7 @@ int api::send_cover_envelopes(std::chrono::milliseconds idle) {
     const auto m = static_cast<std::uint32_t>(p->choices.size());
     const auto choices = privacy::plan_ballots(static_cast<std::uint32_t>(rng().uniform(m)), m, p->privacy.decoys, rng());
     const std::string message = seal_and_encode(
-        {p->id, envelope::encode(actor), envelope::encode(envelope::make_ballots(choices, rng()), true), false});
+        {p->id, envelope::encode(actor), envelope::encode(envelope::make_ballots(choices, rng()), true), envelope::sealing::none});
     if (producer_.produce(options_.topic, message, {}, [](const kafka::producer::delivery& d) {
           metrics().produce_results.Add({{"outcome", d.error ? "cover_failed" : "cover_delivered"}}).Increment();
         }) == kafka::producer::enqueue::queued)

@@ -10,11 +10,18 @@ namespace splitvote::envelope {
 inline constexpr std::uint32_t schema_version = 1;
 inline constexpr const char* topic = "splitvote.votes";
 
+/// How both halves of an envelope are encrypted to their consumers (see seal.hpp).
+enum class sealing : std::uint8_t {
+  none = 0,
+  sealed_box = 1,  // crypto_box_seal: an ephemeral key pair per half
+  shared_key = 2,  // envelope::sealer: one ephemeral key pair per period, a nonce per half
+};
+
 struct envelope {
   std::string poll_id;
   std::string actor_part;   // encoded actor half (see actor_part.hpp)
   std::string ballot_list;  // encoded ballot half (see ballot_list.hpp)
-  bool sealed = false;      // both halves are sealed boxes (see seal.hpp)
+  sealing sealed = sealing::none;
 };
 
 /// A message that is not a valid envelope of a schema we know: skip it, never crash.

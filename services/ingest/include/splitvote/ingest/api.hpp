@@ -104,6 +104,7 @@ private:
 
   /// The envelope as it goes on the topic: halves sealed when keys are configured.
   std::string seal_and_encode(envelope::envelope env) const;
+  std::unique_ptr<envelope::sealer> pollbook_sealer_, ballotbox_sealer_;  // both or neither
 
   class recent_voters;
   std::shared_ptr<recent_voters> recent_;
