@@ -64,8 +64,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const envelope::decode_error&) {
   }
   // The halves on their own too, so the fuzzer reaches their parsers without the wrapping.
-  actor_half(bytes, false);
-  ballot_half(bytes, false);
-  actor_half(bytes, true);
+  actor_half(bytes, envelope::sealing::none);
+  ballot_half(bytes, envelope::sealing::none);
+  actor_half(bytes, envelope::sealing::sealed_box);
+  ballot_half(bytes, envelope::sealing::shared_key);
   return 0;
 }
