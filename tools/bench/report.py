@@ -105,6 +105,10 @@ def main(results_dir, markdown):
                    f"envelopes/s), pollbook {fmt(p['rows_per_s'], 0)} rows/s; a plain COPY of {fmt(c['rows'], 0)} such rows "
                    f"into a copy of `ballotbox.ballots`: {fmt(c['rows_per_s'], 0)} rows/s; ≥ 50 % of COPY: {100 * share:.0f} % "
                    f"— {verdict(share >= 0.5)}")
+    # The hand-written account of what the profiles showed and what changed (kept beside the results).
+    changes = os.path.join(results_dir, "changes.md")
+    if os.path.exists(changes):
+        out += [""] + open(changes).read().rstrip("\n").split("\n")
     out += ["", "## What the figures mean", "",
             "- **open loop**: a schedule of intended send times at the offered rate; a free connection takes the next "
             "slot (waiting for it if early). Latency is the answer time minus the *intended* send time, so a stall "
