@@ -11,14 +11,6 @@ participation count_participation(pqxx::transaction_base& tx, const std::string&
   return participation{r[0][0].as<std::int64_t>(), r[0][1].as<std::int64_t>()};
 }
 
-bool has_submitted(pqxx::connection& c, const std::string& poll_id,
-                   const std::array<std::byte, 32>& actor_key) {
-  pqxx::nontransaction tx(c);  // one statement: one round trip, no BEGIN/COMMIT
-  const auto r = tx.exec_params(
-      "SELECT pollbook.has_submitted($1::uuid, decode($2, 'hex'))", poll_id, random::to_hex(actor_key));
-  return r[0][0].as<bool>();
-}
-
 std::vector<bool> submitted_among(pqxx::connection& c, const std::string& poll_id,
                                   const std::vector<std::array<std::byte, 32>>& keys) {
   if (keys.empty()) return {};
@@ -26,8 +18,6 @@ std::vector<bool> submitted_among(pqxx::connection& c, const std::string& poll_i
   for (const auto& k : keys) array += (array.size() > 1 ? "," : "") + random::to_hex(k);
   array += "}";
   pqxx::nontransaction tx(c);
-  // The same SECURITY DEFINER function as has_submitted: the reader role still asks about
-  // one actor at a time, only many of them per round trip.
   const auto r = tx.exec_params(
       "SELECT pollbook.has_submitted($1::uuid, decode(k, 'hex')) FROM unnest($2::text[]) WITH ORDINALITY AS u(k, i)"
       " ORDER BY i",

@@ -258,6 +258,10 @@ void answer_failures(const http::respond_fn& respond, const std::string& request
     translate_database_errors(std::forward<F>(f));
   } catch (const problem_error& e) {
     respond(http::to_response(e));
+  } catch (const pollbook::submission_check::stopped&) {
+    http::response r = http::problem(503, "unavailable", "Service unavailable", "shutting down; the vote was not counted, try again");
+    r.headers.emplace_back("Retry-After", "1");
+    respond(std::move(r));
   } catch (const std::exception& e) {
     observability::log_error("handler_failed", {{"request_id", request_id}, {"error", e.what()}});
     respond(http::problem(500, "internal", "Internal error", "the request failed; see request id " + request_id));

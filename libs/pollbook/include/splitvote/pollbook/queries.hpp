@@ -1,4 +1,4 @@
-// Aggregate reads of the pollbook: participation counts and "has this actor submitted?".
+// Aggregate reads of the pollbook: participation counts and "have these actors submitted?".
 #pragma once
 
 #include <pqxx/pqxx>
@@ -19,11 +19,9 @@ struct participation {
 
 participation count_participation(pqxx::transaction_base& tx, const std::string& poll_id);
 
-bool has_submitted(pqxx::connection& c, const std::string& poll_id,
-                   const std::array<std::byte, 32>& actor_key);
-
-/// has_submitted for many keys of one poll in one statement (one round trip): element i
-/// answers keys[i].
+/// Which of `keys` have a submission in the poll (element i answers keys[i]), in one
+/// statement: the SQL function pollbook.has_submitted per key, so the reader role still
+/// asks about one actor at a time, only many of them per round trip.
 std::vector<bool> submitted_among(pqxx::connection& c, const std::string& poll_id,
                                   const std::vector<std::array<std::byte, 32>>& keys);
 
