@@ -183,19 +183,29 @@ struct batch_consumer::impl {
       next[m->partition] = std::max(next[m->partition], m->offset + 1);
     }
     const auto started = clock_type::now();
-    pqxx::work tx(database());
-    const write_stats written = target.write(tx, values, *rng);
-    for (const auto& [partition, to] : next) {
-      if (!offsets.advance(tx, opts.topic, partition, cluster, assigned[partition].stored, to)) {
-        tx.abort();
-        log_warn("write_fenced", {{"consumer", opts.name}, {"partition", partition}});
-        return false;
+    write_stats written;
+    bool in_doubt = false;
+    {
+      pqxx::work tx(database());
+      written = target.write(tx, values, *rng);
+      for (const auto& [partition, to] : next) {
+        if (!offsets.advance(tx, opts.topic, partition, cluster, assigned[partition].stored, to)) {
+          tx.abort();
+          log_warn("write_fenced", {{"consumer", opts.name}, {"partition", partition}});
+          return false;
+        }
+      }
+      try {
+        tx.commit();
+      } catch (const pqxx::in_doubt_error& e) {
+        log_warn("commit_in_doubt", {{"consumer", opts.name}, {"error", e.what()}});
+        in_doubt = true;
       }
     }
-    try {
-      tx.commit();
-    } catch (const pqxx::in_doubt_error& e) {
-      log_warn("commit_in_doubt", {{"consumer", opts.name}, {"error", e.what()}});
+    if (in_doubt) {
+      // Only now, with the transaction gone: destroying the connection under a live
+      // pqxx::work made its destructor touch freed memory (a segfault in CI when a session
+      // was killed during COMMIT).
       db.reset();
       return false;
     }
