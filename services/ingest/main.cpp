@@ -9,6 +9,7 @@
 #include "splitvote/runtime/signals.hpp"
 
 #include <iostream>
+#include <utility>
 
 using namespace splitvote;
 
@@ -113,6 +114,16 @@ int main(int argc, char** argv) {
         observability::log_warn("shred_failed", {{"error", e.what()}});
       }
     });
+    // Reserved voters are forgotten once the pollbook holds their votes: memory follows its lag.
+    auto forget = runtime::every(std::chrono::milliseconds(500), [&api, failing = false]() mutable {
+      try {
+        api.forget_stored_voters();
+        failing = false;
+      } catch (const std::exception& e) {
+        // Once per outage, not twice a second; the readiness probe reports the database.
+        if (!std::exchange(failing, true)) observability::log_warn("forget_stored_failed", {{"error", e.what()}});
+      }
+    });
     const auto cover_idle = cfg.millis("privacy.cover_idle_ms");
     auto cover = runtime::every(cover_idle, [&api, cover_idle] {
       try {
@@ -125,6 +136,7 @@ int main(int argc, char** argv) {
     const int sig = runtime::wait_for_stop_signal();
     shredder.request_stop();
     cover.request_stop();
+    forget.request_stop();
     observability::log_info("draining", {{"signal", sig}});
     api.begin_shutdown();
     server.stop_accepting();

@@ -5,7 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 using namespace splitvote::testing;
 using svc = stack::service;
@@ -62,6 +64,21 @@ TEST_CASE("1,000 actors vote with a known split and the results match it exactly
   const auto again = c.post("/v1/polls/" + poll.id + "/votes", R"({"actor_id":"actor-7","choice":"salad"})");
   CHECK(again.status == 409);
   CHECK(again.header("content-type") == "application/problem+json");
+
+  {  // once the pollbook holds them, ingest forgets its reservations and the pollbook refuses alone
+    std::string reserved = "unknown";
+    for (int i = 0; i < 100 && reserved != "0"; ++i) {
+      const auto m = c.get("/metrics").body;
+      const auto at = m.find("\nsplitvote_reserved_voters ");
+      reserved = at == std::string::npos ? "missing" : m.substr(at + 27, m.find('\n', at + 1) - at - 27);
+      if (reserved != "0") std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(reserved == "0");
+    int refused = 0;
+    for (int i = 0; i < 100; ++i)
+      refused += c.post("/v1/polls/" + poll.id + "/votes", R"({"actor_id":"actor-)" + std::to_string(i * 10) + R"(","choice":"salad"})").status == 409;
+    CHECK(refused == 100);
+  }
 
   {  // every bad request gets its status and a problem body, and nothing is counted
     const auto restricted = create_poll(s.port(), R"({"title":"Board","choices":["yes","no"],"eligible_actors":["ann","ben"]})");

@@ -17,6 +17,8 @@
 #include <sstream>
 #include <string>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 using namespace splitvote::bench;
 namespace json = boost::json;
@@ -167,15 +169,22 @@ int main(int argc, char** argv) {
     const int polls = static_cast<int>(args.number("polls", 1));
     for (int i = 0; i < polls; ++i) o.poll_ids.push_back(create_poll(o.host, o.port, poll_body));
 
-    // The watched process's memory, sampled once a second beside the load.
+    // The watched process's memory, sampled every 250 ms beside the load for its peak, and
+    // every 5 s into a series (a soak shows growth there).
     const long watch_pid = static_cast<long>(args.number("watch-pid", 0));
     std::atomic<bool> watching{watch_pid > 0};
     std::atomic<std::uint64_t> peak_rss{0};
+    std::vector<std::pair<double, std::uint64_t>> rss_series;  // (seconds since the load began, KiB); the watcher's until joined
     std::jthread watcher;
     if (watching)
       watcher = std::jthread([&] {
-        while (watching) {
-          if (auto rss = proc_status_kib(watch_pid, "VmRSS"); rss && *rss > peak_rss) peak_rss = *rss;
+        const auto began = std::chrono::steady_clock::now();
+        for (int tick = 0; watching; ++tick) {
+          if (auto rss = proc_status_kib(watch_pid, "VmRSS")) {
+            if (*rss > peak_rss) peak_rss = *rss;
+            if (tick % 20 == 0)
+              rss_series.emplace_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count(), *rss);
+          }
           std::this_thread::sleep_for(std::chrono::milliseconds(250));
         }
       });
@@ -247,6 +256,9 @@ int main(int argc, char** argv) {
       out["watched"] = {{"pid", watch_pid},
                         {"peak_rss_kib", peak_rss.load()},
                         {"vm_hwm_kib", proc_status_kib(watch_pid, "VmHWM").value_or(0)}};
+      json::array series;
+      for (const auto& [t, kib] : rss_series) series.push_back(json::array{t, kib});
+      out["watched"].as_object()["rss_series_kib"] = series;
       if (cpu_before && cpu_after) {
         // Over the whole load (warm-up included): how many cores the server kept busy.
         const double cpu = *cpu_after - *cpu_before;

@@ -95,6 +95,18 @@ def main(results_dir, markdown):
             out.append(f"- consumers keep up (lag back to 0 within 5 s after the load), {name}: {d['seconds']:.2f} s — "
                        f"{verdict(d['complete'] and d['seconds'] <= 5)}")
 
+    soak = by.get("k1-soak-50pct", {}).get("watched", {})
+    if soak.get("rss_series_kib"):
+        series = soak["rss_series_kib"]
+        # Growth after the first minute (start-up, pools and caches filling) to the end of the run.
+        settled = next((kib for t, kib in series if t >= 60), series[0][1])
+        end, peak = series[-1][1], soak["peak_rss_kib"]
+        growth = (end - settled) / 1024
+        out.append(f"- memory: ingest RSS under 100 MB at peak and no growth over a "
+                   f"{by['k1-soak-50pct']['config']['duration_s']:g} s soak at 50 % load (`k1-soak-50pct`): peak "
+                   f"{peak / 1024:.0f} MiB, {settled / 1024:.0f} MiB after the first minute, {end / 1024:.0f} MiB at "
+                   f"the end ({growth:+.1f} MiB) — {verdict(peak * 1024 < 100e6 and growth <= 5)}")
+
     drain_path = os.path.join(results_dir, "consumers-drain.json")
     if os.path.exists(drain_path):
         d = json.load(open(drain_path))

@@ -14,6 +14,9 @@ void on_delivery_report(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
   if (msg->err) {
     d.error = rd_kafka_err2str(msg->err);
     d.possibly_persisted = rd_kafka_message_status(msg) == RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED;
+  } else {
+    d.partition = msg->partition;
+    d.offset = msg->offset;
   }
   (*handler)(d);
 }

@@ -47,6 +47,11 @@ struct vote_metrics {
       .Help("Messages librdkafka holds: queued, in flight, or reported but not yet handled")
       .Register(observability::registry())
       .Add({});
+  prometheus::Gauge& reserved = prometheus::BuildGauge()
+      .Name("splitvote_reserved_voters")
+      .Help("Actors whose vote this instance sent and the pollbook was not yet seen to hold")
+      .Register(observability::registry())
+      .Add({});
   prometheus::Counter& ballots = prometheus::BuildCounter()
       .Name("splitvote_ballots_produced_total")
       .Help("Ballots (real and decoy) produced")
@@ -98,10 +103,6 @@ json::object poll_json(const catalog::poll& p) {
   o["closes_at"] = p.closes_at ? json::value(format_rfc3339(*p.closes_at)) : json::value(nullptr);
   o["closed_at"] = p.closed_at ? json::value(format_rfc3339(*p.closed_at)) : json::value(nullptr);
   return o;
-}
-
-std::string key_text(const std::string& poll_id, const privacy::actor_key& key) {
-  return poll_id + "/" + random::to_hex(key);
 }
 
 json::object privacy_statement(const privacy::policy& policy, std::uint32_t m) {
@@ -183,41 +184,10 @@ api::released_counts api::release_for(const catalog::poll& p, const privacy::tal
 
 /// Actors whose vote this instance accepted or is producing recently: the pollbook may not
 /// have stored them yet, so a quick second vote is caught here. Keys only, never choices.
-class api::recent_voters {
-public:
-  /// False if the key is already there.
-  bool reserve(const std::string& key) {
-    std::lock_guard lock(mutex_);
-    prune();
-    const auto now = clock_type::now();
-    if (!keys_.emplace(key, now).second) return false;
-    order_.emplace_back(now, key);
-    return true;
-  }
-  void release(const std::string& key) {
-    std::lock_guard lock(mutex_);
-    keys_.erase(key);
-  }
-
-private:
-  void prune() {
-    const auto horizon = clock_type::now() - std::chrono::minutes(10);
-    while (!order_.empty() && order_.front().first < horizon) {
-      // Only the reservation this queue entry made; a later one for the same key stays.
-      if (auto it = keys_.find(order_.front().second); it != keys_.end() && it->second == order_.front().first)
-        keys_.erase(it);
-      order_.pop_front();
-    }
-  }
-  std::mutex mutex_;
-  std::map<std::string, clock_type::time_point> keys_;
-  std::deque<std::pair<clock_type::time_point, std::string>> order_;
-};
-
 api::api(api_options options, pg::pool& catalog, pg::pool& pollbook, pg::pool& ballotbox,
          kafka::producer& producer)
     : options_(std::move(options)), catalog_(catalog), pollbook_(pollbook), ballotbox_(ballotbox),
-      producer_(producer), recent_(std::make_shared<recent_voters>()),
+      producer_(producer), recent_(std::make_shared<recent_voters>(options_.reservation_max_age)),
       checks_(std::make_unique<pollbook::submission_check>(pollbook)) {
   if (options_.pollbook_key && options_.ballotbox_key) {
     pollbook_sealer_ = std::make_unique<envelope::sealer>(*options_.pollbook_key);
@@ -293,6 +263,7 @@ void api::register_routes(http::router& r) {
   });
   r.add("GET", "/metrics", [this](const request&, const params&, respond_fn f) {
     metrics().queue.Set(rd_kafka_outq_len(producer_.handle()));  // read when scraped
+    metrics().reserved.Set(static_cast<double>(recent_->size()));
     http::response res;
     res.content_type = "text/plain; version=0.0.4";
     res.body = observability::render_metrics();
@@ -403,11 +374,25 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
     if (!catalog::is_eligible(*c, p->id, key))
       throw problem_error(403, "not-eligible", "Not eligible", "this actor is not on the poll's list of eligible actors");
   }
+  check_then_send(p, key, choice, req.request_id, std::move(respond), 0);
+}
+
+void api::check_then_send(std::shared_ptr<const catalog::poll> p, const privacy::actor_key& key, std::uint32_t choice,
+                          std::string request_id, http::respond_fn respond, int attempt) {
   // The pollbook lookup is batched with other votes' on the checker's thread; the vote goes
   // on from there. A connection may be gone by then: `respond` is safe to call regardless.
-  checks_->submit(p->id, key, [this, p, key, choice, respond, request_id = req.request_id](std::exception_ptr error, bool stored) {
+  const auto asked = recent_voters::clock::now();
+  checks_->submit(p->id, key, [this, p, key, choice, respond, request_id, asked, attempt](std::exception_ptr error, bool stored) {
     answer_failures(respond, request_id, [&] {
       if (error) std::rethrow_exception(error);
+      if (!stored && !recent_->lookup_current(asked)) {
+        // The reservations forgot a vote the pollbook stored after this lookup began: the
+        // lookup may have missed it, so ask again (from the checker's thread; it batches).
+        if (attempt < 3) return check_then_send(p, key, choice, request_id, respond, attempt + 1);
+        problem_error e(503, "unavailable", "Service unavailable", "the vote could not be checked; it was not counted, try again");
+        e.headers.emplace_back("Retry-After", "1");
+        throw e;
+      }
       send_vote(p, key, choice, stored, request_id, respond);
     });
   });
@@ -415,8 +400,7 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
 
 void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy::actor_key& key, std::uint32_t choice,
                     bool stored, const std::string& request_id, const http::respond_fn& respond) {
-  const std::string recent_key = key_text(p->id, key);
-  if (stored || !recent_->reserve(recent_key))
+  if (stored || !recent_->reserve(key))
     throw problem_error(409, "already-voted", "Already voted", "this actor has already voted in this poll");
 
   envelope::actor_part actor{key, random::random_id(rng())};
@@ -435,7 +419,7 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
   auto answered = std::make_shared<std::atomic<bool>>(false);
   const auto outcome = producer_.produce(
       options_.topic, message, {{"x-request-id", request_id}},
-      [respond, recent, recent_key, started, ballot_count, answered, request_id,
+      [respond, recent, key, started, ballot_count, answered, request_id,
        poll_id = p->id](const kafka::producer::delivery& d) {
         metrics().produce_seconds.Observe(std::chrono::duration<double>(clock_type::now() - started).count());
         const bool late = answered->exchange(true);
@@ -451,20 +435,21 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
             r = http::problem(503, "outcome-unknown", "Outcome unknown",
                               "Kafka did not confirm the vote in time; it may still be counted, do not vote again");
           } else {
-            recent->release(recent_key);
+            recent->release(key);
             r = http::problem(503, "unavailable", "Service unavailable",
                               "the vote could not be recorded; it was not counted, try again");
           }
           r.headers.emplace_back("Retry-After", "1");
           return respond(std::move(r));
         }
+        recent->delivered(key, d.partition, d.offset);
         metrics().produce_results.Add({{"outcome", late ? "delivered_after_deadline" : "delivered"}}).Increment();
         metrics().ballots.Increment(static_cast<double>(ballot_count));
         if (!late) respond(http::json(202, {{"status", "accepted"}, {"poll_id", poll_id}}));
       });
   if (outcome != kafka::producer::enqueue::queued) {
     // Nothing reached librdkafka: the actor is free to try again, here or elsewhere.
-    recent_->release(recent_key);
+    recent_->release(key);
     const bool full = outcome == kafka::producer::enqueue::queue_full;
     metrics().produce_results.Add({{"outcome", full ? "queue_full" : "failed"}}).Increment();
     problem_error e(503, "unavailable", "Service unavailable",
@@ -621,6 +606,21 @@ int api::shred_expired_keys(std::chrono::seconds grace) {
     observability::log_info("keys_shredded", {{"polls", shredded}});
   }
   return shredded;
+}
+
+std::size_t api::forget_stored_voters() {
+  const auto cluster = cluster_id();
+  if (cluster.empty()) return recent_->forget_expired(recent_voters::clock::now());
+  std::map<int, std::int64_t> positions;
+  try {
+    auto c = pollbook_.acquire();
+    pqxx::read_transaction tx(*c);
+    positions = pg::offset_store("pollbook").positions(tx, options_.topic, cluster);
+  } catch (...) {
+    recent_->forget_expired(recent_voters::clock::now());
+    throw;
+  }
+  return recent_->forget_stored(positions, recent_voters::clock::now());
 }
 
 std::string api::cluster_id() {

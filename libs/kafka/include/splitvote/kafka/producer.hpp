@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -23,6 +24,8 @@ public:
   struct delivery {
     std::optional<std::string> error;  // none: the broker has it (acks=all)
     bool possibly_persisted = false;
+    int partition = -1;         // where the broker wrote it (delivered messages only)
+    std::int64_t offset = -1;
   };
   /// Called once per message on the producer's poll thread. Keep it short: post work elsewhere.
   using delivery_handler = std::function<void(const delivery&)>;

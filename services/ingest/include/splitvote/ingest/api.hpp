@@ -1,6 +1,7 @@
 // The ingest REST API: polls, votes (real ballot + decoys to Kafka, 202 after the ack), results, probes.
 #pragma once
 
+#include "splitvote/ingest/recent_voters.hpp"
 #include "splitvote/runtime/timers.hpp"
 
 #include "splitvote/catalog/polls.hpp"
@@ -32,6 +33,8 @@ struct api_options {
   std::chrono::milliseconds poll_cache_ttl{1000};
   std::chrono::milliseconds readiness_cache{1000};
   std::chrono::milliseconds release_interval{60000};
+  /// A reservation the pollbook was never seen to store is dropped after this.
+  std::chrono::milliseconds reservation_max_age{std::chrono::minutes(10)};
   /// When both are set, each half of every envelope is sealed to its consumer.
   std::optional<envelope::public_key> pollbook_key;
   std::optional<envelope::public_key> ballotbox_key;  // at most one new noisy release per poll per interval
@@ -54,6 +57,10 @@ public:
   /// hour but none within `idle`. Returns how many were sent.
   int send_cover_envelopes(std::chrono::milliseconds idle);
 
+  /// Reads the pollbook's stored positions and forgets the reserved actors it holds (their
+  /// next vote is refused by the pollbook lookup from now on). Returns how many.
+  std::size_t forget_stored_voters();
+
   /// Readiness is false from now on (first step of a drain).
   void begin_shutdown() { shutting_down_ = true; }
   void mark_started() { started_ = true; }
@@ -64,6 +71,10 @@ private:
   void vote(const http::request& req, const std::string& id, http::respond_fn respond);
   /// The rest of a vote once the pollbook has answered whether the actor already voted:
   /// reserve the actor, build and seal the envelope, hand it to Kafka.
+  /// Asks the pollbook whether the actor voted, then sends the vote; asks again when a
+  /// reservation was forgotten while the lookup ran (`attempt` counts those).
+  void check_then_send(std::shared_ptr<const catalog::poll> p, const privacy::actor_key& key, std::uint32_t choice,
+                       std::string request_id, http::respond_fn respond, int attempt);
   void send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy::actor_key& key, std::uint32_t choice,
                  bool stored, const std::string& request_id, const http::respond_fn& respond);
   void results(const http::request& req, const std::string& id, http::respond_fn respond);
@@ -106,7 +117,6 @@ private:
   std::string seal_and_encode(envelope::envelope env) const;
   std::unique_ptr<envelope::sealer> pollbook_sealer_, ballotbox_sealer_;  // both or neither
 
-  class recent_voters;
   std::shared_ptr<recent_voters> recent_;
   runtime::timers deadlines_;  // answers votes Kafka has not acknowledged in time
   /// Batched "already voted?" lookups. Last: destroyed first, so its worker stops (answering
