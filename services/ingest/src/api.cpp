@@ -182,8 +182,6 @@ api::released_counts api::release_for(const catalog::poll& p, const privacy::tal
   }
 }
 
-/// Actors whose vote this instance accepted or is producing recently: the pollbook may not
-/// have stored them yet, so a quick second vote is caught here. Keys only, never choices.
 api::api(api_options options, pg::pool& catalog, pg::pool& pollbook, pg::pool& ballotbox,
          kafka::producer& producer)
     : options_(std::move(options)), catalog_(catalog), pollbook_(pollbook), ballotbox_(ballotbox),
