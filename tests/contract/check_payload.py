@@ -19,8 +19,8 @@ plus the Debian packages the stage installs. Without a Docker engine the sum is 
   generated    the CA bundle ca-certificates' postinst writes.
 
 The packages must be installed on this machine (the build's -dev packages pull in the same
-runtime packages; Debian 12 like the image). Not counted: /etc/splitvote, splitvote-probe
-and the user entries (a few KB). The binaries are the build's (CTest's: RelWithDebInfo,
+runtime packages; Debian 12 like the image). Not counted: /etc/splitvote and the user entries
+(a few KB). The binaries are the build's (CTest's: RelWithDebInfo,
 stripped here), not the image's Release build.
 
 Fails when the total is 100 MB (10^6 bytes) or more, or when the BINARY list is not the
