@@ -12,6 +12,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 using namespace splitvote;
 
@@ -23,7 +25,7 @@ struct mock_deleter {
 
 int usage() {
   std::cerr << "usage: splitvote-dev-broker [--brokers N] [--topic NAME] [--partitions N]\n"
-               "                            [--bootstrap-file PATH] [--control FIFO]\n"
+               "                            [--extra-topic NAME:PARTITIONS]... [--bootstrap-file PATH] [--control FIFO]\n"
                "Prints 'bootstrap.servers=HOST:PORT,...' when ready; stops on SIGINT/SIGTERM.\n"
                "--control: a FIFO for fault injection, one command per line (for tests):\n"
                "  down B | up B | leader TOPIC PARTITION B | errors API_KEY COUNT ERROR_CODE | rtt B MS\n";
@@ -36,6 +38,7 @@ int main(int argc, char** argv) {
   runtime::block_stop_signals();
   int brokers = 3, partitions = 6;
   std::string topic = "splitvote.votes", bootstrap_file, control_path;
+  std::vector<std::pair<std::string, int>> extra_topics;  // more topics, e.g. for a partition sweep
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (i + 1 >= argc) return usage();
@@ -44,6 +47,12 @@ int main(int argc, char** argv) {
       if (arg == "--brokers") brokers = std::stoi(value);
       else if (arg == "--partitions") partitions = std::stoi(value);
       else if (arg == "--topic") topic = value;
+      else if (arg == "--extra-topic") {
+        const auto colon = value.rfind(':');
+        if (colon == std::string::npos || colon == 0) return usage();
+        extra_topics.emplace_back(value.substr(0, colon), std::stoi(value.substr(colon + 1)));
+        if (extra_topics.back().second < 1) return usage();
+      }
       else if (arg == "--bootstrap-file") bootstrap_file = value;
       else if (arg == "--control") control_path = value;
       else return usage();
@@ -57,8 +66,10 @@ int main(int argc, char** argv) {
     auto handle = kafka::make_handle(RD_KAFKA_PRODUCER, kafka::make_conf({{"log_level", "3"}}));
     std::unique_ptr<rd_kafka_mock_cluster_t, mock_deleter> cluster(rd_kafka_mock_cluster_new(handle.get(), brokers));
     if (!cluster) throw std::runtime_error("rd_kafka_mock_cluster_new failed");
-    if (auto err = rd_kafka_mock_topic_create(cluster.get(), topic.c_str(), partitions, std::min(brokers, 3)))
-      throw std::runtime_error(std::string("topic create: ") + rd_kafka_err2str(err));
+    extra_topics.insert(extra_topics.begin(), {topic, partitions});
+    for (const auto& [name, count] : extra_topics)
+      if (auto err = rd_kafka_mock_topic_create(cluster.get(), name.c_str(), count, std::min(brokers, 3)))
+        throw std::runtime_error("topic create " + name + ": " + rd_kafka_err2str(err));
     std::optional<dev_broker::control_channel> control;
     if (!control_path.empty()) control.emplace(cluster.get(), control_path);
     const std::string bootstrap = rd_kafka_mock_cluster_bootstraps(cluster.get());

@@ -36,6 +36,29 @@ def verdict(ok):
     return "met" if ok else "**not met**"
 
 
+def cost_section(results):
+    """How cost grows: votes/s and bytes per vote against decoys, consumer instances and partitions."""
+    rows = [r for r in results if r.get("cost") and r["config"]["mode"] == "closed"]
+    if not rows:
+        return []
+    out = ["", "## How cost grows", "",
+           "Closed-loop ingest scenarios, from the same run. Bytes per vote: on the topic, ingest's delivered envelopes "
+           "(value and headers: `splitvote_produced_bytes_total` over delivered votes); in each store, the growth of its "
+           "tables and indexes (`pg_total_relation_size`) over the scenario per delivered vote. Decoys cost ballotbox rows "
+           "and topic bytes, never pollbook rows.", "",
+           "| scenario | decoys | consumers | partitions | achieved/s | stored end to end/s | ballots/vote | topic B/vote "
+           "| pollbook B/vote | ballotbox B/vote | ingest µs/answer |",
+           "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for r in rows:
+        sc, c, d, w = r["scenario"], r["cost"], r.get("drain"), r.get("watched", {})
+        out.append(f"| {r['label']} | {sc['decoys']} | {sc['consumer_instances']} | {sc.get('topic_partitions', '–')} "
+                   f"| {fmt(r['load']['achieved_rate'], 0)} | {fmt(d['end_to_end_votes_per_s'], 0) if d else '–'} "
+                   f"| {c['ballots_per_vote']:.2f} | {c['kafka_bytes_per_vote']:.0f} "
+                   f"| {fmt(c.get('pollbook_bytes_per_vote'), 0)} | {fmt(c.get('ballotbox_bytes_per_vote'), 0)} "
+                   f"| {fmt(w.get('cpu_us_per_answer'), 0)} |")
+    return out
+
+
 def main(results_dir, markdown):
     results, commands, machine, commit = load(results_dir)
     by = {r["label"]: r for r in results}
@@ -117,6 +140,7 @@ def main(results_dir, markdown):
                    f"envelopes/s), pollbook {fmt(p['rows_per_s'], 0)} rows/s; a plain COPY of {fmt(c['rows'], 0)} such rows "
                    f"into a copy of `ballotbox.ballots`: {fmt(c['rows_per_s'], 0)} rows/s; ≥ 50 % of COPY: {100 * share:.0f} % "
                    f"— {verdict(share >= 0.5)}")
+    out += cost_section(results)
     # The hand-written account of what the profiles showed and what changed (kept beside the results).
     changes = os.path.join(results_dir, "changes.md")
     if os.path.exists(changes):
@@ -141,7 +165,8 @@ def main(results_dir, markdown):
             "and per answer: what one vote costs the server, a figure that a busy machine distorts less than rates.",
             "- Each ingest scenario starts fresh ingest and consumer processes (consumers get `SPLITVOTE_BATCH__MAX`); "
             "PostgreSQL (two clusters, fsync " + s["postgres_fsync"] + ") and the dev broker "
-            f"({s['topic_partitions']} partitions: `splitvote-dev-broker --brokers 3 --partitions {s['topic_partitions']}`) "
+            f"({s['topic_partitions']} partitions: `splitvote-dev-broker --brokers 3 --partitions {s['topic_partitions']}`; the "
+            "partition sweep's scenarios use topics of 3 and 48 partitions on the same broker, `--extra-topic`) "
             "live for the whole run; the client, the servers, PostgreSQL and the broker share the machine's cores.",
             "", "## Machine", "",
             f"- {machine['nproc']} CPUs: {machine['cpu']}; {machine['ram_gib']} GiB RAM; Linux {machine['kernel']}; "

@@ -57,6 +57,11 @@ struct vote_metrics {
       .Help("Ballots (real and decoy) produced")
       .Register(observability::registry())
       .Add({});
+  prometheus::Counter& bytes = prometheus::BuildCounter()
+      .Name("splitvote_produced_bytes_total")
+      .Help("Bytes of delivered vote envelopes (value and headers)")
+      .Register(observability::registry())
+      .Add({});
 };
 
 vote_metrics& metrics() {
@@ -409,6 +414,9 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
   const std::string message = seal_and_encode({p->id, envelope::encode(actor), envelope::encode(ballots), envelope::sealing::none});
   const auto started = clock_type::now();
   const std::size_t ballot_count = ballots.size();
+  const kafka::producer::headers headers{{"x-request-id", request_id}};
+  std::size_t message_bytes = message.size();
+  for (const auto& [name, value] : headers) message_bytes += name.size() + value.size();
   auto recent = recent_;
   // Answered once: by the delivery report, or by the deadline if Kafka is slower. librdkafka
   // has no message timeout of its own here: a timeout would fail a message that may still be
@@ -416,8 +424,8 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
   // keeps trying, and the client hears "outcome unknown" at the deadline.
   auto answered = std::make_shared<std::atomic<bool>>(false);
   const auto outcome = producer_.produce(
-      options_.topic, message, {{"x-request-id", request_id}},
-      [respond, recent, key, started, ballot_count, answered, request_id,
+      options_.topic, message, headers,
+      [respond, recent, key, started, ballot_count, message_bytes, answered, request_id,
        poll_id = p->id](const kafka::producer::delivery& d) {
         metrics().produce_seconds.Observe(std::chrono::duration<double>(clock_type::now() - started).count());
         const bool late = answered->exchange(true);
@@ -443,6 +451,7 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
         recent->delivered(key, d.partition, d.offset);
         metrics().produce_results.Add({{"outcome", late ? "delivered_after_deadline" : "delivered"}}).Increment();
         metrics().ballots.Increment(static_cast<double>(ballot_count));
+        metrics().bytes.Increment(static_cast<double>(message_bytes));
         if (!late) respond(http::json(202, {{"status", "accepted"}, {"poll_id", poll_id}}));
       });
   if (outcome != kafka::producer::enqueue::queued) {
