@@ -61,7 +61,7 @@ std::optional<double> query_value(unsigned short prometheus_port, const std::str
       encoded += buf;
     }
   }
-  const auto r = http_client(prometheus_port).get("/api/v1/query?query=" + encoded);
+  const auto r = http_client(prometheus_port, contract_record::no).get("/api/v1/query?query=" + encoded);
   if (r.status != 200) return std::nullopt;
   const auto body = boost::json::parse(r.body).as_object();
   if (body.at("status").as_string() != "success") return std::nullopt;
@@ -120,7 +120,7 @@ TEST_CASE("promtool accepts every service's metrics and a real Prometheus scrape
                           "--web.listen-address=127.0.0.1:" + std::to_string(port), "--log.level=warn"},
                          {}, s.dir() / "prometheus.log");
     REQUIRE(eventually([&] {
-      try { return http_client(port).get("/-/ready").status == 200; } catch (const std::exception&) { return false; }
+      try { return http_client(port, contract_record::no).get("/-/ready").status == 200; } catch (const std::exception&) { return false; }
     }, std::chrono::seconds(30)));
 
     INFO(read_file(s.dir() / "prometheus.log"));

@@ -51,6 +51,7 @@ void record(const std::string& method, const std::string& target, const http_res
 
 struct http_client::impl {
   unsigned short port;
+  contract_record recorded;
   net::io_context ioc;
   std::optional<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
@@ -62,7 +63,10 @@ struct http_client::impl {
   }
 };
 
-http_client::http_client(unsigned short port) : impl_(std::make_unique<impl>()) { impl_->port = port; }
+http_client::http_client(unsigned short port, contract_record record) : impl_(std::make_unique<impl>()) {
+  impl_->port = port;
+  impl_->recorded = record;
+}
 http_client::~http_client() = default;
 
 http_response http_client::request(const std::string& method, const std::string& target,
@@ -91,7 +95,7 @@ http_response http_client::request(const std::string& method, const std::string&
       }
       out.body = res.body();
       if (!res.keep_alive()) impl_->stream.reset();
-      record(method, target, out);
+      if (impl_->recorded == contract_record::yes) record(method, target, out);
       return out;
     } catch (const boost::system::system_error&) {
       // A keep-alive connection the server closed in between: one retry on a fresh one.

@@ -17,9 +17,13 @@ struct http_response {
   std::string header(const std::string& lower_name) const;
 };
 
+/// Whether a client's exchanges go to the OpenAPI contract check: only splitvote's own
+/// servers are described there, so a client of another server (Prometheus) opts out.
+enum class contract_record { yes, no };
+
 class http_client {
 public:
-  explicit http_client(unsigned short port);
+  explicit http_client(unsigned short port, contract_record record = contract_record::yes);
   ~http_client();
 
   http_response request(const std::string& method, const std::string& target,
