@@ -4,11 +4,14 @@
 #include "splitvote/config/settings.hpp"
 #include "splitvote/http/server.hpp"
 #include "splitvote/ingest/api.hpp"
+#include "splitvote/ingest/web_files.hpp"
 #include "splitvote/observability/log.hpp"
 #include "splitvote/pollbook/schema.hpp"
 #include "splitvote/runtime/signals.hpp"
 
+#include <filesystem>
 #include <iostream>
+#include <optional>
 #include <utility>
 
 using namespace splitvote;
@@ -40,8 +43,22 @@ std::vector<config::property> properties() {
       {"seal.pollbook_public_key", "file with the pollbook's public key: seal actor halves to it", ""},
       {"seal.ballotbox_public_key", "file with the ballotbox's public key: seal ballot halves to it", ""},
       {"shutdown.drain_timeout_ms", "how long SIGTERM waits for requests in flight", "15000"},
+      {"web.root", "directory of the web UI (index.html, assets/); empty: ../share/splitvote/web next to the binary, else the source tree's; 'off': no UI", ""},
       {"log.level", "trace, debug, info, warn, error", "info"},
   };
+}
+/// Where the UI comes from: `web.root` when set (it must hold index.html), else the default
+/// location if there is one (an image without the UI still serves the API), none for "off".
+std::optional<std::filesystem::path> web_root(const std::string& setting) {
+  if (setting == "off") return std::nullopt;
+  if (!setting.empty()) {
+    if (!std::filesystem::is_regular_file(std::filesystem::path(setting) / "index.html"))
+      throw config::error("web.root: no index.html in " + setting);
+    return std::filesystem::path(setting);
+  }
+  auto found = ingest::web_files::default_root();
+  if (!found) observability::log_warn("web_ui_missing", {{"detail", "no web UI found next to the binary or in the source tree; set web.root"}});
+  return found;
 }
 }  // namespace
 
@@ -101,6 +118,11 @@ int main(int argc, char** argv) {
     }
     ingest::api api(api_options, catalog, pollbook, ballotbox, producer);
     api.register_routes(routes);
+    if (const auto web = web_root(cfg.str("web.root"))) {
+      const auto files = ingest::web_files::load(*web);
+      files.register_routes(routes);
+      observability::log_info("web_ui", {{"root", web->string()}, {"files", files.size()}});
+    }
     server.start();
     api.mark_started();
     observability::log_info("listening", {{"address", cfg.str("http.address")}, {"port", server.port()}});
