@@ -22,13 +22,6 @@ using svc = stack::service;
 
 namespace {
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 /// The full path of a program on PATH (or in /usr/bin); empty when there is none.
 std::string program(const std::string& name) {
   std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";

@@ -27,13 +27,6 @@ void check_page_headers(const http_response& r) {
   CHECK(!r.header("etag").empty());
 }
 
-std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 TEST_CASE("ingest serves the web UI under /, safely and with its headers", "[e2e][web-static]") {
@@ -129,7 +122,7 @@ TEST_CASE("the pages in Chromium: create a poll, vote, see the chart", "[browser
                          {"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"}},
                         log);
   const auto status = browser.wait(std::chrono::seconds(240));
-  std::cout << read_text(log);
+  std::cout << read_file(log);
   if (status != 0) std::cout << s.all_logs();
   REQUIRE(status == 0);
   CHECK(std::filesystem::exists(shots / "create.png"));

@@ -73,6 +73,11 @@ std::string fresh_database(const std::string& server) {
   return server + "/" + name;
 }
 
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 std::filesystem::path temp_dir(const std::string& prefix) {
   auto rng = random::system_source();
   auto dir = std::filesystem::path(setting("SPLITVOTE_TEST_TMP", SPLITVOTE_TEST_TMP)) /

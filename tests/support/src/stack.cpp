@@ -30,12 +30,6 @@ const char* name_of(stack::service s) {
   return "?";
 }
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 }  // namespace
 
 stack::stack(const std::string& name, stack_options options) : options_(std::move(options)) {

@@ -25,6 +25,9 @@ void pg_server_start(const std::string& which);
 /// Creates an empty database with a random name on `server`; returns its DSN.
 std::string fresh_database(const std::string& server);
 
+/// The whole content of a file (empty if it cannot be read): logs, keys, configs.
+std::string read_file(const std::filesystem::path& p);
+
 /// A new empty directory under the build's temp area.
 std::filesystem::path temp_dir(const std::string& prefix);
 
