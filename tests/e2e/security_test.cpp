@@ -132,6 +132,24 @@ TEST_CASE("rate limits per client address, per poll and on poll creation answer 
   CHECK(s.process(svc::ingest)->running());
 }
 
+TEST_CASE("without trusted proxies X-Forwarded-For is ignored: a client cannot pose as many", "[e2e][rate-limits]") {
+  stack s("e2e-rate-limits-spoof", {{}, {{"SPLITVOTE_HTTP__RATE_LIMIT__CLIENT_PER_SECOND", "1"},
+                                         {"SPLITVOTE_HTTP__RATE_LIMIT__CLIENT_BURST", "10"}}});
+  s.start_all();
+  http_client c(s.port());
+  int allowed = 0;
+  http_response last;
+  for (int i = 0; i < 100; ++i) {
+    last = c.get("/v1/polls/00000000-0000-4000-8000-000000000000", {{"X-Forwarded-For", "203.0.113." + std::to_string(i)}});
+    if (last.status == 429) break;
+    ++allowed;
+  }
+  check_problem(last, 429, "/problems/rate-limited");
+  CHECK(allowed >= 10);
+  CHECK(allowed <= 13);
+  CHECK(c.get("/metrics").status == 200);  // exempt
+}
+
 TEST_CASE("CORS answers only configured origins; every answer carries the security headers", "[e2e][cors]") {
   stack s("e2e-cors", {{}, {{"SPLITVOTE_HTTP__CORS__ALLOWED_ORIGINS", "https://app.example,http://localhost:5173"},
                             {"SPLITVOTE_HTTP__CORS__MAX_AGE_S", "300"},
