@@ -66,6 +66,8 @@ void configure_abuse_limits(const config::settings& cfg, http::server_options& o
   };
   o.max_connections_per_address = static_cast<std::size_t>(cfg.integer("http.max_connections_per_address", 0, 1000000));
   o.trusted_proxies = cfg.list("http.trusted_proxies");
+  for (const auto& p : o.trusted_proxies)
+    if (!http::is_network(p)) throw config::error("http.trusted_proxies: '" + p + "' is not an address or a network (10.0.0.0/8, ::1)");
   o.client_rate = rate("http.rate_limit.client_per_second", "http.rate_limit.client_burst", 1, 2);
   o.route_rates = {
       {"POST", "/v1/polls/{id}/votes", http::server_options::route_rate::key_by::first_param,
@@ -95,6 +97,19 @@ int main(int argc, char** argv) {
     observability::log_info("config", {{"effective", cfg.describe()}});
     if (cfg.str("privacy.actor_secret").size() < 16)
       throw config::error("privacy.actor_secret: must be at least 16 bytes");
+    // Read (and its errors reported, exit 2) before anything connects.
+    http::server_options http_options;
+    http_options.address = cfg.str("http.address");
+    http_options.port = static_cast<unsigned short>(cfg.integer("http.port", 0, 65535));
+    http_options.threads = static_cast<int>(cfg.integer("http.threads", 1, 64));
+    http_options.max_in_flight = static_cast<std::size_t>(cfg.integer("http.max_in_flight", 0, 1000000));
+    http_options.max_connections = static_cast<std::size_t>(cfg.integer("http.max_connections", 0, 1000000));
+    http_options.read_timeout = std::chrono::milliseconds(cfg.integer("http.read_timeout_ms", 1, 86400000));
+    http_options.idle_timeout = std::chrono::milliseconds(cfg.integer("http.idle_timeout_ms", 1, 86400000));
+    http_options.write_timeout = std::chrono::milliseconds(cfg.integer("http.write_timeout_ms", 1, 86400000));
+    // Probes and metrics answer under overload: an orchestrator must not restart a busy pod.
+    http_options.unlimited_paths = {"/livez", "/readyz", "/startupz", "/metrics"};
+    configure_abuse_limits(cfg, http_options);
 
     const auto pool_size = static_cast<std::size_t>(cfg.integer("db.pool_size", 1, 256));
     pg::pool catalog(cfg.str("catalog.dsn"), pool_size);
@@ -113,18 +128,6 @@ int main(int argc, char** argv) {
     /// queue to a gigabyte before produce() says QUEUE_FULL: bound it to what we can afford.
     kafka_settings["queue.buffering.max.messages"] = std::to_string(cfg.integer("kafka.queue_max_messages", 1, 10000000));
     kafka_settings["queue.buffering.max.kbytes"] = std::to_string(cfg.integer("kafka.queue_max_kbytes", 1, 2147483647));
-    http::server_options http_options;
-    http_options.address = cfg.str("http.address");
-    http_options.port = static_cast<unsigned short>(cfg.integer("http.port", 0, 65535));
-    http_options.threads = static_cast<int>(cfg.integer("http.threads", 1, 64));
-    http_options.max_in_flight = static_cast<std::size_t>(cfg.integer("http.max_in_flight", 0, 1000000));
-    http_options.max_connections = static_cast<std::size_t>(cfg.integer("http.max_connections", 0, 1000000));
-    http_options.read_timeout = std::chrono::milliseconds(cfg.integer("http.read_timeout_ms", 1, 86400000));
-    http_options.idle_timeout = std::chrono::milliseconds(cfg.integer("http.idle_timeout_ms", 1, 86400000));
-    http_options.write_timeout = std::chrono::milliseconds(cfg.integer("http.write_timeout_ms", 1, 86400000));
-    // Probes and metrics answer under overload: an orchestrator must not restart a busy pod.
-    http_options.unlimited_paths = {"/livez", "/readyz", "/startupz", "/metrics"};
-    configure_abuse_limits(cfg, http_options);
     // The router and the server outlive the producer and the api: their callbacks and timers
     // hold answers to connections, and a connection must go before its io_context does.
     http::router routes;

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 using namespace splitvote::testing;
@@ -148,6 +149,34 @@ TEST_CASE("without trusted proxies X-Forwarded-For is ignored: a client cannot p
   CHECK(allowed >= 10);
   CHECK(allowed <= 13);
   CHECK(c.get("/metrics").status == 200);  // exempt
+}
+
+TEST_CASE("bad proxy, CORS and TLS settings stop ingest at start with status 2 and the key's name", "[e2e][rate-limits]") {
+  const auto dir = temp_dir("e2e-bad-abuse-config");
+  const std::map<std::string, std::string> base{{"SPLITVOTE_CATALOG__DSN", "postgresql://nobody@127.0.0.1:1/x"},
+                                                {"SPLITVOTE_POLLBOOK__DSN", "postgresql://nobody@127.0.0.1:1/x"},
+                                                {"SPLITVOTE_BALLOTBOX__DSN", "postgresql://nobody@127.0.0.1:1/x"},
+                                                {"SPLITVOTE_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1"},
+                                                {"SPLITVOTE_PRIVACY__ACTOR_SECRET", stack::actor_secret}};
+  const std::vector<std::pair<std::map<std::string, std::string>, std::string>> cases{
+      {{{"SPLITVOTE_HTTP__TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"}}, "http.trusted_proxies: 'proxy.internal'"},
+      {{{"SPLITVOTE_HTTP__CORS__ALLOWED_ORIGINS", "*"}}, "http.cors.allowed_origins: '*'"},
+      {{{"SPLITVOTE_HTTP__TLS__CERTIFICATE_CHAIN", (dir / "cert.pem").string()}}, "http.tls: set both"},
+      {{{"SPLITVOTE_HTTP__RATE_LIMIT__CLIENT_PER_SECOND", "-1"}}, "http.rate_limit.client_per_second"},
+  };
+  int n = 0;
+  for (const auto& [extra, message] : cases) {
+    auto env = base;
+    for (const auto& [k, v] : extra) env[k] = v;
+    const auto log = dir / ("ingest-" + std::to_string(n++) + ".log");
+    child_process ingest(binary("splitvote-ingest"), {}, env, log);
+    INFO(message);
+    CHECK(ingest.wait(10s) == 2);
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO(text);
+    CHECK(text.find(message) != std::string::npos);
+  }
 }
 
 TEST_CASE("CORS answers only configured origins; every answer carries the security headers", "[e2e][cors]") {

@@ -174,6 +174,8 @@ struct server::impl {
     for (const auto& rule : options.route_rates)
       route_limiters.push_back(std::make_unique<rate_limiter>(rule.limit, options.rate_limit_max_keys));
     if (options.tls) tls = make_tls_context(*options.tls);
+    any_rate = client_limiter.enabled() ||
+               std::any_of(route_limiters.begin(), route_limiters.end(), [](const auto& l) { return l->enabled(); });
   }
 
   server_options options;
@@ -181,6 +183,7 @@ struct server::impl {
   rate_limiter client_limiter;
   std::vector<std::unique_ptr<rate_limiter>> route_limiters;  // one per options.route_rates
   std::vector<network> proxies;
+  bool any_rate = false;  // whether any rate limit is on (else the client's key is not even worked out)
   cors_policy cors;
   std::mutex tls_mutex;
   std::shared_ptr<ssl::context> tls;  // the one new connections get (reload_tls swaps it)
@@ -447,7 +450,7 @@ struct server::impl {
       if (const auto origin = req.header("Origin")) origin_ = std::string(*origin);
       const auto& unlimited = owner_.options.unlimited_paths;
       if (std::find(unlimited.begin(), unlimited.end(), path_) == unlimited.end()) {
-        if (auto over = owner_.over_rate(owner_.client_of(peer_, req), req.method, match_))
+        if (auto over = owner_.any_rate ? owner_.over_rate(owner_.client_of(peer_, req), req.method, match_) : std::nullopt)
           return refuse_limited(429, over->scope.c_str(),
                                 over->scope == "client" ? "too many requests from this address; slow down"
                                                         : "too many requests for this resource; slow down",
@@ -681,6 +684,15 @@ struct server::impl {
     });
   }
 };
+
+bool is_network(const std::string& text) {
+  try {
+    parse_network(text);
+    return true;
+  } catch (const std::invalid_argument&) {
+    return false;
+  }
+}
 
 server::server(server_options options, const router& routes)
     : impl_(std::make_unique<impl>(std::move(options), routes)) {}

@@ -66,6 +66,9 @@ struct server_options {
   std::optional<tls_files> tls;
 };
 
+/// Whether `text` is an address or network as server_options::trusted_proxies takes them.
+bool is_network(const std::string& text);
+
 class server {
 public:
   server(server_options options, const router& routes);
