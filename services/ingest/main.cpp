@@ -27,6 +27,19 @@ std::vector<config::property> properties() {
       {"http.read_timeout_ms", "a whole request (line, headers, body) must arrive within this", "10000"},
       {"http.idle_timeout_ms", "a keep-alive connection may wait this long for its next request", "30000"},
       {"http.write_timeout_ms", "a response must be taken by the client within this", "10000"},
+      {"http.max_connections_per_address", "open connections from one client address; more are answered 429 and closed (0: no limit; trusted proxies exempt)", "0"},
+      {"http.trusted_proxies", "addresses or networks of proxies whose X-Forwarded-For names the client (list)", ""},
+      {"http.rate_limit.client_per_second", "requests per second per client address, all routes but probes and /metrics; more get 429 + Retry-After (0: no limit)", "0"},
+      {"http.rate_limit.client_burst", "requests one client address may make at once (0: twice client_per_second)", "0"},
+      {"http.rate_limit.poll_votes_per_second", "votes per second per poll (POST /v1/polls/{id}/votes); more get 429 + Retry-After (0: no limit)", "0"},
+      {"http.rate_limit.poll_votes_burst", "votes one poll may take at once (0: twice poll_votes_per_second)", "0"},
+      {"http.rate_limit.creations_per_minute", "polls one client address may create per minute (POST /v1/polls); more get 429 + Retry-After (0: no limit)", "0"},
+      {"http.rate_limit.creations_burst", "polls one client address may create at once (0: creations_per_minute)", "0"},
+      {"http.rate_limit.max_keys", "buckets kept per limit (client addresses, polls); the least recently used go first", "100000"},
+      {"http.cors.allowed_origins", "browser origins (https://host[:port]) that may call the API (list; empty: no CORS)", ""},
+      {"http.cors.max_age_s", "how long a browser may cache a preflight's answer", "600"},
+      {"http.tls.certificate_chain", "PEM certificate chain: serve HTTPS (with http.tls.private_key; reread on SIGHUP)", ""},
+      {"http.tls.private_key", "PEM private key of the certificate", ""},
       {"catalog.dsn", "PostgreSQL DSN of the catalog schema", std::nullopt, true},
       {"pollbook.dsn", "PostgreSQL DSN of the pollbook (read: participation)", std::nullopt, true},
       {"ballotbox.dsn", "PostgreSQL DSN of the ballotbox (read: counts)", std::nullopt, true},
@@ -60,16 +73,60 @@ std::optional<std::filesystem::path> web_root(const std::string& setting) {
   if (!found) observability::log_warn("web_ui_missing", {{"detail", "no web UI found next to the binary or in the source tree; set web.root"}});
   return found;
 }
+
+/// Rate and connection limits, proxies, CORS and TLS of the HTTP server (docs/operations.md).
+void configure_abuse_limits(const config::settings& cfg, http::server_options& o) {
+  const auto rate = [&](const std::string& rate_key, const std::string& burst_key, double per, double burst_default_factor) {
+    const double r = static_cast<double>(cfg.integer(rate_key, 0, 100000000));
+    const double b = static_cast<double>(cfg.integer(burst_key, 0, 100000000));
+    return http::rate_limit{r / per, b > 0 ? b : r * burst_default_factor};
+  };
+  o.max_connections_per_address = static_cast<std::size_t>(cfg.integer("http.max_connections_per_address", 0, 1000000));
+  o.trusted_proxies = cfg.list("http.trusted_proxies");
+  for (const auto& p : o.trusted_proxies)
+    if (!http::is_network(p)) throw config::error("http.trusted_proxies: '" + p + "' is not an address or a network (10.0.0.0/8, ::1)");
+  o.client_rate = rate("http.rate_limit.client_per_second", "http.rate_limit.client_burst", 1, 2);
+  o.route_rates = {
+      {"POST", "/v1/polls/{id}/votes", http::server_options::route_rate::key_by::first_param,
+       rate("http.rate_limit.poll_votes_per_second", "http.rate_limit.poll_votes_burst", 1, 2), "poll_votes"},
+      {"POST", "/v1/polls", http::server_options::route_rate::key_by::client_address,
+       rate("http.rate_limit.creations_per_minute", "http.rate_limit.creations_burst", 60, 1), "poll_creations"},
+  };
+  o.rate_limit_max_keys = static_cast<std::size_t>(cfg.integer("http.rate_limit.max_keys", 16, 100000000));
+  o.cors_origins = cfg.list("http.cors.allowed_origins");
+  for (const auto& origin : o.cors_origins)
+    if (!(origin.starts_with("https://") || origin.starts_with("http://")) || origin.find('*') != std::string::npos)
+      throw config::error("http.cors.allowed_origins: '" + origin + "' is not an origin like https://app.example (no wildcards)");
+  o.cors_max_age = std::chrono::seconds(cfg.integer("http.cors.max_age_s", 0, 86400));
+  const auto& cert = cfg.str("http.tls.certificate_chain");
+  const auto& key = cfg.str("http.tls.private_key");
+  if (cert.empty() != key.empty()) throw config::error("http.tls: set both certificate_chain and private_key, or neither");
+  if (!cert.empty()) o.tls = http::server_options::tls_files{cert, key};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  runtime::block_stop_signals();
+  runtime::block_stop_signals(/*hangup=*/true);
   try {
     const auto cfg = config::settings::load(properties(), config::config_path_from(argc, argv), {"kafka.rdkafka."});
     observability::init_logging("ingest", cfg.str("log.level"));
     observability::log_info("config", {{"effective", cfg.describe()}});
     if (cfg.str("privacy.actor_secret").size() < 16)
       throw config::error("privacy.actor_secret: must be at least 16 bytes");
+    // Read (and its errors reported, exit 2) before anything connects.
+    http::server_options http_options;
+    http_options.address = cfg.str("http.address");
+    http_options.port = static_cast<unsigned short>(cfg.integer("http.port", 0, 65535));
+    http_options.threads = static_cast<int>(cfg.integer("http.threads", 1, 64));
+    http_options.max_in_flight = static_cast<std::size_t>(cfg.integer("http.max_in_flight", 0, 1000000));
+    http_options.max_connections = static_cast<std::size_t>(cfg.integer("http.max_connections", 0, 1000000));
+    http_options.read_timeout = std::chrono::milliseconds(cfg.integer("http.read_timeout_ms", 1, 86400000));
+    http_options.idle_timeout = std::chrono::milliseconds(cfg.integer("http.idle_timeout_ms", 1, 86400000));
+    http_options.write_timeout = std::chrono::milliseconds(cfg.integer("http.write_timeout_ms", 1, 86400000));
+    // Probes and metrics answer under overload: an orchestrator must not restart a busy pod.
+    http_options.unlimited_paths = {"/livez", "/readyz", "/startupz", "/metrics"};
+    configure_abuse_limits(cfg, http_options);
 
     const auto pool_size = static_cast<std::size_t>(cfg.integer("db.pool_size", 1, 256));
     pg::pool catalog(cfg.str("catalog.dsn"), pool_size);
@@ -88,17 +145,6 @@ int main(int argc, char** argv) {
     /// queue to a gigabyte before produce() says QUEUE_FULL: bound it to what we can afford.
     kafka_settings["queue.buffering.max.messages"] = std::to_string(cfg.integer("kafka.queue_max_messages", 1, 10000000));
     kafka_settings["queue.buffering.max.kbytes"] = std::to_string(cfg.integer("kafka.queue_max_kbytes", 1, 2147483647));
-    http::server_options http_options;
-    http_options.address = cfg.str("http.address");
-    http_options.port = static_cast<unsigned short>(cfg.integer("http.port", 0, 65535));
-    http_options.threads = static_cast<int>(cfg.integer("http.threads", 1, 64));
-    http_options.max_in_flight = static_cast<std::size_t>(cfg.integer("http.max_in_flight", 0, 1000000));
-    http_options.max_connections = static_cast<std::size_t>(cfg.integer("http.max_connections", 0, 1000000));
-    http_options.read_timeout = std::chrono::milliseconds(cfg.integer("http.read_timeout_ms", 1, 86400000));
-    http_options.idle_timeout = std::chrono::milliseconds(cfg.integer("http.idle_timeout_ms", 1, 86400000));
-    http_options.write_timeout = std::chrono::milliseconds(cfg.integer("http.write_timeout_ms", 1, 86400000));
-    // Probes and metrics answer under overload: an orchestrator must not restart a busy pod.
-    http_options.unlimited_paths = {"/livez", "/readyz", "/startupz", "/metrics"};
     // The router and the server outlive the producer and the api: their callbacks and timers
     // hold answers to connections, and a connection must go before its io_context does.
     http::router routes;
@@ -125,7 +171,7 @@ int main(int argc, char** argv) {
     }
     server.start();
     api.mark_started();
-    observability::log_info("listening", {{"address", cfg.str("http.address")}, {"port", server.port()}});
+    observability::log_info("listening", {{"address", cfg.str("http.address")}, {"port", server.port()}, {"tls", server.tls()}});
 
     // Crypto-shredding, checked every minute; cover traffic for idle polls.
     const auto shred_after = std::chrono::duration_cast<std::chrono::seconds>(cfg.millis("privacy.shred_after_ms"));
@@ -155,7 +201,16 @@ int main(int argc, char** argv) {
       }
     });
 
-    const int sig = runtime::wait_for_stop_signal();
+    // SIGHUP: reread the TLS certificate and key (new connections get them).
+    const int sig = runtime::wait_for_stop_signal([&server] {
+      if (!server.tls()) return observability::log_info("sighup_ignored", {{"detail", "no http.tls configured"}});
+      try {
+        server.reload_tls();
+        observability::log_info("tls_reloaded", {});
+      } catch (const std::exception& e) {
+        observability::log_error("tls_reload_failed", {{"error", e.what()}, {"detail", "the previous certificate stays"}});
+      }
+    });
     shredder.request_stop();
     cover.request_stop();
     forget.request_stop();

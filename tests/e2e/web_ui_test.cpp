@@ -95,7 +95,10 @@ TEST_CASE("web.root points ingest at another directory; 'off' serves no UI", "[e
     const auto note = c.get("/assets/note.txt");
     CHECK(note.body == "hello");
     CHECK(note.header("content-type") == "text/plain; charset=utf-8");
-    CHECK(note.header("content-security-policy").empty());  // the page's policy is the page's
+    // The page's policy is the page's: a file gets the server's default-src 'none', and keeps
+    // its own revalidation rule rather than the API's no-store.
+    CHECK(note.header("content-security-policy").starts_with("default-src 'none'"));
+    CHECK(note.header("cache-control") == "no-cache");
     CHECK(c.get("/assets/app.js").status == 404);
   }
   {

@@ -83,3 +83,20 @@ TEST_CASE("aliases of aliases cannot expand a config exponentially", "[unit]") {
             ", y: *a" + std::to_string(i - 1) + "}\n";
   CHECK_THROWS_AS(settings::parse(schema, yaml), error);
 }
+
+TEST_CASE("lists come as YAML sequences or comma-separated text from the environment", "[unit]") {
+  const std::vector<property> with_list = {{"http.cors.allowed_origins", "origins", ""}};
+  CHECK(settings::parse(with_list, "").list("http.cors.allowed_origins").empty());
+  const auto yaml = settings::parse(with_list, "http:\n  cors:\n    allowed_origins: [https://a.example, 'https://b.example:8443']\n");
+  CHECK(yaml.list("http.cors.allowed_origins") == std::vector<std::string>{"https://a.example", "https://b.example:8443"});
+  const auto path = write_yaml("");
+  ::setenv("SPLITVOTE_HTTP__CORS__ALLOWED_ORIGINS", " https://a.example , ,https://c.example", 1);
+  const auto env = settings::load(with_list, path);
+  ::unsetenv("SPLITVOTE_HTTP__CORS__ALLOWED_ORIGINS");
+  CHECK(env.list("http.cors.allowed_origins") == std::vector<std::string>{"https://a.example", "https://c.example"});
+  // A list of maps, or an item with a comma, is refused rather than misread.
+  CHECK_THROWS_WITH(settings::parse(with_list, "http:\n  cors:\n    allowed_origins: [{a: 1}]\n"),
+                    Catch::Contains("list of scalars"));
+  CHECK_THROWS_WITH(settings::parse(with_list, "http:\n  cors:\n    allowed_origins: ['a,b']\n"),
+                    Catch::Contains("list of scalars"));
+}

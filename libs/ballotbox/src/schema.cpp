@@ -30,6 +30,14 @@ const std::vector<pg::migration>& migrations() {
            pg::offset_positions_function_sql("ballotbox") +
            "REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ballotbox FROM PUBLIC;"
            "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ballotbox TO splitvote_ballotbox_reader, splitvote_ballotbox;"},
+      // Stored ballots are never changed or deleted one by one: the consumer inserts (ON
+      // CONFLICT DO NOTHING) and the scrub rewrites whole tables (LOCK, TRUNCATE, INSERT), so
+      // it keeps SELECT, INSERT and TRUNCATE. The migrations' own record is the owner's.
+      {3, "least privilege",
+       "REVOKE UPDATE, DELETE ON ballotbox.ballots FROM splitvote_ballotbox;"
+       "REVOKE DELETE ON ballotbox.envelope_counts, ballotbox.consumer_offsets FROM splitvote_ballotbox;"
+       "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ballotbox.schema_migrations FROM splitvote_ballotbox;"
+       "REVOKE TRUNCATE ON ballotbox.consumer_offsets FROM splitvote_ballotbox;"},
   };
   return all;
 }

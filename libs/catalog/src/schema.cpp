@@ -60,6 +60,12 @@ const std::vector<pg::migration>& migrations() {
        " key bytea NOT NULL CHECK (length(key) = 32));"
        "ALTER TABLE catalog.polls ADD COLUMN keys_shredded_at timestamptz;"
        "GRANT SELECT, INSERT, DELETE ON catalog.poll_keys TO splitvote_catalog;"},
+      // Ingest closes polls and shreds keys (UPDATE polls, DELETE poll_keys); nothing it does
+      // deletes a poll, rewrites its choices or a release, or touches the migrations' record.
+      {5, "least privilege",
+       "REVOKE INSERT, UPDATE, DELETE ON catalog.schema_migrations FROM splitvote_catalog;"
+       "REVOKE DELETE ON catalog.polls FROM splitvote_catalog;"
+       "REVOKE UPDATE, DELETE ON catalog.poll_choices, catalog.releases, catalog.release_counts FROM splitvote_catalog;"},
   };
   return all;
 }

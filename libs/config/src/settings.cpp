@@ -37,8 +37,19 @@ void flatten(const YAML::Node& node, const std::string& prefix, int depth, std::
     out[prefix] = node.Scalar();
   } else if (node.IsNull()) {
     out[prefix] = "";
+  } else if (node.IsSequence()) {
+    // A list of scalars is the comma-separated text the environment gives (settings::list).
+    std::string joined;
+    for (const auto& item : node) {
+      if (!item.IsScalar() || item.Scalar().find(',') != std::string::npos) {
+        problems.push_back(prefix + ": expected a list of scalars without commas");
+        return;
+      }
+      joined += (joined.empty() ? "" : ",") + item.Scalar();
+    }
+    out[prefix] = joined;
   } else {
-    problems.push_back(prefix + ": expected a scalar or a map, found a list");
+    problems.push_back(prefix + ": expected a scalar, a list or a map");
   }
 }
 
@@ -161,6 +172,17 @@ std::int64_t settings::integer(const std::string& key, std::int64_t min, std::in
 
 std::chrono::milliseconds settings::millis(const std::string& key) const {
   return std::chrono::milliseconds(integer(key, 0, std::int64_t{366} * 24 * 3600 * 1000));
+}
+
+std::vector<std::string> settings::list(const std::string& key) const {
+  std::vector<std::string> out;
+  std::istringstream in(str(key));
+  for (std::string item; std::getline(in, item, ',');) {
+    const auto first = item.find_first_not_of(" \t");
+    if (first == std::string::npos) continue;
+    out.push_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
+  }
+  return out;
 }
 
 std::map<std::string, std::string> settings::with_prefix(const std::string& prefix) const {

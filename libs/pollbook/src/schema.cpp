@@ -30,6 +30,13 @@ const std::vector<pg::migration>& migrations() {
            pg::offset_positions_function_sql("pollbook") +
            "REVOKE ALL ON ALL FUNCTIONS IN SCHEMA pollbook FROM PUBLIC;"
            "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pollbook TO splitvote_pollbook_reader, splitvote_pollbook;"},
+      // Submissions are never changed or deleted one by one: the consumer inserts and the
+      // scrub rewrites the whole table (LOCK, TRUNCATE, INSERT). The migrations' own record
+      // is the owner's.
+      {3, "least privilege",
+       "REVOKE UPDATE, DELETE ON pollbook.submissions FROM splitvote_pollbook;"
+       "REVOKE DELETE, TRUNCATE ON pollbook.consumer_offsets FROM splitvote_pollbook;"
+       "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON pollbook.schema_migrations FROM splitvote_pollbook;"},
   };
   return all;
 }

@@ -3,32 +3,39 @@
 #include <csignal>
 #include <pthread.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 
 namespace splitvote::runtime {
 namespace {
+std::atomic<bool> hangup_blocked{false};
+
 sigset_t stop_set() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  if (hangup_blocked) sigaddset(&set, SIGHUP);
   return set;
 }
 }  // namespace
 
-void block_stop_signals() {
+void block_stop_signals(bool hangup) {
   std::signal(SIGPIPE, SIG_IGN);
+  hangup_blocked = hangup;
   const sigset_t set = stop_set();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-int wait_for_stop_signal() {
+int wait_for_stop_signal(const std::function<void()>& on_hangup) {
   const sigset_t set = stop_set();
-  int sig = 0;
-  while (sigwait(&set, &sig) != 0) {
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig != SIGHUP) return sig;
+    if (on_hangup) on_hangup();
   }
-  return sig;
 }
 
 std::jthread every(std::chrono::milliseconds interval, std::function<void()> task) {

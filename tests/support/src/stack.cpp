@@ -120,7 +120,11 @@ child_process& stack::start(service s, int instance) {
     env["SPLITVOTE_HTTP__PORT"] = std::to_string(probe_ports_[{s, instance}]);
   }
   slot = std::make_unique<child_process>(binary_for(s), std::vector<std::string>{}, env, log);
-  if (s == service::ingest) {
+  if (s == service::ingest && env.count("SPLITVOTE_HTTP__TLS__CERTIFICATE_CHAIN")) {
+    // HTTPS only: the plain client cannot ask /readyz; the test speaks TLS itself.
+    if (!wait_for_log(s, instance, R"("event":"listening")", 1, std::chrono::seconds(15)))
+      throw std::runtime_error("ingest did not start listening: " + read_file(log));
+  } else if (s == service::ingest) {
     const bool ready = eventually(
         [&] {
           if (!slot->running()) return false;

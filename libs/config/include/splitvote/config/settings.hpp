@@ -42,6 +42,9 @@ public:
   const std::string& str(const std::string& key) const;
   std::int64_t integer(const std::string& key, std::int64_t min, std::int64_t max) const;
   std::chrono::milliseconds millis(const std::string& key) const;
+  /// A list: a YAML sequence of scalars, or comma-separated text (as the environment gives it);
+  /// items trimmed, empty ones dropped.
+  std::vector<std::string> list(const std::string& key) const;
 
   /// All keys below a prefix, the prefix removed ("kafka.rdkafka." -> {"linger.ms": "5"}).
   std::map<std::string, std::string> with_prefix(const std::string& prefix) const;

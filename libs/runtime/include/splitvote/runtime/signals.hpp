@@ -1,4 +1,4 @@
-// Process lifecycle: SIGPIPE ignored, SIGINT/SIGTERM delivered to one waiting thread, periodic work.
+// Process lifecycle: SIGPIPE ignored, SIGINT/SIGTERM (and SIGHUP if asked) to one waiting thread, periodic work.
 #pragma once
 
 #include <chrono>
@@ -9,10 +9,13 @@ namespace splitvote::runtime {
 
 /// Call first in main, before any thread starts: blocks SIGINT/SIGTERM in every thread (they
 /// inherit the mask) so only wait_for_stop_signal sees them, and ignores SIGPIPE.
-void block_stop_signals();
+/// `hangup`: SIGHUP too, for a service that reloads something on it (else SIGHUP keeps its
+/// default action).
+void block_stop_signals(bool hangup = false);
 
-/// Blocks until SIGINT or SIGTERM arrives; returns the signal number.
-int wait_for_stop_signal();
+/// Blocks until SIGINT or SIGTERM arrives; returns the signal number. If SIGHUP was blocked
+/// by block_stop_signals(true), each SIGHUP calls `on_hangup` (on this thread) and waits on.
+int wait_for_stop_signal(const std::function<void()>& on_hangup = {});
 
 /// A thread that calls `task` now and then every `interval` until stopped (on destruction or
 /// request_stop()); `task` handles its own errors. An interval of 0 starts no work.

@@ -31,7 +31,8 @@ public:
     start(service::ingest);
   }
 
-  /// Starts the service (instance 0 unless given) and, for ingest, waits until /readyz is 200.
+  /// Starts the service (instance 0 unless given) and, for ingest, waits until /readyz is 200
+  /// (with SPLITVOTE_HTTP__TLS__CERTIFICATE_CHAIN set: until it logs "listening").
   child_process& start(service s, int instance = 0);
   /// Sends `sig` and waits for exit; returns the exit status (nullopt on timeout).
   std::optional<int> stop(service s, int instance = 0, int sig = 15,
