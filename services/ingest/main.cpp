@@ -50,6 +50,7 @@ std::vector<config::property> properties() {
       {"kafka.queue_max_messages", "producer queue bound in messages (queue.buffering.max.messages); a vote beyond it gets 503", "10000"},
       {"kafka.queue_max_kbytes", "producer queue bound in KiB (queue.buffering.max.kbytes); a vote beyond it gets 503", "16384"},
       {"privacy.actor_secret", "server secret for actor keys (HMAC-SHA-256)", std::nullopt, true},
+      {"auth.token_secret", "key of the admin and voter token hashes (HMAC-SHA-256); empty: the actor secret", "", true},
       {"privacy.cover_idle_ms", "send a cover envelope for a poll idle this long (0: no cover traffic)", "0"},
       {"privacy.shred_after_ms", "destroy a poll's key this long after it closes (0: never)", "604800000"},
       {"privacy.release_interval_ms", "at most one new noisy release per poll per this interval", "60000"},
@@ -114,6 +115,8 @@ int main(int argc, char** argv) {
     observability::log_info("config", {{"effective", cfg.describe()}});
     if (cfg.str("privacy.actor_secret").size() < 16)
       throw config::error("privacy.actor_secret: must be at least 16 bytes");
+    if (!cfg.str("auth.token_secret").empty() && cfg.str("auth.token_secret").size() < 16)
+      throw config::error("auth.token_secret: must be at least 16 bytes (or empty: the actor secret)");
     // Read (and its errors reported, exit 2) before anything connects.
     http::server_options http_options;
     http_options.address = cfg.str("http.address");
@@ -155,6 +158,7 @@ int main(int argc, char** argv) {
     api_options.topic = cfg.str("kafka.topic");
     api_options.answer_deadline = cfg.millis("kafka.delivery_timeout_ms");
     api_options.actor_secret = cfg.str("privacy.actor_secret");
+    api_options.token_key = cfg.str("auth.token_secret").empty() ? api_options.actor_secret : cfg.str("auth.token_secret");
     api_options.release_interval = cfg.millis("privacy.release_interval_ms");
     if (!cfg.str("seal.pollbook_public_key").empty() && !cfg.str("seal.ballotbox_public_key").empty()) {
       api_options.pollbook_key = envelope::load_public_key(cfg.str("seal.pollbook_public_key"));

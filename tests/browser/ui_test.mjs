@@ -3,6 +3,7 @@
 // the chart and figures reach the stored counts, and the friendly 409 / 403 / 410 messages.
 // Screenshots of the three pages go to SPLITVOTE_UI_SCREENSHOTS. Any failed assertion exits 1.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -56,6 +57,8 @@ try {
   await page.getByLabel('Question').fill('Where do we go for lunch?');
   await page.getByLabel(/^Choices/).fill('pizza\nsushi\nsalad');
   await page.getByLabel(/^Who may vote/).fill('alice, bob\ncarol\ndave');
+  // This walk-through types voter IDs; personal voting links are walked through below.
+  await page.getByLabel('How voters prove who they are').selectOption('open');
   await page.screenshot({ path: path.join(shots, 'create.png'), fullPage: true });
   // Exact counts for the assertions below: no decoys, no randomized response, no noise.
   await page.getByLabel('Decoy ballots').selectOption('none');
@@ -132,6 +135,44 @@ try {
   await results.getByRole('button', { name: 'Close the poll now' }).click();
   await results.waitForFunction(() => /The poll is closed/.test(document.querySelector('#results-message').textContent));
   assert.equal(await vote(page, share, 'dave', 'salad'), 'This poll is closed: it no longer accepts votes.');
+
+  step('personal voting links: a CSV of links, one vote each, a wrong or missing token refused');
+  await page.goto(`${base}/`);
+  await page.getByLabel('Question').fill('Board seat');
+  await page.getByLabel(/^Choices/).fill('yes\nno');
+  await page.getByLabel(/^Who may vote/).fill('erin\nfrank');
+  assert.equal(await page.getByLabel('How voters prove who they are').inputValue(), 'tokens', 'personal links are the default');
+  await page.getByRole('button', { name: 'Create poll' }).click();
+  await page.locator('#created').waitFor();
+  assert.ok(await page.locator('#tokens').isVisible(), 'the voter-token CSV is offered');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#tokens-download').click()]);
+  assert.equal(download.suggestedFilename(), 'voter-tokens.csv');
+  const csv = await readFile(await download.path(), 'utf8');
+  const rows = csv.trim().split('\r\n').map((line) => line.split(','));
+  assert.deepEqual(rows[0], ['actor_id', 'token', 'vote_link']);
+  assert.deepEqual(rows.slice(1).map((r) => r[0]).sort(), ['erin', 'frank']);
+  const erin = rows.find((r) => r[0] === 'erin');
+  assert.match(erin[1], /^[0-9a-f]{64}$/);
+  const byLink = async (link, choice) => {
+    await page.goto('about:blank');  // a link that differs only in its fragment would not load the page again
+    await page.goto(link);
+    await page.getByRole('radio', { name: choice }).check();
+    await page.getByRole('button', { name: 'Vote' }).click();
+    await page.waitForFunction(() => {
+      const p = document.querySelector('#vote-message p');
+      return p && !p.textContent.startsWith('Sending');
+    });
+    return message(page, 'vote-message');
+  };
+  assert.ok(erin[2].includes('#token='), 'the token travels in the fragment');
+  assert.match(await byLink(erin[2], 'yes'), /^Thank you: your vote was received/);
+  assert.equal(await page.locator('#actor').inputValue(), 'erin');
+  assert.match(await byLink(erin[2], 'no'), /^You have already voted/);
+  const forged = erin[2].replace(/#token=[0-9a-f]/, (m) => m.slice(0, -1) + (m.endsWith('0') ? '1' : '0'));
+  assert.match(await byLink(forged, 'no'), /^This voting link is not valid for this poll/);
+  const bare = erin[2].split('#')[0];
+  await page.goto('about:blank');
+  assert.match(await vote(page, bare, 'frank', 'no'), /^This poll needs your personal voting link/);
 
   assert.deepEqual(problems, [], 'no console errors or uncaught exceptions (a CSP violation is one)');
   step('passed');

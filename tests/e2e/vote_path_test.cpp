@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <set>
 #include <thread>
 
 using namespace splitvote::testing;
@@ -81,7 +82,7 @@ TEST_CASE("1,000 actors vote with a known split and the results match it exactly
   }
 
   {  // every bad request gets its status and a problem body, and nothing is counted
-    const auto restricted = create_poll(s.port(), R"({"title":"Board","choices":["yes","no"],"eligible_actors":["ann","ben"]})");
+    const auto restricted = create_poll(s.port(), R"({"title":"Board","choices":["yes","no"],"eligible_actors":["ann","ben"],"voter_auth":{"mode":"open"}})");
     const auto closed = create_poll(s.port(), R"({"title":"Old","choices":["yes","no"]})");
     REQUIRE(c.request("POST", "/v1/polls/" + closed.id + "/close", "", {{"Authorization", "Bearer " + closed.admin_token}}).status == 200);
 
@@ -140,6 +141,17 @@ TEST_CASE("1,000 actors vote with a known split and the results match it exactly
     const auto big = c.post("/v1/polls", electorate);
     CHECK(big.status == 201);
     CHECK(big.json().as_object().at("eligible").as_int64() == 5000);
+    // With eligible actors the default is one voting token each, all different, shown once.
+    const auto big_body = big.json().as_object();
+    CHECK(big_body.at("voter_auth").at("mode").as_string() == "tokens");
+    std::set<std::string> tokens, actors;
+    for (const auto& t : big_body.at("voter_tokens").as_array()) {
+      tokens.emplace(t.at("token").as_string());
+      actors.emplace(t.at("actor_id").as_string());
+    }
+    CHECK(tokens.size() == 5000);
+    CHECK(actors.size() == 5000);
+    CHECK(c.get("/v1/polls/" + std::string(big_body.at("id").as_string())).body.find("voter_tokens") == std::string::npos);
     // The restricted poll accepts its own actors.
     CHECK(c.post("/v1/polls/" + restricted.id + "/votes", R"({"actor_id":"ann","choice":"yes"})").status == 202);
 

@@ -21,7 +21,8 @@ TEST_CASE("a poll round-trips through the catalog and closes", "[integration]") 
   p.key_hex = std::string(64, 'a');
   const auto alice = privacy::derive_actor_key("secret-secret-secret", p.id, "alice");
   const auto bob = privacy::derive_actor_key("secret-secret-secret", p.id, "bob");
-  catalog::create_poll(*c, p, {alice});
+  p.admin_token_scheme = catalog::token_scheme::sha256;  // as polls from before keyed hashes
+  catalog::create_poll(*c, p, {catalog::eligible_actor{alice, std::nullopt}});
 
   const auto found = catalog::find_poll(*c, p.id);
   REQUIRE(found);
@@ -32,6 +33,9 @@ TEST_CASE("a poll round-trips through the catalog and closes", "[integration]") 
   CHECK(privacy::equal_digest(found->admin_token_hash, p.admin_token_hash));
   CHECK(found->closes_at == p.closes_at);
   CHECK_FALSE(found->closed_at);
+  CHECK(found->admin_token_scheme == catalog::token_scheme::sha256);
+  CHECK(found->voter_auth == catalog::voter_auth::open);
+  CHECK(found->results_visibility == catalog::results_visibility::admin);
   CHECK(catalog::is_eligible(*c, p.id, alice));
   CHECK_FALSE(catalog::is_eligible(*c, p.id, bob));
 
@@ -61,4 +65,41 @@ TEST_CASE("a poll round-trips through the catalog and closes", "[integration]") 
   CHECK(shredded->actor_key_salt().empty());
   CHECK(catalog::shred_keys(*c, std::chrono::seconds(0)) == 0);
   CHECK_FALSE(catalog::find_poll(*c, "00000000-0000-0000-0000-000000000000"));
+}
+
+TEST_CASE("a tokens poll finds each actor's key by the keyed hash of the actor's token only", "[integration]") {
+  auto c = pg::connect(testing::fresh_database(testing::pg().main));
+  pg::apply_migrations(*c, "catalog", catalog::migrations());
+  catalog::poll p;
+  p.id = "5b1f0e9a-7c3d-4e2f-8a6b-1d2c3e4f5a6b";
+  p.title = "tokens";
+  p.choices = {"yes", "no"};
+  p.privacy = privacy::policy::defaults();
+  p.voter_auth = catalog::voter_auth::tokens;
+  p.results_visibility = catalog::results_visibility::open_to_all;
+  p.admin_token_hash = privacy::keyed_token_hash("token-key-token-key", "admin/" + p.id, "admin");
+  p.key_hex = std::string(64, 'b');
+  const auto alice = privacy::derive_actor_key("secret-secret-secret", p.key_hex, "alice");
+  const auto bob = privacy::derive_actor_key("secret-secret-secret", p.key_hex, "bob");
+  const auto hash = [&](const std::string& token) {
+    return privacy::keyed_token_hash("token-key-token-key", "voter/" + p.id, token);
+  };
+  catalog::create_poll(*c, p, {{alice, hash("token-a")}, {bob, hash("token-b")}});
+
+  const auto found = catalog::find_poll(*c, p.id);
+  REQUIRE(found);
+  CHECK(found->voter_auth == catalog::voter_auth::tokens);
+  CHECK(found->results_visibility == catalog::results_visibility::open_to_all);
+  CHECK(found->admin_token_scheme == catalog::token_scheme::hmac_sha256);
+  CHECK(found->eligible_count == 2);
+  CHECK(catalog::actor_for_token(*c, p.id, hash("token-a")) == alice);
+  CHECK(catalog::actor_for_token(*c, p.id, hash("token-b")) == bob);
+  CHECK_FALSE(catalog::actor_for_token(*c, p.id, hash("token-c")));
+  CHECK_FALSE(catalog::actor_for_token(*c, p.id, privacy::token_hash("token-a")));  // an unkeyed hash is no key
+  CHECK_FALSE(catalog::actor_for_token(*c, "00000000-0000-4000-8000-000000000000", hash("token-a")));
+  // The same token hash twice in one poll is refused by the unique index.
+  catalog::poll q = p;
+  q.id = "6c2a1f0b-8d4e-4f3a-9b7c-2e3d4f5a6b7c";
+  CHECK_THROWS(catalog::create_poll(*c, q, {{alice, hash("same")}, {bob, hash("same")}}));
+  CHECK_FALSE(catalog::find_poll(*c, q.id));  // one transaction: nothing of q stayed
 }

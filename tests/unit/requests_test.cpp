@@ -91,14 +91,38 @@ TEST_CASE("bad poll requests are 400 with a reason", "[unit]") {
   }
 }
 
-TEST_CASE("vote requests need exactly actor_id and choice", "[unit]") {
+TEST_CASE("vote requests need a choice and may name the actor", "[unit]") {
   const auto v = parse_vote_request(R"({"actor_id":"alice","choice":"pizza"})");
   CHECK(v.actor_id == "alice");
   CHECK(v.choice == "pizza");
+  CHECK_FALSE(parse_vote_request(R"({"choice":"pizza"})").actor_id);  // the token or JWT names the actor
+  CHECK(status_of([] { parse_vote_request(R"({"actor_id":"","choice":"x"})"); }) == 400);
   CHECK(status_of([] { parse_vote_request(R"({"actor_id":"alice"})"); }) == 400);
   CHECK(status_of([] { parse_vote_request(R"({"actor_id":1,"choice":"x"})"); }) == 400);
   CHECK(status_of([] { parse_vote_request(R"({"actor_id":"a","choice":"x","extra":1})"); }) == 400);
   CHECK(status_of([] { parse_vote_request(std::string(R"({"actor_id":")") + std::string(300, 'x') + R"(","choice":"x"})"); }) == 400);
+}
+
+TEST_CASE("voter_auth defaults to tokens with eligible actors, open without; results_visibility to admin", "[unit]") {
+  using catalog::voter_auth;
+  CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"]})").voter_auth == voter_auth::open);
+  CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"],"eligible_actors":["x"]})").voter_auth == voter_auth::tokens);
+  CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"],"eligible_actors":["x"],"voter_auth":{"mode":"open"}})").voter_auth ==
+        voter_auth::open);
+  CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"],"voter_auth":{"mode":"jwt"}})").voter_auth == voter_auth::jwt);
+  CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"]})").results_visibility == catalog::results_visibility::admin);
+  CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"],"results_visibility":"public"})").results_visibility ==
+        catalog::results_visibility::open_to_all);
+  for (const char* body : {
+           R"({"title":"t","choices":["a","b"],"voter_auth":{"mode":"tokens"}})",  // tokens for nobody
+           R"({"title":"t","choices":["a","b"],"voter_auth":{"mode":"none"}})",
+           R"({"title":"t","choices":["a","b"],"voter_auth":"open"})",
+           R"({"title":"t","choices":["a","b"],"voter_auth":{}})",
+           R"({"title":"t","choices":["a","b"],"voter_auth":{"mode":"open","alg":"none"}})",
+           R"({"title":"t","choices":["a","b"],"results_visibility":"everyone"})",
+           R"({"title":"t","choices":["a","b"],"results_visibility":true})",
+       })
+    CHECK(status_of([&] { parse_poll_request(body); }) == 400);
 }
 
 TEST_CASE("a key repeated in one object is refused, at any depth and however it is escaped", "[unit]") {

@@ -15,7 +15,8 @@ constexpr const char* select_poll =
     " (extract(epoch FROM closes_at) * 1000000)::bigint,"
     " (extract(epoch FROM closed_at) * 1000000)::bigint,"
     " rr_p, noise_mechanism, noise_epsilon, noise_delta, privacy_budget,"
-    " (SELECT encode(key, 'hex') FROM catalog.poll_keys k WHERE k.poll_id = polls.id), keys_shredded_at IS NOT NULL"
+    " (SELECT encode(key, 'hex') FROM catalog.poll_keys k WHERE k.poll_id = polls.id), keys_shredded_at IS NOT NULL,"
+    " voter_auth, results_visibility, token_scheme"
     " FROM catalog.polls WHERE id = $1::uuid";
 
 time_point from_micros(std::int64_t us) { return time_point(std::chrono::microseconds(us)); }
@@ -26,24 +27,50 @@ std::int64_t to_micros(time_point t) {
 
 }  // namespace
 
-void create_poll(pqxx::connection& c, const poll& p,
-                 const std::vector<privacy::actor_key>& eligible) {
+std::string_view to_string(voter_auth a) {
+  switch (a) {
+    case voter_auth::open: return "open";
+    case voter_auth::tokens: return "tokens";
+    case voter_auth::jwt: return "jwt";
+  }
+  return "open";
+}
+
+std::string_view to_string(results_visibility v) {
+  return v == results_visibility::open_to_all ? "public" : "admin";
+}
+
+std::optional<voter_auth> parse_voter_auth(std::string_view s) {
+  for (const auto a : {voter_auth::open, voter_auth::tokens, voter_auth::jwt})
+    if (s == to_string(a)) return a;
+  return std::nullopt;
+}
+
+std::optional<results_visibility> parse_results_visibility(std::string_view s) {
+  for (const auto v : {results_visibility::admin, results_visibility::open_to_all})
+    if (s == to_string(v)) return v;
+  return std::nullopt;
+}
+
+void create_poll(pqxx::connection& c, const poll& p, const std::vector<eligible_actor>& eligible) {
   pqxx::work tx(c);
   std::optional<std::int64_t> closes;
   if (p.closes_at) closes = to_micros(*p.closes_at);
   tx.exec_params(
       "INSERT INTO catalog.polls (id, title, decoy_distribution, decoy_k, decoy_min,"
       " decoy_max, decoy_mean, decoy_cap, eligible_count, admin_token_hash, closes_at,"
-      " rr_p, noise_mechanism, noise_epsilon, noise_delta, privacy_budget)"
+      " rr_p, noise_mechanism, noise_epsilon, noise_delta, privacy_budget,"
+      " voter_auth, results_visibility, token_scheme)"
       " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, decode($10, 'hex'),"
-      " to_timestamp($11::bigint / 1000000.0), $12, $13, $14, $15, $16)",
+      " to_timestamp($11::bigint / 1000000.0), $12, $13, $14, $15, $16, $17, $18, $19)",
       p.id, p.title, privacy::to_string(p.privacy.decoys.distribution),
       static_cast<std::int64_t>(p.privacy.decoys.k), static_cast<std::int64_t>(p.privacy.decoys.min),
       static_cast<std::int64_t>(p.privacy.decoys.max), p.privacy.decoys.mean,
       static_cast<std::int64_t>(p.privacy.decoys.cap), static_cast<std::int64_t>(eligible.size()),
       random::to_hex(p.admin_token_hash), closes, p.privacy.rr.p,
       privacy::to_string(p.privacy.noise.mechanism), p.privacy.noise.epsilon, p.privacy.noise.delta,
-      p.privacy.budget);
+      p.privacy.budget, std::string(to_string(p.voter_auth)), std::string(to_string(p.results_visibility)),
+      std::string(p.admin_token_scheme == token_scheme::sha256 ? "sha256" : "hmac-sha256"));
   if (!p.key_hex.empty())
     tx.exec_params("INSERT INTO catalog.poll_keys (poll_id, key) VALUES ($1::uuid, decode($2, 'hex'))", p.id, p.key_hex);
   {
@@ -52,10 +79,16 @@ void create_poll(pqxx::connection& c, const poll& p,
       rows << std::make_tuple(p.id, static_cast<std::int64_t>(i), p.choices[i]);
     rows.complete();
   }
-  if (!eligible.empty()) {
-    pqxx::stream_to rows(tx, "catalog.eligible_actors");
-    for (const auto& key : eligible)
-      rows << std::make_tuple(p.id, "\\x" + random::to_hex(key));
+  const bool with_tokens = std::any_of(eligible.begin(), eligible.end(), [](const auto& a) { return a.token_hash.has_value(); });
+  if (with_tokens) {
+    pqxx::stream_to rows(tx, "catalog.eligible_actors", std::vector<std::string>{"poll_id", "actor_key", "token_hash"});
+    for (const auto& a : eligible)
+      rows << std::make_tuple(p.id, "\\x" + random::to_hex(a.key), "\\x" + random::to_hex(a.token_hash.value()));
+    rows.complete();
+  } else if (!eligible.empty()) {
+    pqxx::stream_to rows(tx, "catalog.eligible_actors", std::vector<std::string>{"poll_id", "actor_key"});
+    for (const auto& a : eligible)
+      rows << std::make_tuple(p.id, "\\x" + random::to_hex(a.key));
     rows.complete();
   }
   tx.commit();
@@ -88,6 +121,9 @@ std::optional<poll> find_poll(pqxx::connection& c, const std::string& id) {
   p.privacy.budget = row[17].as<double>();
   if (!row[18].is_null()) p.key_hex = row[18].as<std::string>();
   p.shredded = row[19].as<bool>();
+  p.voter_auth = parse_voter_auth(row[20].as<std::string>()).value_or(voter_auth::open);
+  p.results_visibility = parse_results_visibility(row[21].as<std::string>()).value_or(results_visibility::admin);
+  p.admin_token_scheme = row[22].as<std::string>() == "sha256" ? token_scheme::sha256 : token_scheme::hmac_sha256;
   for (const auto& choice : tx.exec_params(
            "SELECT label FROM catalog.poll_choices WHERE poll_id = $1::uuid ORDER BY position", id))
     p.choices.push_back(choice[0].as<std::string>());
@@ -109,6 +145,20 @@ bool is_eligible(pqxx::connection& c, const std::string& poll_id, const privacy:
                 "SELECT 1 FROM catalog.eligible_actors WHERE poll_id = $1::uuid AND actor_key = decode($2, 'hex')",
                 poll_id, random::to_hex(key))
               .empty();
+}
+
+std::optional<privacy::actor_key> actor_for_token(pqxx::connection& c, const std::string& poll_id,
+                                                  const std::array<std::byte, 32>& token_hash) {
+  pqxx::read_transaction tx(c);
+  const auto r = tx.exec_params(
+      "SELECT actor_key FROM catalog.eligible_actors WHERE poll_id = $1::uuid AND token_hash = decode($2, 'hex')",
+      poll_id, random::to_hex(token_hash));
+  if (r.empty()) return std::nullopt;
+  const pqxx::binarystring key(r[0][0]);
+  privacy::actor_key out{};
+  if (key.size() != out.size()) return std::nullopt;
+  std::memcpy(out.data(), key.data(), out.size());
+  return out;
 }
 
 int shred_keys(pqxx::connection& c, std::chrono::seconds grace) {

@@ -66,6 +66,18 @@ const std::vector<pg::migration>& migrations() {
        "REVOKE INSERT, UPDATE, DELETE ON catalog.schema_migrations FROM splitvote_catalog;"
        "REVOKE DELETE ON catalog.polls FROM splitvote_catalog;"
        "REVOKE UPDATE, DELETE ON catalog.poll_choices, catalog.releases, catalog.release_counts FROM splitvote_catalog;"},
+      // Who may vote and read (docs/security.md). Polls from before keep what they had: open
+      // votes (checked against their list, if any), admin-only results, admin tokens as SHA-256.
+      {6, "voter authentication",
+       "ALTER TABLE catalog.polls"
+       " ADD COLUMN voter_auth text NOT NULL DEFAULT 'open' CHECK (voter_auth IN ('open', 'tokens', 'jwt')),"
+       " ADD COLUMN results_visibility text NOT NULL DEFAULT 'admin' CHECK (results_visibility IN ('admin', 'public')),"
+       " ADD COLUMN token_scheme text NOT NULL DEFAULT 'sha256' CHECK (token_scheme IN ('sha256', 'hmac-sha256'));"
+       // The keyed hash of each actor's voting token, next to the actor's key: a vote's token
+       // finds the key; the actor id itself is stored nowhere.
+       "ALTER TABLE catalog.eligible_actors ADD COLUMN token_hash bytea CHECK (length(token_hash) = 32);"
+       "CREATE UNIQUE INDEX eligible_actors_token ON catalog.eligible_actors (poll_id, token_hash)"
+       " WHERE token_hash IS NOT NULL;"},
   };
   return all;
 }

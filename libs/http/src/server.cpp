@@ -20,6 +20,8 @@
 
 #include <openssl/ssl.h>
 
+#include <stdexcept>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -37,6 +39,10 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 namespace net = boost::asio;
 namespace ssl = net::ssl;
+
+#ifndef SPLITVOTE_HTTP_TLS
+#define SPLITVOTE_HTTP_TLS 1  // splitvote::http; splitvote::http_plain builds with 0
+#endif
 using tcp = net::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
@@ -173,7 +179,13 @@ struct server::impl {
     for (const auto& text : options.trusted_proxies) proxies.push_back(parse_network(text));
     for (const auto& rule : options.route_rates)
       route_limiters.push_back(std::make_unique<rate_limiter>(rule.limit, options.rate_limit_max_keys));
-    if (options.tls) tls = make_tls_context(*options.tls);
+    if (options.tls) {
+#if SPLITVOTE_HTTP_TLS
+      tls = make_tls_context(*options.tls);
+#else
+      throw std::invalid_argument("this server is built without HTTPS (splitvote::http_plain): unset http.tls");
+#endif
+    }
     any_rate = client_limiter.enabled() ||
                std::any_of(route_limiters.begin(), route_limiters.end(), [](const auto& l) { return l->enabled(); });
   }
@@ -650,10 +662,11 @@ struct server::impl {
       if (refuse_status) s->refuse(refuse_status, limit, std::move(detail));
       else s->start();
     };
+#if SPLITVOTE_HTTP_TLS
     if (ctx)
-      go(std::make_shared<session<tls_stream>>(*this, std::move(socket), counted, std::move(address_key), ctx));
-    else
-      go(std::make_shared<session<plain_stream>>(*this, std::move(socket), counted, std::move(address_key), nullptr));
+      return go(std::make_shared<session<tls_stream>>(*this, std::move(socket), counted, std::move(address_key), ctx));
+#endif
+    go(std::make_shared<session<plain_stream>>(*this, std::move(socket), counted, std::move(address_key), nullptr));
   }
 
   void accept() {

@@ -36,6 +36,12 @@ std::array<std::byte, 32> token_hash(std::string_view token) {
   return out;
 }
 
+std::array<std::byte, 32> keyed_token_hash(std::string_view server_key, std::string_view context,
+                                           std::string_view token) {
+  const auto key = hmac(server_key, std::string("splitvote/token/") + std::string(context));
+  return hmac(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()), token);
+}
+
 bool equal_digest(const std::array<std::byte, 32>& a, const std::array<std::byte, 32>& b) {
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }

@@ -103,6 +103,8 @@ json::object poll_json(const catalog::poll& p) {
                  {"restricted", p.eligible_count > 0},
                  {"eligible", p.eligible_count},
                  {"privacy", privacy_json(p.privacy)},
+                 {"voter_auth", json::object{{"mode", catalog::to_string(p.voter_auth)}}},
+                 {"results_visibility", catalog::to_string(p.results_visibility)},
                  {"created_at", format_rfc3339(p.created_at)},
                  {"closed", p.is_closed(std::chrono::system_clock::now())}};
   o["closes_at"] = p.closes_at ? json::value(format_rfc3339(*p.closes_at)) : json::value(nullptr);
@@ -308,20 +310,73 @@ std::shared_ptr<const catalog::poll> api::poll_or_404(const std::string& id) {
   return p;
 }
 
-void api::require_admin(const http::request& req, const catalog::poll& p) const {
+namespace {
+
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), if any.
+std::optional<std::string_view> bearer_token(const http::request& req) {
   const auto auth = req.header("Authorization");
-  const auto is_bearer = [](std::string_view v) {
-    return v.size() > 7 && std::equal(v.begin(), v.begin() + 7, "bearer ", [](char a, char b) {
-             return std::tolower(static_cast<unsigned char>(a)) == b;
-           });
-  };
-  if (!auth || !is_bearer(*auth)) {
-    problem_error e(401, "unauthorized", "Unauthorized", "send the poll's admin token as 'Authorization: Bearer <token>'");
-    e.headers.emplace_back("WWW-Authenticate", "Bearer");
-    throw e;
-  }
-  if (!privacy::equal_digest(privacy::token_hash(auth->substr(7)), p.admin_token_hash))
+  if (!auth || auth->size() <= 7) return std::nullopt;
+  const std::string_view v = *auth;
+  if (!std::equal(v.begin(), v.begin() + 7, "bearer ",
+                  [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+    return std::nullopt;
+  return v.substr(7);
+}
+
+problem_error unauthorized(const std::string& detail) {
+  problem_error e(401, "unauthorized", "Unauthorized", detail);
+  e.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return e;
+}
+
+}  // namespace
+
+void api::require_admin(const http::request& req, const catalog::poll& p) const {
+  const auto token = bearer_token(req);
+  if (!token) throw unauthorized("send the poll's admin token as 'Authorization: Bearer <token>'");
+  const auto digest = p.admin_token_scheme == catalog::token_scheme::sha256
+                          ? privacy::token_hash(*token)
+                          : privacy::keyed_token_hash(options_.token_key, "admin/" + p.id, *token);
+  if (!privacy::equal_digest(digest, p.admin_token_hash))
     throw problem_error(403, "forbidden", "Forbidden", "this token is not the poll's admin token");
+}
+
+privacy::actor_key api::authenticate_voter(const http::request& req, const catalog::poll& p,
+                                           const std::optional<std::string>& body_actor) {
+  const auto key_of = [&](std::string_view actor) {
+    return privacy::derive_actor_key(options_.actor_secret, p.actor_key_salt(), actor);
+  };
+  const auto check_eligible = [&](const privacy::actor_key& key) {
+    if (p.eligible_count == 0) return;
+    auto c = catalog_.acquire();
+    if (!catalog::is_eligible(*c, p.id, key))
+      throw problem_error(403, "not-eligible", "Not eligible", "this actor is not on the poll's list of eligible actors");
+  };
+  switch (p.voter_auth) {
+    case catalog::voter_auth::open: {
+      if (!body_actor) throw problem_error(400, "bad-request", "Bad request", "actor_id is required");
+      const auto key = key_of(*body_actor);
+      check_eligible(key);
+      return key;
+    }
+    case catalog::voter_auth::tokens: {
+      const auto token = bearer_token(req);
+      if (!token) throw unauthorized("this poll's votes carry the voter's token as 'Authorization: Bearer <token>'");
+      std::optional<privacy::actor_key> key;
+      {
+        auto c = catalog_.acquire();
+        key = catalog::actor_for_token(*c, p.id, privacy::keyed_token_hash(options_.token_key, "voter/" + p.id, *token));
+      }
+      if (!key) throw problem_error(403, "forbidden", "Forbidden", "this token is not a voting token of this poll");
+      if (body_actor && !privacy::equal_digest(key_of(*body_actor), *key))
+        throw problem_error(403, "actor-mismatch", "Actor mismatch", "the body's actor_id is not the actor this token belongs to");
+      return *key;
+    }
+    case catalog::voter_auth::jwt:
+      break;
+  }
+  throw problem_error(503, "jwt-unavailable", "JWT verification unavailable",
+                      "this server has no JWT verifier configured (auth.jwt.*); the vote was not counted");
 }
 
 void api::create_poll(const http::request& req, http::respond_fn respond) {
@@ -334,23 +389,39 @@ void api::create_poll(const http::request& req, http::respond_fn respond) {
   p.privacy = r.privacy;
   p.closes_at = r.closes_at;
   p.created_at = std::chrono::system_clock::now();
-  const auto token_bytes = random::random_id(rng());
-  const std::string admin_token = random::to_hex(token_bytes) + random::to_hex(random::random_id(rng()));
-  p.admin_token_hash = privacy::token_hash(admin_token);
-  p.key_hex = random::to_hex(random::random_id(rng())) + random::to_hex(random::random_id(rng()));
-  std::vector<privacy::actor_key> eligible;
+  p.voter_auth = r.voter_auth;
+  p.results_visibility = r.results_visibility;
+  if (p.voter_auth == catalog::voter_auth::jwt)
+    throw problem_error(422, "jwt-unavailable", "JWT verification unavailable",
+                        "this server has no JWT verifier configured (auth.jwt.*): choose voter_auth open or tokens");
+  const auto new_token = [] { return random::to_hex(random::random_id(rng())) + random::to_hex(random::random_id(rng())); };  // 256 bits
+  const std::string admin_token = new_token();
+  p.admin_token_scheme = catalog::token_scheme::hmac_sha256;
+  p.admin_token_hash = privacy::keyed_token_hash(options_.token_key, "admin/" + p.id, admin_token);
+  p.key_hex = new_token();
+  std::vector<catalog::eligible_actor> eligible;
+  json::array voter_tokens;  // shown once, here; stored only as keyed hashes
   eligible.reserve(r.eligible_actors.size());
-  for (const auto& a : r.eligible_actors)
-    eligible.push_back(privacy::derive_actor_key(options_.actor_secret, p.actor_key_salt(), a));
+  for (const auto& a : r.eligible_actors) {
+    catalog::eligible_actor e{privacy::derive_actor_key(options_.actor_secret, p.actor_key_salt(), a), std::nullopt};
+    if (p.voter_auth == catalog::voter_auth::tokens) {
+      const std::string token = new_token();
+      e.token_hash = privacy::keyed_token_hash(options_.token_key, "voter/" + p.id, token);
+      voter_tokens.push_back(json::object{{"actor_id", a}, {"token", token}});
+    }
+    eligible.push_back(e);
+  }
   p.eligible_count = static_cast<std::int64_t>(eligible.size());
   {
     auto c = catalog_.acquire();
     catalog::create_poll(*c, p, eligible);
   }
   observability::log_info("poll_created", {{"request_id", req.request_id}, {"poll_id", p.id},
-                                           {"choices", p.choices.size()}, {"eligible", p.eligible_count}});
+                                           {"choices", p.choices.size()}, {"eligible", p.eligible_count},
+                                           {"voter_auth", catalog::to_string(p.voter_auth)}});
   json::object body = poll_json(p);
   body["admin_token"] = admin_token;
+  if (p.voter_auth == catalog::voter_auth::tokens) body["voter_tokens"] = std::move(voter_tokens);
   http::response res = http::json(201, body);
   res.headers.emplace_back("Location", "/v1/polls/" + p.id);
   respond(std::move(res));
@@ -366,17 +437,11 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
   const auto p = poll_or_404(id);
   if (p->is_closed(std::chrono::system_clock::now()))
     throw problem_error(410, "poll-closed", "Poll closed", "this poll no longer accepts votes");
+  const privacy::actor_key key = authenticate_voter(req, *p, v.actor_id);
   const auto choice_it = std::find(p->choices.begin(), p->choices.end(), v.choice);
   if (choice_it == p->choices.end())
     throw problem_error(422, "unknown-choice", "Unknown choice", "the poll has no such choice");
   const auto choice = static_cast<std::uint32_t>(choice_it - p->choices.begin());
-
-  const privacy::actor_key key = privacy::derive_actor_key(options_.actor_secret, p->actor_key_salt(), v.actor_id);
-  if (p->eligible_count > 0) {
-    auto c = catalog_.acquire();
-    if (!catalog::is_eligible(*c, p->id, key))
-      throw problem_error(403, "not-eligible", "Not eligible", "this actor is not on the poll's list of eligible actors");
-  }
   check_then_send(p, key, choice, req.request_id, std::move(respond), 0);
 }
 
@@ -482,7 +547,9 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
 
 void api::results(const http::request& req, const std::string& id, http::respond_fn respond) {
   const auto p = poll_or_404(id);
-  require_admin(req, *p);
+  // Before the close: the admin token, always. After it: as the poll says.
+  if (!(p->is_closed(std::chrono::system_clock::now()) && p->results_visibility == catalog::results_visibility::open_to_all))
+    require_admin(req, *p);
   pollbook::participation part;
   std::map<int, std::int64_t> pollbook_positions, ballotbox_positions;
   {

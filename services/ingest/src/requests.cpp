@@ -212,7 +212,7 @@ void require_json(std::optional<std::string_view> content_type) {
 
 poll_request parse_poll_request(std::string_view body) {
   const json::object o = parse_object(body);
-  only_fields(o, {"title", "choices", "eligible_actors", "privacy", "closes_at"}, "");
+  only_fields(o, {"title", "choices", "eligible_actors", "privacy", "closes_at", "voter_auth", "results_visibility"}, "");
   poll_request r;
   r.title = string_field(o, "title", max_title_bytes, "");
 
@@ -260,14 +260,33 @@ poll_request parse_poll_request(std::string_view body) {
     if (!r.closes_at) bad("closes_at must be an RFC 3339 date-time such as 2030-01-31T18:00:00Z");
     if (*r.closes_at <= std::chrono::system_clock::now()) bad("closes_at must be in the future");
   }
+
+  r.voter_auth = r.eligible_actors.empty() ? catalog::voter_auth::open : catalog::voter_auth::tokens;
+  if (const auto* auth = o.if_contains("voter_auth")) {
+    if (!auth->is_object()) bad("voter_auth must be an object such as {\"mode\": \"tokens\"}");
+    only_fields(auth->get_object(), {"mode"}, "voter_auth: ");
+    const auto* mode = auth->get_object().if_contains("mode");
+    const auto parsed = mode && mode->is_string() ? catalog::parse_voter_auth(mode->get_string()) : std::nullopt;
+    if (!parsed) bad("voter_auth.mode must be \"open\", \"tokens\" or \"jwt\"");
+    r.voter_auth = *parsed;
+  }
+  if (r.voter_auth == catalog::voter_auth::tokens && r.eligible_actors.empty())
+    bad("voter_auth.mode \"tokens\" needs eligible_actors: each of them gets a voting token");
+  if (const auto* vis = o.if_contains("results_visibility")) {
+    const auto parsed = vis->is_string() ? catalog::parse_results_visibility(vis->get_string()) : std::nullopt;
+    if (!parsed) bad("results_visibility must be \"admin\" or \"public\"");
+    r.results_visibility = *parsed;
+  }
   return r;
 }
 
 vote_request parse_vote_request(std::string_view body) {
   const json::object o = parse_object(body);
   only_fields(o, {"actor_id", "choice"}, "");
-  return vote_request{string_field(o, "actor_id", max_actor_id_bytes, ""),
-                      string_field(o, "choice", max_label_bytes, "")};
+  vote_request v;
+  if (o.contains("actor_id")) v.actor_id = string_field(o, "actor_id", max_actor_id_bytes, "");
+  v.choice = string_field(o, "choice", max_label_bytes, "");
+  return v;
 }
 
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {

@@ -15,8 +15,11 @@ created_poll create_poll(unsigned short port, const std::string& body) {
   INFO(r.body);
   REQUIRE(r.status == 201);
   const auto o = r.json().as_object();
-  created_poll p{std::string(o.at("id").as_string()), std::string(o.at("admin_token").as_string())};
+  created_poll p{std::string(o.at("id").as_string()), std::string(o.at("admin_token").as_string()), {}};
   CHECK(r.header("location") == "/v1/polls/" + p.id);
+  if (const auto* tokens = o.if_contains("voter_tokens"))
+    for (const auto& t : tokens->as_array())
+      p.voter_tokens[std::string(t.at("actor_id").as_string())] = std::string(t.at("token").as_string());
   return p;
 }
 

@@ -127,7 +127,11 @@ async function onCreate(event) {
   }
   const body = { title, choices, privacy: privacyFromForm() };
   const eligible = lines($('eligible').value);
-  if (eligible.length) body.eligible_actors = eligible;
+  if (eligible.length) {
+    body.eligible_actors = eligible;
+    body.voter_auth = { mode: $('voter-auth').value };
+  }
+  body.results_visibility = $('results-visibility').value;
   if ($('closes-at').value) body.closes_at = new Date($('closes-at').value).toISOString().replace(/\.\d+Z$/, 'Z');
   $('create-submit').disabled = true;
   say(message, 'warn', 'Creating the poll…');
@@ -176,7 +180,10 @@ function voteOutcome(res) {
     case 202: return ['ok', 'Thank you: your vote was received. It is stored apart from your name, mixed with decoy ballots.'];
     case 409: return ['warn', 'You have already voted in this poll. Only your first vote counts, and it cannot be changed.'];
     case 410: return ['error', 'This poll is closed: it no longer accepts votes.'];
-    case 403: return ['error', 'You are not on the list of people who may vote in this poll. Check the ID you typed, or ask the poll’s creator.'];
+    case 403:
+      if (slug === 'forbidden') return ['error', 'This voting link is not valid for this poll. Open the link you were sent, or ask the poll’s creator for a new one.'];
+      if (slug === 'actor-mismatch') return ['error', 'This voting link belongs to another voter: use your own link.'];
+      return ['error', 'You are not on the list of people who may vote in this poll. Check the ID you typed, or ask the poll’s creator.'];
     case 401: return ['error', 'This poll needs your personal voting link. Open the link you were sent, or ask the poll’s creator for one.'];
     case 404: return ['error', 'There is no such poll. Check the link.'];
     case 422: return ['error', 'That choice is not on this ballot. Reload the page and choose again.'];

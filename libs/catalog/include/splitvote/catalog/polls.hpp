@@ -18,6 +18,24 @@ namespace splitvote::catalog {
 
 using time_point = std::chrono::system_clock::time_point;
 
+/// How a poll's voters prove who they are (docs/security.md).
+enum class voter_auth {
+  open,    // any actor id in the body (checked against the eligible list, if there is one)
+  tokens,  // a personal voting token per eligible actor, made at creation
+  jwt,     // a bearer JWT from the operator's identity provider names the actor
+};
+/// Who may read results once the poll is closed (before that: the admin token, always).
+enum class results_visibility { admin, open_to_all };
+
+std::string_view to_string(voter_auth a);
+std::string_view to_string(results_visibility v);
+std::optional<voter_auth> parse_voter_auth(std::string_view s);
+std::optional<results_visibility> parse_results_visibility(std::string_view s);
+
+/// How a poll's admin token is stored: plain SHA-256 (polls from before keyed hashes), or
+/// HMAC-SHA-256 under the server's token key (privacy::keyed_token_hash).
+enum class token_scheme { sha256, hmac_sha256 };
+
 struct poll {
   std::string id;  // uuid text
   std::string title;
@@ -25,6 +43,9 @@ struct poll {
   privacy::policy privacy;
   std::int64_t eligible_count = 0;  // 0: anyone may vote
   std::array<std::byte, 32> admin_token_hash{};
+  token_scheme admin_token_scheme = token_scheme::hmac_sha256;
+  catalog::voter_auth voter_auth = catalog::voter_auth::open;
+  catalog::results_visibility results_visibility = catalog::results_visibility::admin;
   time_point created_at{};
   std::optional<time_point> closes_at;
   std::optional<time_point> closed_at;
@@ -40,9 +61,15 @@ struct poll {
   }
 };
 
-/// Stores a new poll and its eligible actors' keys in one transaction.
-void create_poll(pqxx::connection& c, const poll& p,
-                 const std::vector<privacy::actor_key>& eligible);
+/// One eligible actor as stored: the actor's key and, for `tokens` polls, the keyed hash of
+/// the actor's voting token.
+struct eligible_actor {
+  privacy::actor_key key{};
+  std::optional<std::array<std::byte, 32>> token_hash;
+};
+
+/// Stores a new poll and its eligible actors in one transaction.
+void create_poll(pqxx::connection& c, const poll& p, const std::vector<eligible_actor>& eligible);
 
 std::optional<poll> find_poll(pqxx::connection& c, const std::string& id);
 
@@ -50,6 +77,10 @@ std::optional<poll> find_poll(pqxx::connection& c, const std::string& id);
 std::optional<poll> close_poll(pqxx::connection& c, const std::string& id);
 
 bool is_eligible(pqxx::connection& c, const std::string& poll_id, const privacy::actor_key& key);
+
+/// The key of the actor whose voting token hashes to `token_hash`; none for an unknown token.
+std::optional<privacy::actor_key> actor_for_token(pqxx::connection& c, const std::string& poll_id,
+                                                  const std::array<std::byte, 32>& token_hash);
 
 /// Destroys the keys of polls closed more than `grace` ago; returns how many. The rows go
 /// at once; their dead tuples go with the next vacuum (run it: vacuum_poll_keys).

@@ -30,6 +30,9 @@ struct api_options {
   std::chrono::milliseconds answer_deadline{5000};
   std::string topic = "splitvote.votes";
   std::string actor_secret;  // server secret for actor keys
+  /// Key of the admin and voter token hashes (privacy::keyed_token_hash); the actor secret
+  /// when not set apart (the hashes' labels keep the two uses apart).
+  std::string token_key;
   std::chrono::milliseconds poll_cache_ttl{1000};
   std::chrono::milliseconds readiness_cache{1000};
   std::chrono::milliseconds release_interval{60000};
@@ -89,6 +92,10 @@ private:
   std::shared_ptr<const catalog::poll> poll_or_404(const std::string& id);
   /// 401 without a bearer token, 403 with the wrong one.
   void require_admin(const http::request& req, const catalog::poll& p) const;
+  /// The key of the actor a vote is from, by the poll's voter_auth: the body's actor id
+  /// (open), the voter's token, or a JWT. 400/401/403 problems otherwise.
+  privacy::actor_key authenticate_voter(const http::request& req, const catalog::poll& p,
+                                        const std::optional<std::string>& body_actor);
 
   api_options options_;
   pg::pool& catalog_;

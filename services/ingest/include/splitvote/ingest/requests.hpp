@@ -1,6 +1,7 @@
 // Parsing and validating the JSON bodies of the ingest API; every failure is a problem_error.
 #pragma once
 
+#include "splitvote/catalog/polls.hpp"
 #include "splitvote/privacy/policy.hpp"
 
 #include <chrono>
@@ -23,10 +24,13 @@ struct poll_request {
   std::vector<std::string> eligible_actors;  // empty: anyone may vote
   privacy::policy privacy = privacy::policy::defaults();  // each part omitted keeps its default
   std::optional<std::chrono::system_clock::time_point> closes_at;
+  /// Default: tokens for a poll with eligible actors, open without.
+  catalog::voter_auth voter_auth = catalog::voter_auth::open;
+  catalog::results_visibility results_visibility = catalog::results_visibility::admin;
 };
 
 struct vote_request {
-  std::string actor_id;
+  std::optional<std::string> actor_id;  // required for open polls; with a token or JWT it must match
   std::string choice;
 };
 

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ namespace splitvote::testing {
 struct created_poll {
   std::string id;
   std::string admin_token;
+  std::map<std::string, std::string> voter_tokens;  // actor id -> voting token (voter_auth tokens)
 };
 
 /// POST /v1/polls with `body`; fails the test unless 201.
