@@ -10,6 +10,7 @@
 #include "splitvote/runtime/signals.hpp"
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <utility>
@@ -51,6 +52,14 @@ std::vector<config::property> properties() {
       {"kafka.queue_max_kbytes", "producer queue bound in KiB (queue.buffering.max.kbytes); a vote beyond it gets 503", "16384"},
       {"privacy.actor_secret", "server secret for actor keys (HMAC-SHA-256)", std::nullopt, true},
       {"auth.token_secret", "key of the admin and voter token hashes (HMAC-SHA-256); empty: the actor secret", "", true},
+      {"auth.jwt.algorithms", "accepted JWS algorithms of voters' JWTs, pinned (list of RS256, HS256; empty: no jwt polls)", ""},
+      {"auth.jwt.jwks_file", "JWKS file with the identity provider's RS256 public keys", ""},
+      {"auth.jwt.hs256_secret", "HS256 shared secret (at least 32 bytes)", "", true},
+      {"auth.jwt.issuer", "the iss every JWT must carry", ""},
+      {"auth.jwt.audience", "the aud every JWT must name", ""},
+      {"auth.jwt.actor_claim", "the claim holding the actor id", "sub"},
+      {"auth.jwt.leeway_s", "clock skew allowed for exp and nbf", "60"},
+      {"auth.jwt.max_token_bytes", "longer bearer JWTs are refused unread", "8192"},
       {"privacy.cover_idle_ms", "send a cover envelope for a poll idle this long (0: no cover traffic)", "0"},
       {"privacy.shred_after_ms", "destroy a poll's key this long after it closes (0: never)", "604800000"},
       {"privacy.release_interval_ms", "at most one new noisy release per poll per this interval", "60000"},
@@ -105,6 +114,29 @@ void configure_abuse_limits(const config::settings& cfg, http::server_options& o
   if (!cert.empty()) o.tls = http::server_options::tls_files{cert, key};
 }
 
+/// The JWT verifier of `jwt` polls, or none when auth.jwt.algorithms is empty.
+std::shared_ptr<const auth::jwt_verifier> jwt_verifier(const config::settings& cfg) {
+  auth::jwt_settings js;
+  js.algorithms = cfg.list("auth.jwt.algorithms");
+  if (js.algorithms.empty()) return nullptr;
+  if (const auto& path = cfg.str("auth.jwt.jwks_file"); !path.empty()) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw config::error("auth.jwt.jwks_file: cannot read " + path);
+    js.jwks_json.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  js.hs256_secret = cfg.str("auth.jwt.hs256_secret");
+  js.issuer = cfg.str("auth.jwt.issuer");
+  js.audience = cfg.str("auth.jwt.audience");
+  js.actor_claim = cfg.str("auth.jwt.actor_claim");
+  js.leeway = std::chrono::seconds(cfg.integer("auth.jwt.leeway_s", 0, 3600));
+  js.max_token_bytes = static_cast<std::size_t>(cfg.integer("auth.jwt.max_token_bytes", 256, 65536));
+  try {
+    return std::make_shared<const auth::jwt_verifier>(std::move(js));
+  } catch (const std::invalid_argument& e) {
+    throw config::error(std::string("auth.jwt: ") + e.what());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -130,6 +162,8 @@ int main(int argc, char** argv) {
     // Probes and metrics answer under overload: an orchestrator must not restart a busy pod.
     http_options.unlimited_paths = {"/livez", "/readyz", "/startupz", "/metrics"};
     configure_abuse_limits(cfg, http_options);
+    const auto jwt = jwt_verifier(cfg);
+    if (jwt) observability::log_info("jwt_voters", {{"algorithms", cfg.str("auth.jwt.algorithms")}, {"issuer", cfg.str("auth.jwt.issuer")}});
 
     const auto pool_size = static_cast<std::size_t>(cfg.integer("db.pool_size", 1, 256));
     pg::pool catalog(cfg.str("catalog.dsn"), pool_size);
@@ -158,6 +192,7 @@ int main(int argc, char** argv) {
     api_options.topic = cfg.str("kafka.topic");
     api_options.answer_deadline = cfg.millis("kafka.delivery_timeout_ms");
     api_options.actor_secret = cfg.str("privacy.actor_secret");
+    api_options.jwt = jwt;
     api_options.token_key = cfg.str("auth.token_secret").empty() ? api_options.actor_secret : cfg.str("auth.token_secret");
     api_options.release_interval = cfg.millis("privacy.release_interval_ms");
     if (!cfg.str("seal.pollbook_public_key").empty() && !cfg.str("seal.ballotbox_public_key").empty()) {

@@ -134,6 +134,10 @@ TEST_CASE("the authorization matrix: every endpoint against no, wrong, other pol
     CHECK(listed.voter_tokens.empty());
     CHECK(call("POST", "/v1/polls/" + listed.id + "/votes", R"({"actor_id":"eve","choice":"yes"})", std::nullopt).status == 403);
     CHECK(call("POST", "/v1/polls/" + listed.id + "/votes", R"({"actor_id":"ann","choice":"yes"})", std::nullopt).status == 202);
+    // Without auth.jwt.* this server cannot check JWTs, so it makes no jwt polls.
+    const auto jwt = call("POST", "/v1/polls", R"({"title":"J","choices":["yes","no"],"voter_auth":{"mode":"jwt"}})", std::nullopt);
+    CHECK(jwt.status == 422);
+    CHECK(problem_type(jwt) == "/problems/jwt-unavailable");
   }
 
   SECTION("tokens and admin tokens are stored only as keyed hashes") {

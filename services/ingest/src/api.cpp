@@ -64,6 +64,14 @@ struct vote_metrics {
       .Add({});
 };
 
+prometheus::Family<prometheus::Counter>& jwt_rejections() {
+  static auto& family = prometheus::BuildCounter()
+                            .Name("splitvote_jwt_rejections_total")
+                            .Help("Bearer JWTs of votes refused, by reason")
+                            .Register(observability::registry());
+  return family;
+}
+
 vote_metrics& metrics() {
   static vote_metrics m;
   return m;
@@ -372,11 +380,29 @@ privacy::actor_key api::authenticate_voter(const http::request& req, const catal
         throw problem_error(403, "actor-mismatch", "Actor mismatch", "the body's actor_id is not the actor this token belongs to");
       return *key;
     }
-    case catalog::voter_auth::jwt:
-      break;
+    case catalog::voter_auth::jwt: {
+      if (!options_.jwt)
+        throw problem_error(503, "jwt-unavailable", "JWT verification unavailable",
+                            "this server has no JWT verifier configured (auth.jwt.*); the vote was not counted");
+      const auto token = bearer_token(req);
+      if (!token) throw unauthorized("this poll's votes carry a JWT from the identity provider as 'Authorization: Bearer <jwt>'");
+      std::string actor;
+      try {
+        actor = options_.jwt->verify(*token, std::chrono::system_clock::now());
+      } catch (const auth::jwt_rejection& e) {
+        jwt_rejections().Add({{"reason", e.reason}}).Increment();
+        problem_error refused(401, "invalid-token", "Invalid token", "the JWT was refused (" + e.reason + ")");
+        refused.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        throw refused;
+      }
+      if (body_actor && *body_actor != actor)
+        throw problem_error(403, "actor-mismatch", "Actor mismatch", "the body's actor_id is not the actor the JWT names");
+      const auto key = key_of(actor);
+      check_eligible(key);
+      return key;
+    }
   }
-  throw problem_error(503, "jwt-unavailable", "JWT verification unavailable",
-                      "this server has no JWT verifier configured (auth.jwt.*); the vote was not counted");
+  throw std::logic_error("unknown voter_auth");
 }
 
 void api::create_poll(const http::request& req, http::respond_fn respond) {
@@ -391,7 +417,7 @@ void api::create_poll(const http::request& req, http::respond_fn respond) {
   p.created_at = std::chrono::system_clock::now();
   p.voter_auth = r.voter_auth;
   p.results_visibility = r.results_visibility;
-  if (p.voter_auth == catalog::voter_auth::jwt)
+  if (p.voter_auth == catalog::voter_auth::jwt && !options_.jwt)
     throw problem_error(422, "jwt-unavailable", "JWT verification unavailable",
                         "this server has no JWT verifier configured (auth.jwt.*): choose voter_auth open or tokens");
   const auto new_token = [] { return random::to_hex(random::random_id(rng())) + random::to_hex(random::random_id(rng())); };  // 256 bits

@@ -4,6 +4,7 @@
 #include "splitvote/ingest/recent_voters.hpp"
 #include "splitvote/runtime/timers.hpp"
 
+#include "splitvote/auth/jwt.hpp"
 #include "splitvote/catalog/polls.hpp"
 #include "splitvote/envelope/envelope.hpp"
 #include "splitvote/envelope/seal.hpp"
@@ -33,6 +34,8 @@ struct api_options {
   /// Key of the admin and voter token hashes (privacy::keyed_token_hash); the actor secret
   /// when not set apart (the hashes' labels keep the two uses apart).
   std::string token_key;
+  /// Verifies the bearer JWTs of `jwt` polls; none: such polls cannot be created here.
+  std::shared_ptr<const auth::jwt_verifier> jwt;
   std::chrono::milliseconds poll_cache_ttl{1000};
   std::chrono::milliseconds readiness_cache{1000};
   std::chrono::milliseconds release_interval{60000};
