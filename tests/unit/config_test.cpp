@@ -159,7 +159,12 @@ TEST_CASE("an unreadable secret file is an error naming the key and the path", "
                     Catch::Contains("privacy.actor_secret: cannot read the file '" + missing + "'"));
   CHECK_THROWS_WITH(settings::parse(with_secret, "privacy:\n  actor_secret_file: " +
                                                      std::filesystem::temp_directory_path().string() + "\n"),
-                    Catch::Contains("privacy.actor_secret: cannot read"));
+                    Catch::Contains("privacy.actor_secret: cannot read") && Catch::Contains("not a regular file"));
+  CHECK_THROWS_WITH(settings::parse(with_secret, "privacy:\n  actor_secret_file: /dev/zero\n"),
+                    Catch::Contains("not a regular file"));
+  CHECK_THROWS_WITH(settings::parse(with_secret, "privacy:\n  actor_secret_file: " +
+                                                     write_secret("big", std::string(64 * 1024 + 1, 'x')) + "\n"),
+                    Catch::Contains("larger than 64 KiB"));
   ::setenv("SPLITVOTE_PRIVACY__ACTOR_SECRET_FILE", missing.c_str(), 1);
   try {
     settings::load(with_secret, write_yaml(""));

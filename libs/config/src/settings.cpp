@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <set>
 #include <sstream>
 
 extern char** environ;
@@ -104,18 +105,24 @@ std::optional<std::string> take(std::map<std::string, std::string>& from, const 
 
 /// A secret's file (a Docker or Kubernetes secret): its content with one trailing newline
 /// removed, since `echo secret > file` and most editors add one. A problem names the key and
-/// the path, never the content.
+/// the path, never the content. Only a regular file (a symlink to one, as Kubernetes mounts
+/// them, is fine) of at most 64 KiB: /dev/zero or a FIFO would hang the start.
 std::optional<std::string> read_secret_file(const std::string& key, const std::string& origin,
                                             const std::string& path, std::vector<std::string>& problems) {
+  constexpr std::uintmax_t max_bytes = 64 * 1024;
+  const auto refuse = [&](const std::string& why) {
+    problems.push_back(key + ": cannot read the file '" + path + "' that " + origin + " names (" + why + ")");
+    return std::nullopt;
+  };
   std::error_code ec;
-  std::ifstream in;
-  if (!path.empty() && !std::filesystem::is_directory(path, ec)) in.open(path, std::ios::binary);
+  const auto status = std::filesystem::status(path, ec);
+  if (path.empty() || !std::filesystem::exists(status)) return refuse("no such file");
+  if (!std::filesystem::is_regular_file(status)) return refuse("not a regular file");
+  if (std::filesystem::file_size(path, ec) > max_bytes || ec) return refuse("larger than 64 KiB: not a secret");
+  std::ifstream in(path, std::ios::binary);
   std::string content;
   if (in) content.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (!in.is_open() || in.bad()) {
-    problems.push_back(key + ": cannot read the file '" + path + "' that " + origin + " names");
-    return std::nullopt;
-  }
+  if (!in.is_open() || in.bad()) return refuse("cannot open it");
   if (content.size() >= 2 && content.compare(content.size() - 2, 2, "\r\n") == 0)
     content.resize(content.size() - 2);
   else if (!content.empty() && content.back() == '\n')
@@ -184,6 +191,7 @@ settings settings::resolve(const std::vector<property>& schema, std::string_view
                            "; only secret settings can be read from a file)");
     }
   }
+  std::set<std::string> unread;
   // Secrets may come from files: <key>_file in the YAML, SPLITVOTE_<KEY>_FILE in the
   // environment. The environment still wins over the file, and a value over a file.
   for (const auto& p : schema) {
@@ -207,7 +215,10 @@ settings settings::resolve(const std::vector<property>& schema, std::string_view
       value = read_secret_file(p.key, file_key, *yaml_file, problems);
       s.files_[p.key] = *yaml_file;
     }
-    if (value) given[p.key] = std::move(*value);
+    if (value)
+      given[p.key] = std::move(*value);
+    else if (env_file || yaml_file)
+      unread.insert(p.key);  // already reported; "required" would say it twice
   }
   for (auto& [key, value] : env) given[key] = std::move(value);
   for (const auto& p : schema) {
@@ -217,7 +228,7 @@ settings settings::resolve(const std::vector<property>& schema, std::string_view
       given.erase(it);
     } else if (p.default_value) {
       s.values_[p.key] = *p.default_value;
-    } else {
+    } else if (!unread.count(p.key)) {
       problems.push_back(p.key + ": required (" + p.description + ")");
     }
   }
