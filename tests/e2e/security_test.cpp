@@ -2,6 +2,7 @@
 #include "splitvote/testing/environment.hpp"
 #include "splitvote/testing/polls.hpp"
 #include "splitvote/testing/raw_connection.hpp"
+#include "splitvote/testing/recordings.hpp"
 #include "splitvote/testing/stack.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -295,6 +296,10 @@ void make_certificate(const std::filesystem::path& cert, const std::filesystem::
                           " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout '" + key.string() + "' -out '" +
                           cert.string() + "' 2>/dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);
+  // For security.logs: no log may quote the private key (each base64 line of the PEM).
+  std::ifstream pem(key);
+  for (std::string line; std::getline(pem, line);)
+    if (line.rfind("-----", 0) != 0) record_secret(line);
 }
 
 /// One keep-alive HTTPS connection that trusts only `ca`.

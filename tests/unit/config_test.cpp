@@ -100,3 +100,96 @@ TEST_CASE("lists come as YAML sequences or comma-separated text from the environ
   CHECK_THROWS_WITH(settings::parse(with_list, "http:\n  cors:\n    allowed_origins: ['a,b']\n"),
                     Catch::Contains("list of scalars"));
 }
+
+namespace {
+std::string write_secret(const std::string& name, const std::string& content) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("splitvote-secret-" + std::to_string(::getpid()) + "-" + name);
+  std::ofstream(path, std::ios::binary) << content;
+  return path.string();
+}
+
+const std::vector<property> with_secret = {
+    {"privacy.actor_secret", "secret", std::nullopt, true},
+    {"http.port", "port", "8080"},
+};
+}  // namespace
+
+TEST_CASE("a secret comes from the file SPLITVOTE_<KEY>_FILE names", "[unit]") {
+  const auto file = write_secret("env", "from-env-file\n");
+  ::setenv("SPLITVOTE_PRIVACY__ACTOR_SECRET_FILE", file.c_str(), 1);
+  const auto s = settings::load(with_secret, write_yaml(""));
+  CHECK(s.str("privacy.actor_secret") == "from-env-file");
+  // The environment's file beats the YAML's value; the environment's value beats both.
+  CHECK(settings::load(with_secret, write_yaml("privacy:\n  actor_secret: from-yaml\n")).str("privacy.actor_secret") ==
+        "from-env-file");
+  ::setenv("SPLITVOTE_PRIVACY__ACTOR_SECRET", "from-env", 1);
+  const auto both = [&] { return settings::load(with_secret, write_yaml("")); };
+  CHECK_THROWS_WITH(both(), Catch::Contains("SPLITVOTE_PRIVACY__ACTOR_SECRET and SPLITVOTE_PRIVACY__ACTOR_SECRET_FILE"));
+  ::unsetenv("SPLITVOTE_PRIVACY__ACTOR_SECRET_FILE");
+  CHECK(settings::load(with_secret, write_yaml("privacy:\n  actor_secret_file: /nonexistent\n")).str("privacy.actor_secret") ==
+        "from-env");
+  ::unsetenv("SPLITVOTE_PRIVACY__ACTOR_SECRET");
+}
+
+TEST_CASE("a secret comes from the file <key>_file names in the YAML", "[unit]") {
+  const auto file = write_secret("yaml", "from-yaml-file\r\n");
+  const auto s = settings::parse(with_secret, "privacy:\n  actor_secret_file: " + file + "\n");
+  CHECK(s.str("privacy.actor_secret") == "from-yaml-file");  // "\r\n" trimmed
+  // Only one trailing newline goes; other whitespace is part of the secret.
+  CHECK(settings::parse(with_secret, "privacy:\n  actor_secret_file: " + write_secret("two", " a b \n\n") + "\n")
+            .str("privacy.actor_secret") == " a b \n");
+  CHECK(settings::parse(with_secret, "privacy:\n  actor_secret_file: " + write_secret("none", "plain") + "\n")
+            .str("privacy.actor_secret") == "plain");
+  CHECK(settings::parse(with_secret, "privacy:\n  actor_secret_file: " + write_secret("empty", "") + "\n")
+            .str("privacy.actor_secret").empty());
+  // The YAML value beats nothing of the environment's: without it, it is used.
+  CHECK(settings::parse(with_secret, "privacy:\n  actor_secret: v\n").str("privacy.actor_secret") == "v");
+}
+
+TEST_CASE("a value and a file for the same secret in the YAML are an error naming both", "[unit]") {
+  const auto file = write_secret("dup", "x\n");
+  CHECK_THROWS_WITH(settings::parse(with_secret, "privacy:\n  actor_secret: v\n  actor_secret_file: " + file + "\n"),
+                    Catch::Contains("privacy.actor_secret and privacy.actor_secret_file"));
+}
+
+TEST_CASE("an unreadable secret file is an error naming the key and the path", "[unit]") {
+  const std::string missing = "/nonexistent/splitvote/actor-secret";
+  CHECK_THROWS_WITH(settings::parse(with_secret, "privacy:\n  actor_secret_file: " + missing + "\n"),
+                    Catch::Contains("privacy.actor_secret: cannot read the file '" + missing + "'"));
+  CHECK_THROWS_WITH(settings::parse(with_secret, "privacy:\n  actor_secret_file: " +
+                                                     std::filesystem::temp_directory_path().string() + "\n"),
+                    Catch::Contains("privacy.actor_secret: cannot read") && Catch::Contains("not a regular file"));
+  CHECK_THROWS_WITH(settings::parse(with_secret, "privacy:\n  actor_secret_file: /dev/zero\n"),
+                    Catch::Contains("not a regular file"));
+  CHECK_THROWS_WITH(settings::parse(with_secret, "privacy:\n  actor_secret_file: " +
+                                                     write_secret("big", std::string(64 * 1024 + 1, 'x')) + "\n"),
+                    Catch::Contains("larger than 64 KiB"));
+  ::setenv("SPLITVOTE_PRIVACY__ACTOR_SECRET_FILE", missing.c_str(), 1);
+  try {
+    settings::load(with_secret, write_yaml(""));
+    FAIL("expected an error");
+  } catch (const error& e) {
+    CHECK_THAT(std::string(e.what()), Catch::Contains(missing) && Catch::Contains("SPLITVOTE_PRIVACY__ACTOR_SECRET_FILE"));
+  }
+  ::unsetenv("SPLITVOTE_PRIVACY__ACTOR_SECRET_FILE");
+}
+
+TEST_CASE("only secrets can be read from a file", "[unit]") {
+  const auto file = write_secret("port", "9090\n");
+  CHECK_THROWS_WITH(settings::parse(with_secret, "privacy:\n  actor_secret: v\nhttp:\n  port_file: " + file + "\n"),
+                    Catch::Contains("http.port_file: unknown setting"));
+  ::setenv("SPLITVOTE_PRIVACY__ACTOR_SECRET", "v", 1);
+  ::setenv("SPLITVOTE_HTTP__PORT_FILE", file.c_str(), 1);
+  CHECK_THROWS_WITH(settings::load(with_secret, write_yaml("")), Catch::Contains("http.port_file: unknown setting"));
+  ::unsetenv("SPLITVOTE_HTTP__PORT_FILE");
+  ::unsetenv("SPLITVOTE_PRIVACY__ACTOR_SECRET");
+}
+
+TEST_CASE("describe masks a secret read from a file and names the file", "[unit]") {
+  const auto file = write_secret("describe", "hush-hush-0123456789\n");
+  const auto d = settings::parse(with_secret, "privacy:\n  actor_secret_file: " + file + "\n").describe();
+  CHECK(d.find("hush-hush") == std::string::npos);
+  CHECK(d.find("privacy.actor_secret = **** (from file " + file + ")") != std::string::npos);
+  CHECK(d.find("http.port = 8080\n") != std::string::npos);
+}

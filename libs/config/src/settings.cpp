@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
+#include <set>
 #include <sstream>
 
 extern char** environ;
@@ -72,6 +75,61 @@ bool has_prefix(const std::string& key, const std::vector<std::string>& prefixes
                      [&](const std::string& p) { return key.rfind(p, 0) == 0; });
 }
 
+std::string key_to_env(const std::string& key) {
+  std::string name = "SPLITVOTE_";
+  for (const char ch : key) {
+    if (ch == '.')
+      name += "__";
+    else
+      name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+  }
+  return name;
+}
+
+constexpr std::string_view file_suffix = "_file";
+
+/// "privacy.actor_secret_file" -> "privacy.actor_secret"; empty if `key` has no _file suffix.
+std::string without_file_suffix(const std::string& key) {
+  if (key.size() <= file_suffix.size() || key.compare(key.size() - file_suffix.size(), file_suffix.size(), file_suffix) != 0)
+    return {};
+  return key.substr(0, key.size() - file_suffix.size());
+}
+
+std::optional<std::string> take(std::map<std::string, std::string>& from, const std::string& key) {
+  auto it = from.find(key);
+  if (it == from.end()) return std::nullopt;
+  std::string value = std::move(it->second);
+  from.erase(it);
+  return value;
+}
+
+/// A secret's file (a Docker or Kubernetes secret): its content with one trailing newline
+/// removed, since `echo secret > file` and most editors add one. A problem names the key and
+/// the path, never the content. Only a regular file (a symlink to one, as Kubernetes mounts
+/// them, is fine) of at most 64 KiB: /dev/zero or a FIFO would hang the start.
+std::optional<std::string> read_secret_file(const std::string& key, const std::string& origin,
+                                            const std::string& path, std::vector<std::string>& problems) {
+  constexpr std::uintmax_t max_bytes = 64 * 1024;
+  const auto refuse = [&](const std::string& why) {
+    problems.push_back(key + ": cannot read the file '" + path + "' that " + origin + " names (" + why + ")");
+    return std::nullopt;
+  };
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (path.empty() || !std::filesystem::exists(status)) return refuse("no such file");
+  if (!std::filesystem::is_regular_file(status)) return refuse("not a regular file");
+  if (std::filesystem::file_size(path, ec) > max_bytes || ec) return refuse("larger than 64 KiB: not a secret");
+  std::ifstream in(path, std::ios::binary);
+  std::string content;
+  if (in) content.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (!in.is_open() || in.bad()) return refuse("cannot open it");
+  if (content.size() >= 2 && content.compare(content.size() - 2, 2, "\r\n") == 0)
+    content.resize(content.size() - 2);
+  else if (!content.empty() && content.back() == '\n')
+    content.pop_back();
+  return content;
+}
+
 }  // namespace
 
 settings settings::load(const std::vector<property>& schema, const std::string& path,
@@ -113,15 +171,56 @@ settings settings::resolve(const std::vector<property>& schema, std::string_view
   }
 
   settings s;
+  const auto declared = [&](const std::string& key) -> const property* {
+    const auto it = std::find_if(schema.begin(), schema.end(), [&](const property& p) { return p.key == key; });
+    return it == schema.end() ? nullptr : &*it;
+  };
   // The environment overrides declared keys (and pass-through keys); other SPLITVOTE_
   // variables may be meant for a sibling service in a shared environment, so they are ignored.
-  // (Not a structured binding: clang 14 cannot capture one in the lambda.)
+  // SPLITVOTE_<KEY>_FILE is kept for a declared secret and refused for any other declared key.
+  std::map<std::string, std::string> env;
   for (const auto& entry : from_env) {
     const std::string& key = entry.first;
-    const bool declared = std::any_of(schema.begin(), schema.end(),
-                                      [&](const property& p) { return p.key == key; });
-    if (declared || has_prefix(key, passthrough_prefixes)) given[key] = entry.second;
+    if (declared(key) || has_prefix(key, passthrough_prefixes)) {
+      env[key] = entry.second;
+    } else if (const property* base = declared(without_file_suffix(key))) {
+      if (base->secret)
+        env[key] = entry.second;
+      else
+        problems.push_back(key + ": unknown setting (from " + key_to_env(key) +
+                           "; only secret settings can be read from a file)");
+    }
   }
+  std::set<std::string> unread;
+  // Secrets may come from files: <key>_file in the YAML, SPLITVOTE_<KEY>_FILE in the
+  // environment. The environment still wins over the file, and a value over a file.
+  for (const auto& p : schema) {
+    if (!p.secret) continue;
+    const std::string file_key = p.key + std::string(file_suffix);
+    const auto env_value = take(env, p.key), env_file = take(env, file_key);
+    const auto yaml_value = take(given, p.key), yaml_file = take(given, file_key);
+    if (env_value && env_file)
+      problems.push_back(p.key + ": both " + key_to_env(p.key) + " and " + key_to_env(file_key) + " are set; set one");
+    if (yaml_value && yaml_file)
+      problems.push_back(p.key + ": both " + p.key + " and " + file_key + " are set in the file; set one");
+    std::optional<std::string> value;
+    if (env_value) {
+      value = env_value;
+    } else if (env_file) {
+      value = read_secret_file(p.key, key_to_env(file_key), *env_file, problems);
+      s.files_[p.key] = *env_file;
+    } else if (yaml_value) {
+      value = yaml_value;
+    } else if (yaml_file) {
+      value = read_secret_file(p.key, file_key, *yaml_file, problems);
+      s.files_[p.key] = *yaml_file;
+    }
+    if (value)
+      given[p.key] = std::move(*value);
+    else if (env_file || yaml_file)
+      unread.insert(p.key);  // already reported; "required" would say it twice
+  }
+  for (auto& [key, value] : env) given[key] = std::move(value);
   for (const auto& p : schema) {
     s.secret_[p.key] = p.secret;
     if (auto it = given.find(p.key); it != given.end()) {
@@ -129,7 +228,7 @@ settings settings::resolve(const std::vector<property>& schema, std::string_view
       given.erase(it);
     } else if (p.default_value) {
       s.values_[p.key] = *p.default_value;
-    } else {
+    } else if (!unread.count(p.key)) {
       problems.push_back(p.key + ": required (" + p.description + ")");
     }
   }
@@ -202,7 +301,9 @@ std::string settings::describe() const {
                         k.find("password") != std::string::npos ||
                         k.find("secret") != std::string::npos ||
                         k.find(".key") != std::string::npos || k.find("sasl.") != std::string::npos;
-    out << k << " = " << (masked ? "****" : v) << "\n";
+    out << k << " = " << (masked ? "****" : v);
+    if (auto file = files_.find(k); file != files_.end()) out << " (from file " << file->second << ")";
+    out << "\n";
   }
   return out.str();
 }

@@ -1,6 +1,7 @@
 #include "splitvote/testing/http_client.hpp"
 
 #include "splitvote/testing/environment.hpp"
+#include "splitvote/testing/recordings.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <string_view>
 
 namespace splitvote::testing {
 
@@ -47,6 +49,44 @@ void record(const std::string& method, const std::string& target, const http_res
   out << boost::json::serialize(line) << "\n";
 }
 
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+/// For the log scan (security.logs): what the request gives away before it is sent, the
+/// credentials of its Authorization header and, for a vote, the actor and its choice. Sent is
+/// enough: a vote the server refuses may still end up in its log.
+void record_request_secrets(const std::string& method, const std::string& target, const std::string& body,
+                            const std::map<std::string, std::string>& headers) {
+  for (const auto& [name, value] : headers) {
+    if (!beast::iequals(name, "authorization")) continue;
+    const auto blank = value.find(' ');  // "Bearer <token>": the token; without a scheme, all of it
+    record_secret(blank == std::string::npos ? value : value.substr(blank + 1));
+  }
+  if (method != "POST" || !ends_with(target.substr(0, target.find('?')), "/votes")) return;
+  boost::system::error_code ec;
+  const auto v = boost::json::parse(body, ec);
+  const auto* o = ec ? nullptr : v.if_object();
+  const auto* actor = o ? o->if_contains("actor_id") : nullptr;
+  const auto* choice = o ? o->if_contains("choice") : nullptr;
+  if (actor && choice && actor->is_string() && choice->is_string())
+    record_vote(actor->get_string(), choice->get_string());
+}
+
+/// The tokens a 201 hands out: a new poll's admin_token and each voter_tokens[].token.
+void record_response_secrets(const http_response& r) {
+  if (r.status != 201) return;
+  boost::system::error_code ec;
+  const auto v = boost::json::parse(r.body, ec);
+  const auto* o = ec ? nullptr : v.if_object();
+  if (!o) return;
+  if (const auto* t = o->if_contains("admin_token"); t && t->is_string()) record_secret(t->get_string());
+  if (const auto* tokens = o->if_contains("voter_tokens"); tokens && tokens->is_array())
+    for (const auto& item : tokens->get_array())
+      if (const auto* t = item.is_object() ? item.get_object().if_contains("token") : nullptr; t && t->is_string())
+        record_secret(t->get_string());
+}
+
 }  // namespace
 
 struct http_client::impl {
@@ -72,6 +112,7 @@ http_client::~http_client() = default;
 http_response http_client::request(const std::string& method, const std::string& target,
                                    const std::string& body,
                                    const std::map<std::string, std::string>& headers) {
+  record_request_secrets(method, target, body, headers);
   for (int attempt = 0;; ++attempt) {
     try {
       if (!impl_->stream) impl_->connect();
@@ -96,6 +137,7 @@ http_response http_client::request(const std::string& method, const std::string&
       out.body = res.body();
       if (!res.keep_alive()) impl_->stream.reset();
       if (impl_->recorded == contract_record::yes) record(method, target, out);
+      record_response_secrets(out);
       return out;
     } catch (const boost::system::system_error&) {
       // A keep-alive connection the server closed in between: one retry on a fresh one.

@@ -1,11 +1,13 @@
 #include "splitvote/testing/stack.hpp"
 
 #include "splitvote/testing/environment.hpp"
+#include "splitvote/testing/recordings.hpp"
 
 #include "splitvote/pg/pool.hpp"
 #include "splitvote/privacy/actor_key.hpp"
 #include "splitvote/random/random_source.hpp"
 
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -30,6 +32,20 @@ const char* name_of(stack::service s) {
   return "?";
 }
 
+/// For the log scan: the secrets a service is given. The actor secret (the constant or a test's
+/// own), any password or token, and the password of a DSN (postgresql://user:password@host).
+/// The fixture's clusters trust local connections (initdb --auth=trust): no DSN has one today.
+void record_secrets_of(const std::map<std::string, std::string>& env) {
+  for (const auto& [name, value] : env) {
+    const bool secret = name.size() >= 12 && name.compare(name.size() - 12, 12, "ACTOR_SECRET") == 0;
+    if (secret || name.find("PASSWORD") != std::string::npos || name.find("TOKEN") != std::string::npos) record_secret(value);
+    if (const auto scheme = value.find("://"); scheme != std::string::npos) {
+      const auto at = value.find('@', scheme), colon = value.find(':', scheme + 3);
+      if (at != std::string::npos && colon < at) record_secret(value.substr(colon + 1, at - colon - 1));
+    }
+  }
+}
+
 }  // namespace
 
 stack::stack(const std::string& name, stack_options options) : options_(std::move(options)) {
@@ -43,7 +59,11 @@ stack::stack(const std::string& name, stack_options options) : options_(std::mov
   for (const char* who : {"pollbook", "ballotbox"}) {
     child_process keygen(binary("splitvote-keygen"), {(dir_ / who).string()}, {}, dir_ / "keygen.log");
     if (keygen.wait(std::chrono::seconds(10)) != 0) throw std::runtime_error("keygen failed: " + read_file(dir_ / "keygen.log"));
+    std::string key = read_file(dir_ / (std::string(who) + ".key"));
+    while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
+    record_secret(key);  // the consumer's secret key for sealed halves, hex
   }
+  record_secret(actor_secret);
 
   child_process migrate(binary("splitvote-migrate"), {},
                         {{"SPLITVOTE_CATALOG__DSN", main_dsn_},
@@ -119,6 +139,7 @@ child_process& stack::start(service s, int instance) {
     probe_ports_[{s, instance}] = p;
     env["SPLITVOTE_HTTP__PORT"] = std::to_string(probe_ports_[{s, instance}]);
   }
+  record_secrets_of(env);
   slot = std::make_unique<child_process>(binary_for(s), std::vector<std::string>{}, env, log);
   if (s == service::ingest && env.count("SPLITVOTE_HTTP__TLS__CERTIFICATE_CHAIN")) {
     // HTTPS only: the plain client cannot ask /readyz; the test speaks TLS itself.

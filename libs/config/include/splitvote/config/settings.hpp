@@ -14,7 +14,10 @@ namespace splitvote::config {
 
 /// One declared setting. Keys are dotted paths into the YAML file ("kafka.bootstrap_servers");
 /// the environment variable is SPLITVOTE_ + the path upper-cased with "." as "__"
-/// (SPLITVOTE_KAFKA__BOOTSTRAP_SERVERS).
+/// (SPLITVOTE_KAFKA__BOOTSTRAP_SERVERS). A secret may instead name a file holding its value:
+/// `<key>_file` in the YAML or SPLITVOTE_<KEY>_FILE in the environment (one trailing newline of
+/// the content is dropped). Precedence: environment value, environment file, YAML value, YAML
+/// file, default; a value and a file at the same level are an error.
 struct property {
   std::string key;
   std::string description;
@@ -49,7 +52,8 @@ public:
   /// All keys below a prefix, the prefix removed ("kafka.rdkafka." -> {"linger.ms": "5"}).
   std::map<std::string, std::string> with_prefix(const std::string& prefix) const;
 
-  /// The effective configuration, one "key = value" per line, secrets masked.
+  /// The effective configuration, one "key = value" per line, secrets masked (a secret read
+  /// from a file says which file, never what it holds).
   std::string describe() const;
 
 private:
@@ -59,6 +63,7 @@ private:
 
   std::map<std::string, std::string> values_;
   std::map<std::string, bool> secret_;
+  std::map<std::string, std::string> files_;  // secret key -> the file its value came from
 };
 
 /// The config path from `--config PATH` in argv, else SPLITVOTE_CONFIG, else empty.
