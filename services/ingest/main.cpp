@@ -59,7 +59,7 @@ std::vector<config::property> properties() {
       {"auth.jwt.audience", "the aud every JWT must name", ""},
       {"auth.jwt.actor_claim", "the claim holding the actor id", "sub"},
       {"auth.jwt.leeway_s", "clock skew allowed for exp and nbf", "60"},
-      {"auth.jwt.max_token_bytes", "longer bearer JWTs are refused unread", "8192"},
+      {"auth.jwt.max_token_bytes", "longer bearer JWTs are refused unread (at most 7168: the 8 KiB header limit holds the rest)", "6144"},
       {"privacy.cover_idle_ms", "send a cover envelope for a poll idle this long (0: no cover traffic)", "0"},
       {"privacy.shred_after_ms", "destroy a poll's key this long after it closes (0: never)", "604800000"},
       {"privacy.release_interval_ms", "at most one new noisy release per poll per this interval", "60000"},
@@ -120,6 +120,9 @@ std::shared_ptr<const auth::jwt_verifier> jwt_verifier(const config::settings& c
   js.algorithms = cfg.list("auth.jwt.algorithms");
   if (js.algorithms.empty()) return nullptr;
   if (const auto& path = cfg.str("auth.jwt.jwks_file"); !path.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) > 1024 * 1024)
+      throw config::error("auth.jwt.jwks_file: cannot read " + path + " (a regular file of at most 1 MiB)");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw config::error("auth.jwt.jwks_file: cannot read " + path);
     js.jwks_json.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -129,10 +132,10 @@ std::shared_ptr<const auth::jwt_verifier> jwt_verifier(const config::settings& c
   js.audience = cfg.str("auth.jwt.audience");
   js.actor_claim = cfg.str("auth.jwt.actor_claim");
   js.leeway = std::chrono::seconds(cfg.integer("auth.jwt.leeway_s", 0, 3600));
-  js.max_token_bytes = static_cast<std::size_t>(cfg.integer("auth.jwt.max_token_bytes", 256, 65536));
+  js.max_token_bytes = static_cast<std::size_t>(cfg.integer("auth.jwt.max_token_bytes", 256, 7168));
   try {
     return std::make_shared<const auth::jwt_verifier>(std::move(js));
-  } catch (const std::invalid_argument& e) {
+  } catch (const std::exception& e) {  // invalid_argument for settings; anything else from a bad JWKS
     throw config::error(std::string("auth.jwt: ") + e.what());
   }
 }

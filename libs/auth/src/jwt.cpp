@@ -279,7 +279,7 @@ std::string jwt_verifier::verify(std::string_view token, std::chrono::system_clo
   if (!exp) reject("malformed", "exp is missing or not a number");
   const double now_s = std::chrono::duration<double>(now.time_since_epoch()).count();
   const double leeway = static_cast<double>(settings_.leeway.count());
-  if (now_s > *exp + leeway) reject("expired", "exp is past, beyond the leeway");
+  if (now_s >= *exp + leeway) reject("expired", "exp is past, beyond the leeway");
   if (const auto* nbf_value = claims->if_contains("nbf")) {
     const auto nbf = number(*nbf_value);
     if (!nbf) reject("malformed", "nbf is not a number");

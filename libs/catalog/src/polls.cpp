@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 namespace splitvote::catalog {
 namespace {
@@ -121,7 +122,10 @@ std::optional<poll> find_poll(pqxx::connection& c, const std::string& id) {
   p.privacy.budget = row[17].as<double>();
   if (!row[18].is_null()) p.key_hex = row[18].as<std::string>();
   p.shredded = row[19].as<bool>();
-  p.voter_auth = parse_voter_auth(row[20].as<std::string>()).value_or(voter_auth::open);
+  // A mode this build does not know (a newer migration's) must not fall back to the weakest.
+  const auto auth = parse_voter_auth(row[20].as<std::string>());
+  if (!auth) throw std::runtime_error("poll " + p.id + ": unknown voter_auth '" + row[20].as<std::string>() + "'");
+  p.voter_auth = *auth;
   p.results_visibility = parse_results_visibility(row[21].as<std::string>()).value_or(results_visibility::admin);
   p.admin_token_scheme = row[22].as<std::string>() == "sha256" ? token_scheme::sha256 : token_scheme::hmac_sha256;
   for (const auto& choice : tx.exec_params(

@@ -140,6 +140,8 @@ bool contains(const network& n, const net::ip::address& a) {
 /// "intermediate" list without DHE); 1.3's suites are all modern and stay at OpenSSL's default.
 std::shared_ptr<ssl::context> make_tls_context(const server_options::tls_files& files) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  // An encrypted key fails at once instead of OpenSSL asking for a password on the terminal.
+  ctx->set_password_callback([](std::size_t, ssl::context::password_purpose) { return std::string(); });
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::no_compression |
                    ssl::context::single_dh_use);

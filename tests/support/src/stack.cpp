@@ -38,7 +38,7 @@ const char* name_of(stack::service s) {
 void record_secrets_of(const std::map<std::string, std::string>& env) {
   for (const auto& [name, value] : env) {
     const bool secret = name.size() >= 12 && name.compare(name.size() - 12, 12, "ACTOR_SECRET") == 0;
-    if (secret || name.find("PASSWORD") != std::string::npos || name.find("TOKEN") != std::string::npos) record_secret(value);
+    if (secret || name.find("SECRET") != std::string::npos || name.find("PASSWORD") != std::string::npos || name.find("TOKEN") != std::string::npos) record_secret(value);
     if (const auto scheme = value.find("://"); scheme != std::string::npos) {
       const auto at = value.find('@', scheme), colon = value.find(':', scheme + 3);
       if (at != std::string::npos && colon < at) record_secret(value.substr(colon + 1, at - colon - 1));

@@ -88,6 +88,8 @@ function invalidCreate(title, choices) {
 }
 
 function csvCell(s) {
+  // A leading = + - @ would make a spreadsheet run the cell as a formula (CSV injection).
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
