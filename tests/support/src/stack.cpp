@@ -37,8 +37,16 @@ const char* name_of(stack::service s) {
 /// The fixture's clusters trust local connections (initdb --auth=trust): no DSN has one today.
 void record_secrets_of(const std::map<std::string, std::string>& env) {
   for (const auto& [name, value] : env) {
-    const bool secret = name.size() >= 12 && name.compare(name.size() - 12, 12, "ACTOR_SECRET") == 0;
-    if (secret || name.find("SECRET") != std::string::npos || name.find("PASSWORD") != std::string::npos || name.find("TOKEN") != std::string::npos) record_secret(value);
+    const bool secret = name.find("SECRET") != std::string::npos || name.find("PASSWORD") != std::string::npos ||
+                        name.find("TOKEN") != std::string::npos;
+    // A setting that names a file (SPLITVOTE_SEAL__SECRET_KEY, *_FILE): its content is the
+    // secret; the path is not (services may log where their keys are).
+    if (secret && value.starts_with('/')) {
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(value, ec)) record_secret(read_file(value));
+    } else if (secret) {
+      record_secret(value);
+    }
     if (const auto scheme = value.find("://"); scheme != std::string::npos) {
       const auto at = value.find('@', scheme), colon = value.find(':', scheme + 3);
       if (at != std::string::npos && colon < at) record_secret(value.substr(colon + 1, at - colon - 1));
