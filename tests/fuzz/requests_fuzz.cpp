@@ -24,6 +24,8 @@ void poll(std::string_view body) {
     expect(r.choices.size() >= 2 && r.choices.size() <= ingest::max_choices);
     expect(std::set<std::string>(r.choices.begin(), r.choices.end()).size() == r.choices.size());
     expect(r.eligible_actors.size() <= ingest::max_eligible);
+    // A tokens poll always has someone to give tokens to.
+    expect(r.voter_auth != catalog::voter_auth::tokens || !r.eligible_actors.empty());
     r.privacy.validate();  // throws std::invalid_argument (a finding) if an invalid policy got through
   } catch (const http::problem_error& e) {
     expect(e.status == 400);
@@ -33,7 +35,7 @@ void poll(std::string_view body) {
 void vote(std::string_view body) {
   try {
     const auto r = ingest::parse_vote_request(body);
-    expect(!r.actor_id.empty() && r.actor_id.size() <= ingest::max_actor_id_bytes);
+    expect(!r.actor_id || (!r.actor_id->empty() && r.actor_id->size() <= ingest::max_actor_id_bytes));
     expect(!r.choice.empty() && r.choice.size() <= ingest::max_label_bytes);
   } catch (const http::problem_error& e) {
     expect(e.status == 400);

@@ -28,31 +28,6 @@ std::int64_t to_micros(time_point t) {
 
 }  // namespace
 
-std::string_view to_string(voter_auth a) {
-  switch (a) {
-    case voter_auth::open: return "open";
-    case voter_auth::tokens: return "tokens";
-    case voter_auth::jwt: return "jwt";
-  }
-  return "open";
-}
-
-std::string_view to_string(results_visibility v) {
-  return v == results_visibility::open_to_all ? "public" : "admin";
-}
-
-std::optional<voter_auth> parse_voter_auth(std::string_view s) {
-  for (const auto a : {voter_auth::open, voter_auth::tokens, voter_auth::jwt})
-    if (s == to_string(a)) return a;
-  return std::nullopt;
-}
-
-std::optional<results_visibility> parse_results_visibility(std::string_view s) {
-  for (const auto v : {results_visibility::admin, results_visibility::open_to_all})
-    if (s == to_string(v)) return v;
-  return std::nullopt;
-}
-
 void create_poll(pqxx::connection& c, const poll& p, const std::vector<eligible_actor>& eligible) {
   pqxx::work tx(c);
   std::optional<std::int64_t> closes;

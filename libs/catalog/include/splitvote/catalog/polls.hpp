@@ -1,6 +1,7 @@
 // Poll definitions in the catalog: create, read, close, and who is eligible.
 #pragma once
 
+#include "splitvote/catalog/access.hpp"
 #include "splitvote/privacy/actor_key.hpp"
 #include "splitvote/privacy/policy.hpp"
 
@@ -17,20 +18,6 @@
 namespace splitvote::catalog {
 
 using time_point = std::chrono::system_clock::time_point;
-
-/// How a poll's voters prove who they are (docs/security.md).
-enum class voter_auth {
-  open,    // any actor id in the body (checked against the eligible list, if there is one)
-  tokens,  // a personal voting token per eligible actor, made at creation
-  jwt,     // a bearer JWT from the operator's identity provider names the actor
-};
-/// Who may read results once the poll is closed (before that: the admin token, always).
-enum class results_visibility { admin, open_to_all };
-
-std::string_view to_string(voter_auth a);
-std::string_view to_string(results_visibility v);
-std::optional<voter_auth> parse_voter_auth(std::string_view s);
-std::optional<results_visibility> parse_results_visibility(std::string_view s);
 
 /// How a poll's admin token is stored: plain SHA-256 (polls from before keyed hashes), or
 /// HMAC-SHA-256 under the server's token key (privacy::keyed_token_hash).

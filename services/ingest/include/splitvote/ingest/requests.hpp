@@ -1,7 +1,7 @@
 // Parsing and validating the JSON bodies of the ingest API; every failure is a problem_error.
 #pragma once
 
-#include "splitvote/catalog/polls.hpp"
+#include "splitvote/catalog/access.hpp"
 #include "splitvote/privacy/policy.hpp"
 
 #include <chrono>
