@@ -25,7 +25,7 @@ pg_init() {
 pg_start() {
   local dir=$1 port=$2
   as_postgres "$(pg_bin)/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 30 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${SPLITVOTE_PG_FSYNC:-on}" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${SPLITVOTE_PG_FSYNC:-on} -c max_connections=${SPLITVOTE_PG_MAX_CONNECTIONS:-100}" \
     start >/dev/null || { tail -n 20 "$dir/server.log" >&2; return 1; }
   as_postgres psql -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = 'splitvote'" | grep -q 1 ||

@@ -1,5 +1,4 @@
 // The bench tool's latency histogram: bucket edges and percentiles against known data.
-#define CATCH_CONFIG_MAIN
 #include "splitvote/bench/histogram.hpp"
 
 #include <catch2/catch.hpp>

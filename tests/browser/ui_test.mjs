@@ -85,6 +85,8 @@ try {
   const phone = await browser.newContext({ viewport: { width: 390, height: 760 }, isMobile: true, hasTouch: true });
   const ballot = watch(await phone.newPage());
   await ballot.goto(share);
+  // The page fills the heading once its fetch of the poll is back: wait for it, not for the load.
+  await ballot.waitForFunction(() => (document.querySelector('#vote-heading')?.textContent || '').trim() !== '');
   assert.equal(await ballot.locator('#vote-heading').textContent(), 'Where do we go for lunch?');
   assert.equal(await ballot.getByRole('radio').count(), 3);
   await ballot.getByLabel('Your name or voter ID').focus();

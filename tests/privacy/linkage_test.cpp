@@ -350,7 +350,7 @@ bool all_stored(const boost::json::object& r, std::int64_t n) {
 
 }  // namespace
 
-TEST_CASE("weak settings: the attack recovers most votes (the suite has teeth)", "[privacy][linkage]") {
+TEST_CASE("weak settings: the attack recovers most votes (the suite has teeth)", "[privacy][linkage][weak]") {
   // No decoys, no randomized response, one envelope per transaction, no scrub.
   stack s("linkage-weak", {{{"SPLITVOTE_BATCH__MIN", "1"}, {"SPLITVOTE_BATCH__MAX", "1"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}, {}});
   s.start_all();
@@ -382,7 +382,7 @@ TEST_CASE("weak settings: the attack recovers most votes (the suite has teeth)",
 }
 
 TEST_CASE("the defaults: no vote recovered with certainty, accuracy within the bound, and a scrub blinds the attack",
-          "[privacy][linkage]") {
+          "[privacy][linkage][defaults]") {
   stack s("linkage-defaults", {{{"SPLITVOTE_BATCH__MIN", "1"}, {"SPLITVOTE_BATCH__MAX", "500"},
                                 {"SPLITVOTE_BATCH__MAX_DELAY_MS", "200"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}, {}});
   s.start_all();
@@ -441,7 +441,7 @@ TEST_CASE("the defaults: no vote recovered with certainty, accuracy within the b
   for (const auto& sc : {xmin_after, index_after}) CHECK(sc.accuracy <= e.majority_share + 3 * std::sqrt(0.25 / 200));
 }
 
-TEST_CASE("the defaults with cover traffic: idle time no longer marks the batches", "[privacy][linkage]") {
+TEST_CASE("the defaults with cover traffic: idle time no longer marks the batches", "[privacy][linkage][cover]") {
   stack s("linkage-cover", {{{"SPLITVOTE_BATCH__MIN", "1"}, {"SPLITVOTE_BATCH__MAX", "500"},
                              {"SPLITVOTE_BATCH__MAX_DELAY_MS", "200"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}},
                             {{"SPLITVOTE_PRIVACY__COVER_IDLE_MS", "100"}}});
@@ -470,7 +470,7 @@ TEST_CASE("the defaults with cover traffic: idle time no longer marks the batche
   }
 }
 
-TEST_CASE("a busy poll under a thief who snapshots every batch: votes hide in each other", "[privacy][linkage]") {
+TEST_CASE("a busy poll under a thief who snapshots every batch: votes hide in each other", "[privacy][linkage][busy]") {
   stack s("linkage-busy", {{{"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}, {}});  // the consumers' default batching
   s.start_all();
   const auto poll = create_poll(s.port(), R"({"title":"Busy","choices":["yes","no"]})");  // product defaults

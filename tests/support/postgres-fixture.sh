@@ -6,6 +6,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 source "$ROOT/script/lib/postgres.sh"
 action=$1 dir=$2
 export SPLITVOTE_PG_FSYNC=off  # test data is thrown away; durability is not under test here
+# Every test's stack connects to these two clusters, and ctest -j runs several stacks at once
+# (each holds about 15 connections to the main cluster: pools of ingest, consumers, the test).
+export SPLITVOTE_PG_MAX_CONNECTIONS=400
 case "$action" in
   start)
     mkdir -p "$dir"

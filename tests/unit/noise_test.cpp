@@ -96,7 +96,7 @@ TEST_CASE("the goodness-of-fit test rejects noise whose scale is 30% off", "[uni
     const int draws = 40000;
     int dof = 0;
     const auto reach = static_cast<std::int64_t>(6 * std::sqrt(truth.variance())) + 2;
-    const double stat = chi_squared(sample(wrong, draws, 32), [&](std::int64_t z) { return privacy::noise_probability(truth, z); },
+    const double stat = chi_squared(sample(wrong, draws, 32), [&truth = truth](std::int64_t z) { return privacy::noise_probability(truth, z); },
                                     draws, reach, dof);
     INFO(privacy::to_string(truth.mechanism) << ": chi2 " << stat << " dof " << dof);
     CHECK(stat > critical(dof));

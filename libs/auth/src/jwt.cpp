@@ -218,8 +218,8 @@ jwt_verifier::jwt_verifier(jwt_settings s) : settings_(std::move(s)) {
   for (const auto& alg : settings_.algorithms) {
     if (alg == "RS256") keys->rs256 = true;
     else if (alg == "HS256") keys->hs256 = true;
-    else if (std::equal(alg.begin(), alg.end(), "none", "none" + 4,
-                        [](char a, char b) { return (a | 0x20) == b; }))
+    else if (const std::string_view none = "none";
+             std::equal(alg.begin(), alg.end(), none.begin(), none.end(), [](char a, char b) { return (a | 0x20) == b; }))
       throw std::invalid_argument("jwt: algorithm \"none\" is never accepted");
     else throw std::invalid_argument("jwt: unknown algorithm " + quoted(alg) + " (only RS256, HS256)");
   }

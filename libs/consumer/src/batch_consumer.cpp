@@ -163,7 +163,8 @@ struct batch_consumer::impl {
     pending.clear();
     std::vector<kafka::partition_offset> positions;
     for (auto& [partition, pos] : assigned) {
-      pos.stored = pos.next = with_retry("reload offsets", [&] {
+      // The binding captured by name: clang 14 cannot capture structured bindings (C++20 P1091).
+      pos.stored = pos.next = with_retry("reload offsets", [&, partition = partition] {
         return offsets.load(database(), opts.topic, partition, cluster);
       });
       pos.at_end = false;

@@ -63,7 +63,7 @@ header_list security_headers(bool tls) {
 void add_missing(header_list& headers, const header_list& extra) {
   for (const auto& [name, value] : extra) {
     const bool present = std::any_of(headers.begin(), headers.end(),
-                                     [&](const auto& h) { return boost::algorithm::iequals(h.first, name); });
+                                     [&, &name = name](const auto& h) { return boost::algorithm::iequals(h.first, name); });
     if (!present) headers.emplace_back(name, value);
   }
 }

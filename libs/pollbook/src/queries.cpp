@@ -15,7 +15,10 @@ std::vector<bool> submitted_among(pqxx::connection& c, const std::string& poll_i
                                   const std::vector<std::array<std::byte, 32>>& keys) {
   if (keys.empty()) return {};
   std::string array = "{";  // a text[] literal of hex strings (no quoting needed)
-  for (const auto& k : keys) array += (array.size() > 1 ? "," : "") + random::to_hex(k);
+  for (const auto& k : keys) {
+    if (array.size() > 1) array += ',';
+    array += random::to_hex(k);
+  }
   array += "}";
   pqxx::nontransaction tx(c);
   const auto r = tx.exec_params(

@@ -7,7 +7,12 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -18,6 +23,21 @@ namespace splitvote::testing {
 const char* setting(const char* name, const char* fallback) {
   const char* v = std::getenv(name);
   return v ? v : fallback;
+}
+
+void append_line(const std::filesystem::path& path, std::string_view line) {
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  std::string text(line);
+  text += '\n';
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot open " + path.string() + ": " + std::strerror(errno));
+  // One call: appends of one write(2) to a local file do not interleave with other processes'.
+  const auto written = ::write(fd, text.data(), text.size());
+  const int saved = errno;
+  ::close(fd);
+  if (written != static_cast<ssize_t>(text.size()))
+    throw std::runtime_error("short write to " + path.string() + ": " + std::strerror(written < 0 ? saved : EIO));
 }
 
 const pg_servers& pg() {

@@ -37,16 +37,13 @@ namespace {
 /// Appends every exchange to $SPLITVOTE_RESPONSES, for the OpenAPI contract check.
 void record(const std::string& method, const std::string& target, const http_response& r) {
   static const std::string path = setting("SPLITVOTE_RESPONSES", SPLITVOTE_RESPONSES);
-  static std::mutex mutex;
   boost::json::object line{{"method", method},
                            {"target", target},
                            {"status", r.status},
                            {"content_type", r.header("content-type")},
                            {"retry_after", r.header("retry-after")},
                            {"body", r.body}};
-  std::lock_guard lock(mutex);
-  std::ofstream out(path, std::ios::app);
-  out << boost::json::serialize(line) << "\n";
+  append_line(path, boost::json::serialize(line));
 }
 
 bool ends_with(std::string_view s, std::string_view suffix) {

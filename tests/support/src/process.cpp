@@ -43,6 +43,8 @@ child_process::child_process(std::string exe, std::vector<std::string> args,
     _exit(127);
   }
   ::close(fd);
+  name_ = std::filesystem::path(exe).filename().string();
+  register_child(pid_, name_);
 }
 
 child_process::~child_process() {
@@ -58,11 +60,16 @@ void child_process::signal(int sig) {
 
 std::optional<int> child_process::wait(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::optional<step> waiting;
+  if (timeout.count() > 0 && !status_)
+    waiting.emplace("the exit of " + name_ + " (pid " + std::to_string(pid_) + "), up to " +
+                    std::to_string(timeout.count()) + " ms");
   while (!status_) {
     int st = 0;
     const int r = ::waitpid(pid_, &st, WNOHANG);
     if (r == pid_) {
       status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      forget_child(pid_);
       break;
     }
     if (std::chrono::steady_clock::now() > deadline) return std::nullopt;

@@ -6,7 +6,6 @@
 #include <boost/json/serialize.hpp>
 
 #include <fstream>
-#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -15,17 +14,9 @@ namespace splitvote::testing {
 
 namespace {
 
-/// One line per call, appended and closed at once: test processes run side by side (ctest -j)
-/// and each line must reach the file whole even if the process is killed later.
-void append(const boost::json::object& line) {
-  static std::mutex mutex;
-  const std::string text = boost::json::serialize(line) + "\n";
-  std::lock_guard lock(mutex);
-  const auto path = recordings_path();
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  std::ofstream(path, std::ios::app | std::ios::binary) << text;
-}
+/// One line per call, written whole at once (append_line): test processes run side by side
+/// (ctest -j) and each line must reach the file whole even if the process is killed later.
+void append(const boost::json::object& line) { append_line(recordings_path(), boost::json::serialize(line)); }
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace splitvote::testing {
 
@@ -27,6 +28,11 @@ std::string fresh_database(const std::string& server);
 
 /// The whole content of a file (empty if it cannot be read): logs, keys, configs.
 std::string read_file(const std::filesystem::path& p);
+
+/// Appends `line` and a newline to `path` (created with its directories if missing) in one
+/// write(2) on an O_APPEND descriptor: test processes that run side by side (ctest -j) append to
+/// the same recordings, and a line must reach the file whole. Throws if the write fails.
+void append_line(const std::filesystem::path& path, std::string_view line);
 
 /// A new empty directory under the build's temp area.
 std::filesystem::path temp_dir(const std::string& prefix);

@@ -1,10 +1,13 @@
 // Child processes for end-to-end tests: start a real binary, signal it, wait; killed on destruction.
 #pragma once
 
+#include "splitvote/testing/watchdog.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <boost/assert/source_location.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,13 +33,18 @@ public:
 
 private:
   int pid_ = -1;
+  std::string name_;  // the binary's file name, for the watchdog
   std::optional<int> status_;
   std::filesystem::path log_;
 };
 
-/// Polls `condition` every 20 ms until true or the timeout; returns its last value.
+/// Polls `condition` every 20 ms until true or the timeout; returns its last value. While it
+/// waits, the watchdog knows the call site (a hung test names the line it was waiting at).
 template <typename F>
-bool eventually(F&& condition, std::chrono::milliseconds timeout) {
+bool eventually(F&& condition, std::chrono::milliseconds timeout,
+                const boost::source_location& at = BOOST_CURRENT_LOCATION) {
+  const step waiting("eventually() at " + where(at) + ", up to " +
+                     std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + " s");
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if (condition()) return true;
