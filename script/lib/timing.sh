@@ -43,7 +43,7 @@ timing_ctest() {
   local name=$1 log=$2 wall=$3
   [[ -n "${SPLITVOTE_TIMINGS:-}" ]] || return 0
   timing_add "$name: ctest" "$wall" "$(grep -E '^[0-9]+% tests passed' "$log" | tail -n 1)"
-  sed -n '/^Label Time Summary:/,/^$/p' "$log" | sed -E -n 's/^ *([a-z-]+) *= *([0-9.]+) sec\*proc \(([0-9]+) tests?\)/\1 \2 \3/p' |
+  sed -n '/^Label Time Summary:/,/^$/p' "$log" | sed -E -n 's/^ *([a-z0-9-]+) *= *([0-9.]+) sec\*proc \(([0-9]+) tests?\)/\1 \2 \3/p' |
     while read -r label seconds count; do
       timing_add "$name: label $label" "${seconds%.*}" "$count tests, summed (they run side by side)"
     done
