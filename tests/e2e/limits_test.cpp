@@ -8,7 +8,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <future>
 #include <iostream>
 #include <thread>
@@ -144,6 +147,50 @@ TEST_CASE("requests over http.max_in_flight get 503 at once, probes still answer
     CHECK(eventually([&] { return http_client(s.port()).get("/livez").status == 200; }, 10s));
   }
   CHECK(s.process(svc::ingest)->running());
+}
+
+TEST_CASE("a connection stops counting when it closes: a client that opens one per vote is never refused",
+          "[e2e][connections]") {
+  // Three times the client's threads as the cap: a closed connection that still counted (the vote's
+  // deadline timer kept its session for kafka.delivery_timeout_ms, 5 s) filled it within a
+  // second at this rate, and the rest got 503 "connections".
+  stack s("e2e-fresh-connections", {{}, {{"SPLITVOTE_HTTP__MAX_CONNECTIONS", "12"}}});
+  s.start_all();
+  const auto poll = create_poll(s.port(), lunch);
+  const std::string votes = "/v1/polls/" + poll.id + "/votes";
+  constexpr int threads = 4, per_thread = 150;
+  std::atomic<int> accepted{0};
+  std::mutex mutex;
+  std::map<unsigned, int> others;  // status -> count, for the failure message
+  {
+    std::vector<std::jthread> clients;
+    for (int t = 0; t < threads; ++t)
+      clients.emplace_back([&, t] {
+        for (int i = 0; i < per_thread; ++i) {
+          // A new client per vote: a new connection, closed by the client after the answer.
+          const auto r = http_client(s.port()).request(
+              "POST", votes, vote_body("fresh-" + std::to_string(t) + "-" + std::to_string(i), "pizza"),
+              {{"Content-Type", "application/json"}, {"Connection", "close"}});
+          if (r.status == 202) {
+            ++accepted;
+          } else {
+            std::lock_guard lock(mutex);
+            ++others[r.status];
+          }
+        }
+      });
+  }
+  const auto last_answer = std::chrono::steady_clock::now();
+  for (const auto& [status, count] : others) UNSCOPED_INFO(count << " answers " << status);
+  CHECK(accepted == threads * per_thread);
+  // Back to idle at once: only the scrape's own connection counts.
+  const bool idle = eventually([&] { return metric(s.port(), "splitvote_http_open_connections") == 1; }, 1s);
+  INFO("open connections now: " << metric(s.port(), "splitvote_http_open_connections") << ", "
+       << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - last_answer).count()
+       << " ms after the last answer");
+  CHECK(idle);
+  check_counts(await_results(s.port(), poll, [&](const auto& r) { return settled(r, threads * per_thread); }),
+               threads * per_thread, 0, 0);
 }
 
 TEST_CASE("a full producer queue answers 503 with Retry-After, counts nothing and frees the actor", "[e2e][limits]") {

@@ -29,6 +29,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <utility>
 #include <thread>
 #include <type_traits>
 #include <variant>
@@ -322,13 +323,7 @@ struct server::impl {
           stream_(make_stream(std::move(socket), tls_)),
           counted_(counted),
           address_key_(std::move(address_key)) {}
-    ~session() {
-      if (counted_) {
-        --owner_.connections;
-        metrics().connections.Decrement();
-      }
-      if (!address_key_.empty()) owner_.closed_from(address_key_);
-    }
+    ~session() { release(); }
 
     void start() {
       net::dispatch(lowest().get_executor(), [self = this->shared_from_this()] {
@@ -608,6 +603,18 @@ struct server::impl {
       beast::error_code ignored;
       lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
       lowest().close();
+      release();
+    }
+
+    /// The connection stops counting against the limits once its socket is closed, not when
+    /// the last holder of the session lets go (a handler's timer may keep it for seconds).
+    void release() {
+      if (counted_) {
+        counted_ = false;
+        --owner_.connections;
+        metrics().connections.Decrement();
+      }
+      if (!address_key_.empty()) owner_.closed_from(std::exchange(address_key_, {}));
     }
 
     /// Closes after a last response without losing it: closing a socket with unread input

@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <mutex>
+#include <utility>
 
 namespace splitvote::ingest {
 
@@ -26,6 +28,23 @@ using http::problem_error;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
+
+/// The answer to one vote, given once: by Kafka's delivery report or by the deadline, whichever
+/// comes first. The first takes the callback out, so the other (the deadline's timer keeps its
+/// task for kafka.delivery_timeout_ms) no longer holds the client's connection open.
+class one_answer {
+public:
+  explicit one_answer(http::respond_fn respond) : respond_(std::move(respond)) {}
+  /// The callback if nobody has answered yet; empty after the first call.
+  http::respond_fn take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(respond_, nullptr);
+  }
+
+private:
+  std::mutex mutex_;
+  http::respond_fn respond_;
+};
 
 random::random_source& rng() {
   thread_local auto source = random::system_source();
@@ -513,13 +532,14 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
   // has no message timeout of its own here: a timeout would fail a message that may still be
   // written, and makes the idempotent producer bump its epoch (docs/reliability.md). So it
   // keeps trying, and the client hears "outcome unknown" at the deadline.
-  auto answered = std::make_shared<std::atomic<bool>>(false);
+  auto answer = std::make_shared<one_answer>(respond);
   const auto outcome = producer_.produce(
       options_.topic, message, headers,
-      [respond, recent, key, started, ballot_count, message_bytes, answered, request_id,
+      [recent, key, started, ballot_count, message_bytes, answer, request_id,
        poll_id = p->id](const kafka::producer::delivery& d) {
         metrics().produce_seconds.Observe(std::chrono::duration<double>(clock_type::now() - started).count());
-        const bool late = answered->exchange(true);
+        const auto respond = answer->take();
+        const bool late = !respond;
         if (d.error) {
           metrics().produce_results.Add({{"outcome", d.possibly_persisted ? "unknown" : "failed"}}).Increment();
           observability::log_warn("produce_failed", {{"request_id", request_id}, {"error", *d.error},
@@ -561,8 +581,9 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
     std::lock_guard lock(activity_mutex_);
     last_vote_[p->id] = clock_type::now();
   }
-  deadlines_.after(options_.answer_deadline, [respond, answered] {
-    if (answered->exchange(true)) return;
+  deadlines_.after(options_.answer_deadline, [answer] {
+    const auto respond = answer->take();
+    if (!respond) return;
     metrics().produce_results.Add({{"outcome", "unknown"}}).Increment();
     http::response r = http::problem(503, "outcome-unknown", "Outcome unknown",
                                      "Kafka did not confirm the vote in time; it may still be counted, do not vote again");
