@@ -20,7 +20,17 @@ std::string with_connect_timeout(const std::string& dsn) {
 
 std::unique_ptr<pqxx::connection> connect(const std::string& dsn) {
   auto c = std::make_unique<pqxx::connection>(with_connect_timeout(dsn));
-  c->set_client_encoding("UTF8");
+  try {
+    c->set_client_encoding("UTF8");
+  } catch (const pqxx::broken_connection&) {
+    throw;
+  } catch (const pqxx::failure& e) {
+    // A session the server ends right after it opened (pg_terminate_backend, a restart) fails
+    // here with a plain pqxx::failure, "Setting client encoding failed.": a lost connection,
+    // which every caller retries. As a failure it escaped the consumers' retry and ended them
+    // (faults.commit-errors under ctest -j).
+    throw pqxx::broken_connection(std::string("connection lost while it was set up: ") + e.what());
+  }
   return c;
 }
 
