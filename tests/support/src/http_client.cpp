@@ -13,8 +13,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
-#include <mutex>
 #include <optional>
 #include <string_view>
 
