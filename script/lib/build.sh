@@ -11,9 +11,8 @@ build_splitvote() {
   if [[ -f "$build_dir/CMakeCache.txt" ]] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "$build_dir/CMakeCache.txt"; then
     rm -rf "$build_dir/CMakeCache.txt" "$build_dir/CMakeFiles"
   fi
-  local name started log_lines=0
+  local name started build_started_ns
   name=$(basename "$build_dir")
-  [[ -f "$build_dir/.ninja_log" ]] && log_lines=$(wc -l <"$build_dir/.ninja_log")
   started=$SECONDS
   if ! cmake -G Ninja -S "$ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@" >"$build_dir/build.log" 2>&1; then
     tail -n 40 "$build_dir/build.log" >&2
@@ -22,10 +21,11 @@ build_splitvote() {
   fi
   timing_add "$name: configure" $((SECONDS - started))
   started=$SECONDS
+  build_started_ns=$(date +%s%N)
   if ! cmake --build "$build_dir" -j "$(nproc)" >>"$build_dir/build.log" 2>&1; then
     grep -E "error|Error|FAILED" "$build_dir/build.log" | head -n 40 >&2
     echo "build failed: see $build_dir/build.log" >&2
     return 1
   fi
-  timing_build "$name" "$build_dir/.ninja_log" "$log_lines" $((SECONDS - started))
+  timing_build "$name" "$build_dir/.ninja_log" "$build_started_ns" $((SECONDS - started))
 }

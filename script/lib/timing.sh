@@ -7,19 +7,19 @@ timing_add() {
   printf '%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$SPLITVOTE_TIMINGS"
 }
 
-# timing_build NAME NINJA_LOG LINES_BEFORE WALL: the build's wall time, then its compile and link
-# steps from Ninja's log (the lines this build added): the wall time while any step of the kind
-# ran, and the job seconds (the sum over jobs; two cores run two at once).
+# timing_build NAME NINJA_LOG STARTED_NS WALL: the build's wall time, then its compile and link
+# steps from Ninja's log (the entries whose output was written after STARTED_NS, nanoseconds
+# since the epoch: Ninja rewrites older entries when it compacts its log): the wall time while
+# any step of the kind ran, and the job seconds (the sum over jobs; two cores run two at once).
 timing_build() {
-  local name=$1 log=$2 before=$3 wall=$4
+  local name=$1 log=$2 started_ns=$3 wall=$4
   [[ -n "${SPLITVOTE_TIMINGS:-}" ]] || return 0
   timing_add "$name: build" "$wall"
-  python3 - "$log" "$before" "$name" >>"$SPLITVOTE_TIMINGS" <<'PY' || true
+  python3 - "$log" "$started_ns" "$name" >>"$SPLITVOTE_TIMINGS" <<'PY' || true
 import sys
-path, before, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-lines = [l.split("\t") for l in open(path) if not l.startswith("#")]
-if len(lines) >= before:  # Ninja appends; after a recompaction the whole log is this build's
-    lines = lines[before:] if before else lines
+path, started_ns, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+lines = [l.rstrip("\n").split("\t") for l in open(path) if not l.startswith("#")]
+lines = [l for l in lines if len(l) >= 4 and int(l[2]) >= started_ns]
 kinds = {"compile": [], "link": []}
 for start, end, _mtime, output, *_ in lines:
     if output.endswith((".cmake", ".stamp")) or "/CMakeFiles/" in output and not output.endswith(".o"):
