@@ -23,6 +23,8 @@ std::vector<config::property> properties() {
       {"http.address", "address to listen on", "127.0.0.1"},
       {"http.port", "port to listen on", "8080"},
       {"http.threads", "I/O threads", "2"},
+      {"http.worker_threads", "threads that run the routes' PostgreSQL and Kafka work (the I/O threads never wait on either)", "8"},
+      {"http.request_timeout_ms", "a request not answered within this gets 503 + Retry-After (a vote: unless it reached Kafka; then kafka.delivery_timeout_ms applies)", "5000"},
       {"http.max_in_flight", "requests handled at once; more get 503 + Retry-After (0: no limit; probes exempt)", "1000"},
       {"http.max_connections", "open connections; more are answered 503 and closed (0: no limit)", "1000"},
       {"http.read_timeout_ms", "a whole request (line, headers, body) must arrive within this", "10000"},
@@ -45,6 +47,7 @@ std::vector<config::property> properties() {
       {"pollbook.dsn", "PostgreSQL DSN of the pollbook (read: participation)", std::nullopt, true},
       {"ballotbox.dsn", "PostgreSQL DSN of the ballotbox (read: counts)", std::nullopt, true},
       {"db.pool_size", "connections per database", "8"},
+      {"db.statement_timeout_ms", "the server cancels any statement of this service that runs longer", "3000"},
       {"kafka.bootstrap_servers", "Kafka bootstrap servers", std::nullopt},
       {"kafka.topic", "votes topic", "splitvote.votes"},
       {"kafka.delivery_timeout_ms", "answer 503 outcome-unknown if Kafka has not acknowledged within this (the producer keeps trying: the vote may still count)", "5000"},
@@ -169,9 +172,10 @@ int main(int argc, char** argv) {
     if (jwt) observability::log_info("jwt_voters", {{"algorithms", cfg.str("auth.jwt.algorithms")}, {"issuer", cfg.str("auth.jwt.issuer")}});
 
     const auto pool_size = static_cast<std::size_t>(cfg.integer("db.pool_size", 1, 256));
-    pg::pool catalog(cfg.str("catalog.dsn"), pool_size);
-    pg::pool pollbook(cfg.str("pollbook.dsn"), pool_size);
-    pg::pool ballotbox(cfg.str("ballotbox.dsn"), pool_size);
+    const pg::session_limits limits{std::chrono::milliseconds(cfg.integer("db.statement_timeout_ms", 1, 86400000))};
+    pg::pool catalog(cfg.str("catalog.dsn"), pool_size, limits);
+    pg::pool pollbook(cfg.str("pollbook.dsn"), pool_size, limits);
+    pg::pool ballotbox(cfg.str("ballotbox.dsn"), pool_size, limits);
     pg::require_schema_version(*catalog.acquire(), catalog::schema_name, catalog::current_version());
     pg::require_schema_version(*pollbook.acquire(), pollbook::schema_name, pollbook::current_version());
     pg::require_schema_version(*ballotbox.acquire(), ballotbox::schema_name, ballotbox::current_version());
@@ -194,6 +198,8 @@ int main(int argc, char** argv) {
     ingest::api_options api_options;
     api_options.topic = cfg.str("kafka.topic");
     api_options.answer_deadline = cfg.millis("kafka.delivery_timeout_ms");
+    api_options.request_timeout = std::chrono::milliseconds(cfg.integer("http.request_timeout_ms", 1, 86400000));
+    api_options.worker_threads = static_cast<std::size_t>(cfg.integer("http.worker_threads", 1, 256));
     api_options.actor_secret = cfg.str("privacy.actor_secret");
     api_options.jwt = jwt;
     api_options.token_key = cfg.str("auth.token_secret").empty() ? api_options.actor_secret : cfg.str("auth.token_secret");
@@ -215,6 +221,8 @@ int main(int argc, char** argv) {
     api.mark_started();
     observability::log_info("listening", {{"address", cfg.str("http.address")}, {"port", server.port()}, {"tls", server.tls()}});
 
+    // Readiness: the dependencies are checked here, /readyz only reads the outcome.
+    auto readiness = runtime::every(std::chrono::milliseconds(1000), [&api] { api.check_dependencies(); });
     // Crypto-shredding, checked every minute; cover traffic for idle polls.
     const auto shred_after = std::chrono::duration_cast<std::chrono::seconds>(cfg.millis("privacy.shred_after_ms"));
     auto shredder = runtime::every(shred_after.count() > 0 ? std::chrono::minutes(1) : std::chrono::minutes(0), [&api, shred_after] {
@@ -255,6 +263,7 @@ int main(int argc, char** argv) {
     });
     shredder.request_stop();
     cover.request_stop();
+    readiness.request_stop();
     forget.request_stop();
     observability::log_info("draining", {{"signal", sig}});
     api.begin_shutdown();

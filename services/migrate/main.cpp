@@ -15,8 +15,10 @@ int main(int argc, char** argv) {
     const auto cfg = config::settings::load(
         {{"catalog.dsn", "DSN of the catalog schema (empty: skip)", "", true},
          {"pollbook.dsn", "DSN of the pollbook schema (empty: skip)", "", true},
-         {"ballotbox.dsn", "DSN of the ballotbox schema (empty: skip)", "", true}},
+         {"ballotbox.dsn", "DSN of the ballotbox schema (empty: skip)", "", true},
+         {"db.statement_timeout_ms", "the server cancels any migration statement that runs longer", "300000"}},
         config::config_path_from(argc, argv));
+    const pg::session_limits limits{std::chrono::milliseconds(cfg.integer("db.statement_timeout_ms", 1, 86400000))};
     const struct {
       const char* key;
       const char* schema;
@@ -27,7 +29,7 @@ int main(int argc, char** argv) {
     int migrated = 0;
     for (const auto& t : targets) {
       if (cfg.str(t.key).empty()) continue;
-      auto c = pg::connect(cfg.str(t.key));
+      auto c = pg::connect(cfg.str(t.key), limits);
       const int applied = pg::apply_migrations(*c, t.schema, t.migrations);
       std::cout << "splitvote-migrate: " << t.schema << " at version " << pg::schema_version(*c, t.schema)
                 << " (" << applied << " applied)\n";

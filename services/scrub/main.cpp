@@ -14,13 +14,15 @@ int main(int argc, char** argv) {
   try {
     const auto cfg = config::settings::load(
         {{"pollbook.dsn", "DSN of the pollbook schema (empty: skip)", "", true},
-         {"ballotbox.dsn", "DSN of the ballotbox schema (empty: skip)", "", true}},
+         {"ballotbox.dsn", "DSN of the ballotbox schema (empty: skip)", "", true},
+         {"db.statement_timeout_ms", "the server cancels any statement of the rewrite that runs longer", "300000"}},
         config::config_path_from(argc, argv));
+    const pg::session_limits limits{std::chrono::milliseconds(cfg.integer("db.statement_timeout_ms", 1, 86400000))};
     int done = 0;
     for (const auto& [key, tables] : {std::pair{"pollbook.dsn", pollbook::scrubbed_tables()},
                                       std::pair{"ballotbox.dsn", ballotbox::scrubbed_tables()}}) {
       if (cfg.str(key).empty()) continue;
-      auto c = pg::connect(cfg.str(key));
+      auto c = pg::connect(cfg.str(key), limits);
       std::cout << "splitvote-scrub: " << key << ": " << pg::scrub_tables(*c, tables) << " rows rewritten\n";
       ++done;
     }

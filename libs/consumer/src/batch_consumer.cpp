@@ -101,7 +101,7 @@ struct batch_consumer::impl {
   std::size_t threshold = 0;
 
   pqxx::connection& database() {
-    if (!db || !db->is_open()) db = pg::connect(opts.dsn);
+    if (!db || !db->is_open()) db = pg::connect(opts.dsn, opts.limits);
     return *db;
   }
 

@@ -53,6 +53,7 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
   try {
     const std::vector<config::property> properties = {
         {"db.dsn", "PostgreSQL DSN of the " + spec.name + " schema", std::nullopt, true},
+        {"db.statement_timeout_ms", "the server cancels any statement of this service that runs longer (a batch's insert, a scrub)", "30000"},
         {"kafka.bootstrap_servers", "Kafka bootstrap servers", std::nullopt},
         {"kafka.topic", "votes topic", "splitvote.votes"},
         {"kafka.group_id", "consumer group", "splitvote-" + spec.name},
@@ -69,13 +70,15 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
     const auto cfg = config::settings::load(properties, config::config_path_from(argc, argv), {"kafka.rdkafka."});
     observability::init_logging(spec.name, cfg.str("log.level"));
     observability::log_info("config", {{"effective", cfg.describe()}});
+    const pg::session_limits limits{std::chrono::milliseconds(cfg.integer("db.statement_timeout_ms", 1, 86400000))};
     {
-      auto c = pg::connect(cfg.str("db.dsn"));
+      auto c = pg::connect(cfg.str("db.dsn"), limits);
       pg::require_schema_version(*c, spec.schema, spec.schema_version);
     }
     options opts;
     opts.name = spec.name;
     opts.dsn = cfg.str("db.dsn");
+    opts.limits = limits;
     opts.schema = spec.schema;
     opts.topic = cfg.str("kafka.topic");
     opts.kafka = cfg.with_prefix("kafka.rdkafka.");

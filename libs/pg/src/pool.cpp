@@ -18,10 +18,12 @@ std::string with_connect_timeout(const std::string& dsn) {
 
 }  // namespace
 
-std::unique_ptr<pqxx::connection> connect(const std::string& dsn) {
+std::unique_ptr<pqxx::connection> connect(const std::string& dsn, const session_limits& limits) {
   auto c = std::make_unique<pqxx::connection>(with_connect_timeout(dsn));
   try {
     c->set_client_encoding("UTF8");
+    pqxx::nontransaction tx(*c);
+    tx.exec("SET statement_timeout = " + std::to_string(limits.statement_timeout.count()));
   } catch (const pqxx::broken_connection&) {
     throw;
   } catch (const pqxx::failure& e) {
@@ -38,7 +40,8 @@ pool::lease::~lease() {
   if (owner_ && conn_) owner_->give_back(std::move(conn_));
 }
 
-pool::pool(std::string dsn, std::size_t size) : dsn_(std::move(dsn)), size_(size) {}
+pool::pool(std::string dsn, std::size_t size, session_limits limits)
+    : dsn_(std::move(dsn)), size_(size), limits_(limits) {}
 
 pool::lease pool::acquire(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
@@ -52,7 +55,7 @@ pool::lease pool::acquire(std::chrono::milliseconds timeout) {
   ++open_;
   lock.unlock();
   try {
-    return lease(*this, connect(dsn_));
+    return lease(*this, connect(dsn_, limits_));
   } catch (const pqxx::broken_connection& e) {
     lock.lock();
     --open_;

@@ -4,6 +4,7 @@
 #include "splitvote/envelope/actor_part.hpp"
 #include "splitvote/envelope/ballot_list.hpp"
 #include "splitvote/envelope/envelope.hpp"
+#include "splitvote/ingest/answer_once.hpp"
 #include "splitvote/ingest/requests.hpp"
 #include "splitvote/observability/log.hpp"
 #include "splitvote/observability/metrics.hpp"
@@ -13,6 +14,7 @@
 #include "splitvote/privacy/estimate.hpp"
 #include "splitvote/privacy/randomized_response.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -28,23 +30,6 @@ using http::problem_error;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
-
-/// The answer to one vote, given once: by Kafka's delivery report or by the deadline, whichever
-/// comes first. The first takes the callback out, so the other (the deadline's timer keeps its
-/// task for kafka.delivery_timeout_ms) no longer holds the client's connection open.
-class one_answer {
-public:
-  explicit one_answer(http::respond_fn respond) : respond_(std::move(respond)) {}
-  /// The callback if nobody has answered yet; empty after the first call.
-  http::respond_fn take() {
-    std::lock_guard lock(mutex_);
-    return std::exchange(respond_, nullptr);
-  }
-
-private:
-  std::mutex mutex_;
-  http::respond_fn respond_;
-};
 
 random::random_source& rng() {
   thread_local auto source = random::system_source();
@@ -74,6 +59,11 @@ struct vote_metrics {
   prometheus::Counter& ballots = prometheus::BuildCounter()
       .Name("splitvote_ballots_produced_total")
       .Help("Ballots (real and decoy) produced")
+      .Register(observability::registry())
+      .Add({});
+  prometheus::Counter& timeouts = prometheus::BuildCounter()
+      .Name("splitvote_request_timeouts_total")
+      .Help("Requests answered 503 at http.request_timeout_ms because PostgreSQL or Kafka was too slow")
       .Register(observability::registry())
       .Add({});
   prometheus::Counter& bytes = prometheus::BuildCounter()
@@ -220,7 +210,7 @@ api::api(api_options options, pg::pool& catalog, pg::pool& pollbook, pg::pool& b
          kafka::producer& producer)
     : options_(std::move(options)), catalog_(catalog), pollbook_(pollbook), ballotbox_(ballotbox),
       producer_(producer), recent_(std::make_shared<recent_voters>(options_.reservation_max_age)),
-      checks_(std::make_unique<pollbook::submission_check>(pollbook)) {
+      checks_(std::make_unique<pollbook::submission_check>(pollbook)), workers_(options_.worker_threads) {
   if (options_.pollbook_key && options_.ballotbox_key) {
     pollbook_sealer_ = std::make_unique<envelope::sealer>(*options_.pollbook_key);
     ballotbox_sealer_ = std::make_unique<envelope::sealer>(*options_.ballotbox_key);
@@ -246,12 +236,6 @@ void translate_database_errors(F&& f) {
   }
 }
 
-http::handler guard(http::handler h) {
-  return [h = std::move(h)](const http::request& q, const http::params& p, http::respond_fn f) {
-    translate_database_errors([&] { h(q, p, f); });
-  };
-}
-
 /// For work that continues off the handler's stack (after an asynchronous lookup): answers
 /// what the router would have answered had `f` thrown in the handler.
 template <class F>
@@ -272,15 +256,49 @@ void answer_failures(const http::respond_fn& respond, const std::string& request
 
 }  // namespace
 
+http::handler api::offload(work w) {
+  return [this, w = std::make_shared<const work>(std::move(w))](const http::request& q, const http::params& p,
+                                                                 http::respond_fn f) {
+    auto answer = std::make_shared<answer_once>(std::move(f));
+    // Work that has not finished (or, for a vote, not reached Kafka) in time is answered 503
+    // here; work that had not started by then never starts.
+    deadlines_.after(options_.request_timeout, [answer] {
+      const auto respond = answer->take_uncommitted();
+      if (!respond) return;
+      metrics().timeouts.Increment();
+      http::response r = http::problem(503, "timeout", "Service unavailable",
+                                       "the request did not complete in time (PostgreSQL or Kafka is slow); try again");
+      r.headers.emplace_back("Retry-After", "1");
+      respond(std::move(r));
+    });
+    boost::asio::post(workers_, [w, q, p, answer] {
+      if (answer->answered()) return;
+      answer_failures(answer_once::responder(answer), q.request_id, [&] { (*w)(q, p, answer); });
+    });
+  };
+}
+
 void api::register_routes(http::router& r) {
   using http::params;
   using http::request;
   using http::respond_fn;
-  r.add("POST", "/v1/polls", guard([this](const request& q, const params&, respond_fn f) { create_poll(q, f); }), 4 * 1024 * 1024);
-  r.add("GET", "/v1/polls/{id}", guard([this](const request&, const params& p, respond_fn f) { get_poll(p[0], f); }));
-  r.add("POST", "/v1/polls/{id}/votes", guard([this](const request& q, const params& p, respond_fn f) { vote(q, p[0], f); }), 4 * 1024);
-  r.add("GET", "/v1/polls/{id}/results", guard([this](const request& q, const params& p, respond_fn f) { results(q, p[0], f); }));
-  r.add("POST", "/v1/polls/{id}/close", guard([this](const request& q, const params& p, respond_fn f) { close(q, p[0], f); }), 4 * 1024);
+  // The routes that read or write PostgreSQL or talk to Kafka run on the worker threads: the
+  // I/O threads never wait on either, so probes and /metrics answer while one is stalled.
+  r.add("POST", "/v1/polls", offload([this](const request& q, const params&, const answer_ptr& a) {
+    create_poll(q, answer_once::responder(a));
+  }), 4 * 1024 * 1024);
+  r.add("GET", "/v1/polls/{id}", offload([this](const request&, const params& p, const answer_ptr& a) {
+    get_poll(p[0], answer_once::responder(a));
+  }));
+  r.add("POST", "/v1/polls/{id}/votes", offload([this](const request& q, const params& p, const answer_ptr& a) {
+    vote(q, p[0], a);
+  }), 4 * 1024);
+  r.add("GET", "/v1/polls/{id}/results", offload([this](const request& q, const params& p, const answer_ptr& a) {
+    results(q, p[0], answer_once::responder(a));
+  }));
+  r.add("POST", "/v1/polls/{id}/close", offload([this](const request& q, const params& p, const answer_ptr& a) {
+    close(q, p[0], answer_once::responder(a));
+  }), 4 * 1024);
   r.add("GET", "/livez", [](const request&, const params&, respond_fn f) { f(http::json(200, {{"status", "live"}})); });
   r.add("GET", "/startupz", [this](const request&, const params&, respond_fn f) {
     f(started_ ? http::json(200, {{"status", "started"}})
@@ -303,16 +321,17 @@ void api::register_routes(http::router& r) {
   });
 }
 
+void api::check_dependencies() {
+  const bool ok = catalog_.ping() && pollbook_.ping() && ballotbox_.ping() &&
+                  producer_.reachable(std::chrono::milliseconds(500));
+  dependencies_ok_at_ = ok ? clock_type::now().time_since_epoch().count() : 0;
+}
+
 bool api::ready() {
   if (shutting_down_ || !started_) return false;
-  std::lock_guard lock(ready_mutex_);
-  const auto now = clock_type::now();
-  if (now - ready_checked_ > options_.readiness_cache) {
-    ready_ = catalog_.ping() && pollbook_.ping() && ballotbox_.ping() &&
-             producer_.reachable(std::chrono::milliseconds(500));
-    ready_checked_ = now;
-  }
-  return ready_;
+  // A check that hangs (a frozen database) leaves the last success to age out.
+  const auto ok_at = dependencies_ok_at_.load();
+  return ok_at != 0 && clock_type::now() - clock_type::time_point(clock_type::duration(ok_at)) < options_.readiness_max_age;
 }
 
 std::shared_ptr<const catalog::poll> api::poll_or_404(const std::string& id) {
@@ -476,7 +495,7 @@ void api::get_poll(const std::string& id, http::respond_fn respond) {
   respond(http::json(200, poll_json(*poll_or_404(id))));
 }
 
-void api::vote(const http::request& req, const std::string& id, http::respond_fn respond) {
+void api::vote(const http::request& req, const std::string& id, const answer_ptr& answer) {
   require_json(req.header("Content-Type"));
   const vote_request v = parse_vote_request(req.body);
   const auto p = poll_or_404(id);
@@ -487,33 +506,38 @@ void api::vote(const http::request& req, const std::string& id, http::respond_fn
   if (choice_it == p->choices.end())
     throw problem_error(422, "unknown-choice", "Unknown choice", "the poll has no such choice");
   const auto choice = static_cast<std::uint32_t>(choice_it - p->choices.begin());
-  check_then_send(p, key, choice, req.request_id, std::move(respond), 0);
+  check_then_send(p, key, choice, req.request_id, answer, 0);
 }
 
 void api::check_then_send(std::shared_ptr<const catalog::poll> p, const privacy::actor_key& key, std::uint32_t choice,
-                          std::string request_id, http::respond_fn respond, int attempt) {
+                          std::string request_id, answer_ptr answer, int attempt) {
   // The pollbook lookup is batched with other votes' on the checker's thread; the vote goes
-  // on from there. A connection may be gone by then: `respond` is safe to call regardless.
+  // on from there. A connection may be gone by then: answering is safe regardless.
   const auto asked = recent_voters::clock::now();
-  checks_->submit(p->id, key, [this, p, key, choice, respond, request_id, asked, attempt](std::exception_ptr error, bool stored) {
-    answer_failures(respond, request_id, [&] {
+  checks_->submit(p->id, key, [this, p, key, choice, answer, request_id, asked, attempt](std::exception_ptr error, bool stored) {
+    answer_failures(answer_once::responder(answer), request_id, [&] {
       if (error) std::rethrow_exception(error);
       if (!stored && !recent_->lookup_current(asked)) {
         // The reservations forgot a vote the pollbook stored after this lookup began: the
         // lookup may have missed it, so ask again (from the checker's thread; it batches).
-        if (attempt < 3) return check_then_send(p, key, choice, request_id, respond, attempt + 1);
+        if (attempt < 3) return check_then_send(p, key, choice, request_id, answer, attempt + 1);
         problem_error e(503, "unavailable", "Service unavailable", "the vote could not be checked; it was not counted, try again");
         e.headers.emplace_back("Retry-After", "1");
         throw e;
       }
-      send_vote(p, key, choice, stored, request_id, respond);
+      send_vote(p, key, choice, stored, request_id, answer);
     });
   });
 }
 
 void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy::actor_key& key, std::uint32_t choice,
-                    bool stored, const std::string& request_id, const http::respond_fn& respond) {
-  if (stored || !recent_->reserve(key))
+                    bool stored, const std::string& request_id, const answer_ptr& answer) {
+  if (stored) throw problem_error(409, "already-voted", "Already voted", "this actor has already voted in this poll");
+  // The point of no return: past it the vote goes to Kafka and only its delivery (or the
+  // delivery deadline) answers. The request deadline answered first: the client was told the
+  // vote was not counted, so it is not sent.
+  if (!answer->commit()) return;
+  if (!recent_->reserve(key))
     throw problem_error(409, "already-voted", "Already voted", "this actor has already voted in this poll");
 
   envelope::actor_part actor{key, random::random_id(rng())};
@@ -532,7 +556,6 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
   // has no message timeout of its own here: a timeout would fail a message that may still be
   // written, and makes the idempotent producer bump its epoch (docs/reliability.md). So it
   // keeps trying, and the client hears "outcome unknown" at the deadline.
-  auto answer = std::make_shared<one_answer>(respond);
   const auto outcome = producer_.produce(
       options_.topic, message, headers,
       [recent, key, started, ballot_count, message_bytes, answer, request_id,
@@ -616,18 +639,16 @@ void api::results(const http::request& req, const std::string& id, http::respond
   json::object consistency{{"pollbook_submissions", part.submissions},
                            {"ballotbox_envelopes", t.envelopes},
                            {"stores_agree", part.submissions == t.envelopes}};
-  try {
-    const int partitions = kafka::partition_count(producer_.handle(), options_.topic, 1000);
+  if (const auto highs = high_watermarks(); !highs.empty()) {
     std::int64_t pollbook_lag = 0, ballotbox_lag = 0;
-    for (int i = 0; i < partitions; ++i) {
-      const auto high = kafka::high_watermark(producer_.handle(), options_.topic, i, 1000);
-      pollbook_lag += std::max<std::int64_t>(0, high - pollbook_positions[i]);
-      ballotbox_lag += std::max<std::int64_t>(0, high - ballotbox_positions[i]);
+    for (int i = 0; i < static_cast<int>(highs.size()); ++i) {
+      pollbook_lag += std::max<std::int64_t>(0, highs[i] - pollbook_positions[i]);
+      ballotbox_lag += std::max<std::int64_t>(0, highs[i] - ballotbox_positions[i]);
     }
     consistency["pollbook_lag"] = pollbook_lag;
     consistency["ballotbox_lag"] = ballotbox_lag;
     consistency["complete"] = pollbook_lag == 0 && ballotbox_lag == 0 && part.submissions == t.envelopes;
-  } catch (const kafka::error& e) {
+  } else {
     consistency["pollbook_lag"] = nullptr;
     consistency["ballotbox_lag"] = nullptr;
     consistency["complete"] = false;
@@ -745,15 +766,35 @@ std::size_t api::forget_stored_voters() {
 }
 
 std::string api::cluster_id() {
-  std::lock_guard lock(ready_mutex_);
-  if (cluster_id_.empty()) {
-    try {
-      cluster_id_ = kafka::cluster_id(producer_.handle(), 1000);
-    } catch (const kafka::error&) {
-      return {};  // unknown: no stored position counts, so the lag shows everything
-    }
+  {
+    std::lock_guard lock(cluster_mutex_);
+    if (!cluster_id_.empty()) return cluster_id_;
   }
+  std::string id;
+  try {
+    id = kafka::cluster_id(producer_.handle(), static_cast<int>(options_.kafka_read_budget.count()));
+  } catch (const kafka::error&) {
+    return {};  // unknown: no stored position counts, so the lag shows everything
+  }
+  std::lock_guard lock(cluster_mutex_);
+  cluster_id_ = id;
   return cluster_id_;
+}
+
+std::vector<std::int64_t> api::high_watermarks() {
+  std::vector<std::int64_t> highs;
+  const auto deadline = clock_type::now() + options_.kafka_read_budget;
+  const auto left_ms = [&] {
+    return static_cast<int>(std::max<std::int64_t>(
+        1, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now()).count()));
+  };
+  try {
+    const int partitions = kafka::partition_count(producer_.handle(), options_.topic, left_ms());
+    for (int i = 0; i < partitions; ++i) highs.push_back(kafka::high_watermark(producer_.handle(), options_.topic, i, left_ms()));
+  } catch (const kafka::error&) {
+    highs.clear();  // none rather than some: a partial lag would look complete
+  }
+  return highs;
 }
 
 void api::close(const http::request& req, const std::string& id, http::respond_fn respond) {

@@ -1,6 +1,7 @@
 // The loop both stores run: read the topic, mix a randomized batch, write it and its offsets in one transaction.
 #pragma once
 
+#include "splitvote/pg/pool.hpp"
 #include "splitvote/random/random_source.hpp"
 
 #include <pqxx/pqxx>
@@ -34,6 +35,7 @@ public:
 struct options {
   std::string name;           // for logs and metrics: "pollbook" / "ballotbox"
   std::string dsn;
+  pg::session_limits limits;  // every statement's timeout
   std::string schema;         // holds consumer_offsets
   std::string topic;
   std::map<std::string, std::string> kafka;  // raw librdkafka settings, group.id included

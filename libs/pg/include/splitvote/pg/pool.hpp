@@ -22,8 +22,14 @@ struct unavailable : std::runtime_error {
 /// read in several statements then belong together.
 using snapshot_read = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
 
-/// A connection with client encoding pinned to UTF8.
-std::unique_ptr<pqxx::connection> connect(const std::string& dsn);
+/// What a service's sessions are allowed: every statement is cancelled by the server after
+/// `statement_timeout` (SET at connect, so it covers every query of the session).
+struct session_limits {
+  std::chrono::milliseconds statement_timeout{30000};
+};
+
+/// A connection with client encoding pinned to UTF8 and the statement timeout of `limits`.
+std::unique_ptr<pqxx::connection> connect(const std::string& dsn, const session_limits& limits = {});
 
 class pool {
 public:
@@ -41,7 +47,7 @@ public:
     std::unique_ptr<pqxx::connection> conn_;
   };
 
-  pool(std::string dsn, std::size_t size);
+  pool(std::string dsn, std::size_t size, session_limits limits = {});
 
   /// Waits up to `timeout` for a free connection; throws pg::unavailable if none is free in
   /// time or the database cannot be reached.
@@ -56,6 +62,7 @@ private:
 
   std::string dsn_;
   std::size_t size_;
+  session_limits limits_;
   std::size_t open_ = 0;  // connections created and not yet dropped
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   std::mutex mutex_;

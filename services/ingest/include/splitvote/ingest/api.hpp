@@ -1,6 +1,7 @@
 // The ingest REST API: polls, votes (real ballot + decoys to Kafka, 202 after the ack), results, probes.
 #pragma once
 
+#include "splitvote/ingest/answer_once.hpp"
 #include "splitvote/ingest/recent_voters.hpp"
 #include "splitvote/runtime/timers.hpp"
 
@@ -14,14 +15,18 @@
 #include "splitvote/pollbook/submission_check.hpp"
 #include "splitvote/privacy/estimate.hpp"
 
+#include <boost/asio/thread_pool.hpp>
+
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <map>
 #include <unordered_map>
+#include <vector>
 
 namespace splitvote::ingest {
 
@@ -36,8 +41,17 @@ struct api_options {
   std::string token_key;
   /// Verifies the bearer JWTs of `jwt` polls; none: such polls cannot be created here.
   std::shared_ptr<const auth::jwt_verifier> jwt;
+  /// A request whose work has not answered within this (a vote: not reached Kafka) is
+  /// answered 503 + Retry-After; work that had not started by then never starts.
+  std::chrono::milliseconds request_timeout{5000};
+  /// Threads that run the routes' PostgreSQL and Kafka work (the I/O threads never wait).
+  std::size_t worker_threads = 8;
+  /// What one read of Kafka's metadata (the topic's watermarks for the lag in results, the
+  /// cluster id) may take in all, however many round trips it makes.
+  std::chrono::milliseconds kafka_read_budget{1000};
   std::chrono::milliseconds poll_cache_ttl{1000};
-  std::chrono::milliseconds readiness_cache{1000};
+  /// Ready while the last dependency check (check_dependencies) passed within this.
+  std::chrono::milliseconds readiness_max_age{3000};
   std::chrono::milliseconds release_interval{60000};
   /// A reservation the pollbook was never seen to store is dropped after this.
   std::chrono::milliseconds reservation_max_age{std::chrono::minutes(10)};
@@ -67,29 +81,42 @@ public:
   /// next vote is refused by the pollbook lookup from now on). Returns how many.
   std::size_t forget_stored_voters();
 
+  /// Pings the three databases and Kafka (blocking: from a thread of its own, every second or
+  /// so); /readyz reports the outcome without waiting on anything.
+  void check_dependencies();
+
   /// Readiness is false from now on (first step of a drain).
   void begin_shutdown() { shutting_down_ = true; }
   void mark_started() { started_ = true; }
 
 private:
+  using answer_ptr = std::shared_ptr<answer_once>;
+  using work = std::function<void(const http::request&, const http::params&, const answer_ptr&)>;
+  /// A route handler that runs `w` on the worker threads, with the request deadline.
+  http::handler offload(work w);
+
   void create_poll(const http::request& req, http::respond_fn respond);
   void get_poll(const std::string& id, http::respond_fn respond);
-  void vote(const http::request& req, const std::string& id, http::respond_fn respond);
+  void vote(const http::request& req, const std::string& id, const answer_ptr& answer);
   /// The rest of a vote once the pollbook has answered whether the actor already voted:
   /// reserve the actor, build and seal the envelope, hand it to Kafka.
   /// Asks the pollbook whether the actor voted, then sends the vote; asks again when a
   /// reservation was forgotten while the lookup ran (`attempt` counts those).
   void check_then_send(std::shared_ptr<const catalog::poll> p, const privacy::actor_key& key, std::uint32_t choice,
-                       std::string request_id, http::respond_fn respond, int attempt);
+                       std::string request_id, answer_ptr answer, int attempt);
   void send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy::actor_key& key, std::uint32_t choice,
-                 bool stored, const std::string& request_id, const http::respond_fn& respond);
+                 bool stored, const std::string& request_id, const answer_ptr& answer);
   void results(const http::request& req, const std::string& id, http::respond_fn respond);
   void close(const http::request& req, const std::string& id, http::respond_fn respond);
   bool ready();
   struct released_counts;
   released_counts release_for(const catalog::poll& p, const privacy::tally& t, bool consistent);
-  /// The Kafka cluster id, cached (offsets stored for other clusters are stale).
+  /// The Kafka cluster id, cached (offsets stored for other clusters are stale); empty while
+  /// Kafka has not told it.
   std::string cluster_id();
+  /// The topic's high watermarks by partition, read within kafka_read_budget; empty when
+  /// they could not all be read in time.
+  std::vector<std::int64_t> high_watermarks();
 
   /// The poll from the cache or the catalog; 404 problem if there is none.
   std::shared_ptr<const catalog::poll> poll_or_404(const std::string& id);
@@ -115,9 +142,8 @@ private:
   std::mutex cache_mutex_;
   std::unordered_map<std::string, cached_poll> cache_;
 
-  std::mutex ready_mutex_;
-  std::chrono::steady_clock::time_point ready_checked_{};
-  bool ready_ = false;
+  std::atomic<std::chrono::steady_clock::rep> dependencies_ok_at_{0};  // steady_clock ticks; 0: never
+  std::mutex cluster_mutex_;
   std::string cluster_id_;
 
   std::mutex activity_mutex_;
@@ -132,6 +158,8 @@ private:
   /// Batched "already voted?" lookups. Last: destroyed first, so its worker stops (answering
   /// what is still queued) while everything its continuations use is alive.
   std::unique_ptr<pollbook::submission_check> checks_;
+  /// The worker threads. Last: joined first, while everything their work uses is alive.
+  boost::asio::thread_pool workers_;
 };
 
 }  // namespace splitvote::ingest
