@@ -233,6 +233,11 @@ void translate_database_errors(F&& f) {
     problem_error err(503, "unavailable", "Service unavailable", "the database connection was lost; try again");
     err.headers.emplace_back("Retry-After", "1");
     throw err;
+  } catch (const pqxx::sql_error& e) {
+    if (e.sqlstate() != "57014") throw;  // query_canceled: db.statement_timeout_ms ran out
+    problem_error err(503, "unavailable", "Service unavailable", "the database did not answer in time; try again");
+    err.headers.emplace_back("Retry-After", "1");
+    throw err;
   }
 }
 
