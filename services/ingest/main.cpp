@@ -9,6 +9,7 @@
 #include "splitvote/pollbook/schema.hpp"
 #include "splitvote/runtime/signals.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -199,6 +200,9 @@ int main(int argc, char** argv) {
     api_options.topic = cfg.str("kafka.topic");
     api_options.answer_deadline = cfg.millis("kafka.delivery_timeout_ms");
     api_options.request_timeout = std::chrono::milliseconds(cfg.integer("http.request_timeout_ms", 1, 86400000));
+    // Kafka's metadata for a result's lag gets half the request's time (at most 1 s): a stalled
+    // broker then costs the lag (null), not the whole answer.
+    api_options.kafka_read_budget = std::min(std::chrono::milliseconds(1000), api_options.request_timeout / 2);
     api_options.worker_threads = static_cast<std::size_t>(cfg.integer("http.worker_threads", 1, 256));
     api_options.actor_secret = cfg.str("privacy.actor_secret");
     api_options.jwt = jwt;

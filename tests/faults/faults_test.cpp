@@ -16,6 +16,7 @@
 #include <csignal>
 #include <functional>
 #include <iostream>
+#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -42,6 +43,8 @@ struct ledger {
   std::vector<answer> answers;
   std::map<unsigned, int> statuses;    // status -> count (0: no answer)
   std::map<std::string, int> problems;  // "status type" -> count, for the answers other than 202
+  std::vector<double> latency;          // seconds from sending to the answer (or the failure)
+  int without_retry_after = 0;          // 503s and 429s that did not say when to retry
   double seconds = 0;
   int count(answer a) const { return static_cast<int>(std::count(answers.begin(), answers.end(), a)); }
   std::string summary() const {
@@ -61,6 +64,8 @@ ledger stream(unsigned short port, const std::string& poll_id, int n, int connec
   ledger l;
   for (int i = 0; i < n; ++i) l.votes.push_back({"fault-voter-" + std::to_string(i), i % 3 == 0 ? "green" : "red"});
   l.answers.assign(l.votes.size(), answer::unknown);
+  l.latency.assign(l.votes.size(), 0);
+  std::atomic<int> without_retry_after{0};
   std::vector<unsigned> status(l.votes.size(), 0);
   std::vector<std::string> problem(l.votes.size());
   const auto started = std::chrono::steady_clock::now();
@@ -72,10 +77,14 @@ ledger stream(unsigned short port, const std::string& poll_id, int n, int connec
       std::unique_ptr<http_client> c;
       for (std::size_t i = next++; i < l.votes.size(); i = next++) {
         const std::string body = R"({"actor_id":")" + l.votes[i].actor + R"(","choice":")" + l.votes[i].choice + R"("})";
+        const auto sent = std::chrono::steady_clock::now();
+        const auto took = [&] { l.latency[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count(); };
         try {
           if (!c) c = std::make_unique<http_client>(port);
           const auto r = c->post("/v1/polls/" + poll_id + "/votes", body);
+          took();
           status[i] = r.status;
+          if ((r.status == 503 || r.status == 429) && r.header("retry-after").empty()) ++without_retry_after;
           const bool unknown = r.status == 503 && r.body.find("outcome-unknown") != std::string::npos;
           l.answers[i] = r.status == 202 ? answer::accepted : unknown ? answer::unknown : answer::refused;
           if (r.status != 202) {
@@ -87,6 +96,7 @@ ledger stream(unsigned short port, const std::string& poll_id, int n, int connec
           }
           if (r.header("connection") == "close") c.reset();
         } catch (const std::exception&) {
+          took();
           c.reset();  // no answer: the vote may or may not have gone out
           std::this_thread::sleep_for(20ms);
         }
@@ -97,6 +107,7 @@ ledger stream(unsigned short port, const std::string& poll_id, int n, int connec
     });
   for (auto& t : threads) t.join();
   for (auto s : status) ++l.statuses[s];
+  l.without_retry_after = without_retry_after;
   for (const auto& p : problem)
     if (!p.empty()) ++l.problems[p];
   l.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -219,6 +230,66 @@ struct restart_on_exit {
     if (down) pg_server_start(which);
   }
 };
+
+/// Asks each of `paths` on a fresh connection every 100 ms from a thread of its own, while it
+/// lives: how long the slowest answer took, and every status seen (0: no answer).
+class prober {
+public:
+  prober(unsigned short port, std::vector<std::string> paths, std::map<std::string, std::string> headers = {})
+      : thread_([this, port, paths = std::move(paths), headers = std::move(headers)](std::stop_token stop) {
+          while (!stop.stop_requested()) {
+            for (const auto& path : paths) {
+              const auto sent = std::chrono::steady_clock::now();
+              unsigned status = 0;
+              std::string retry_after;
+              try {
+                const auto r = http_client(port).get(path, headers);
+                status = r.status;
+                retry_after = r.header("retry-after");
+              } catch (const std::exception&) {
+              }
+              const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+              std::lock_guard lock(mutex_);
+              slowest_[path] = std::max(slowest_[path], took);
+              ++statuses_[path][status];
+              if (status == 503 && retry_after.empty()) ++without_retry_after_;
+            }
+            std::this_thread::sleep_for(100ms);
+          }
+        }) {}
+  /// Stops asking; what was seen stays readable.
+  void stop() {
+    thread_.request_stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  double slowest(const std::string& path) {
+    std::lock_guard lock(mutex_);
+    return slowest_[path];
+  }
+  std::map<unsigned, int> statuses(const std::string& path) {
+    std::lock_guard lock(mutex_);
+    return statuses_[path];
+  }
+  int without_retry_after() {
+    std::lock_guard lock(mutex_);
+    return without_retry_after_;
+  }
+
+private:
+  std::mutex mutex_;
+  std::map<std::string, double> slowest_;
+  std::map<std::string, std::map<unsigned, int>> statuses_;
+  int without_retry_after_ = 0;
+  std::jthread thread_;  // last: it starts once the rest exists
+};
+
+std::string describe(const std::map<unsigned, int>& statuses) {
+  std::string out;
+  for (const auto& [status, n] : statuses) out += (out.empty() ? "" : ", ") + std::to_string(status) + " x" + std::to_string(n);
+  return out;
+}
+
+double slowest(const ledger& l) { return l.latency.empty() ? 0 : *std::max_element(l.latency.begin(), l.latency.end()); }
 
 }  // namespace
 
@@ -519,4 +590,115 @@ TEST_CASE("start-up and shutdown of each service, measured", "[faults][lifecycle
       std::cout << "lifecycle, round " << round + 1 << ": " << name << " start to ready " << start[name] * 1000 << " ms, SIGTERM to exit "
                 << stop[name] * 1000 << " ms\n";
   }
+}
+
+// A frozen PostgreSQL (SIGSTOP: connections open, nothing answers, not even a cancel) on a
+// cluster of the test's own, so the other tests on the shared fixture go on undisturbed.
+TEST_CASE("PostgreSQL frozen mid-stream, then thawed: probes answer, votes get 503 in time, nothing lost", "[faults][pg-freeze]") {
+  private_cluster main("freeze-main"), ballot("freeze-ballot");
+  stack_options options;
+  options.main_server = main.url();
+  options.ballot_server = ballot.url();
+  constexpr double request_timeout = 1.0;
+  options.ingest_env = {{"SPLITVOTE_HTTP__REQUEST_TIMEOUT_MS", "1000"}, {"SPLITVOTE_DB__STATEMENT_TIMEOUT_MS", "500"}};
+  stack s("faults-pg-freeze", options);
+  s.start_all();
+  REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
+  REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
+  const auto poll = create_poll(s.port(), fixed_decoys_poll);
+  std::optional<prober> probes;
+  std::atomic<bool> saw_unready = false;
+  std::jthread freeze;
+  std::mutex faults;
+  const auto l = stream(s.port(), poll.id, 1200, 4, [&](int done) {
+    std::lock_guard lock(faults);
+    if (done == 300)
+      freeze = std::jthread([&] {
+        main.freeze();
+        ballot.freeze();
+        probes.emplace(s.port(), std::vector<std::string>{"/livez", "/metrics", "/readyz"});
+        saw_unready = eventually([&] { return !ready(s.port()); }, 4s);
+        std::this_thread::sleep_for(1s);
+        probes->stop();
+        ballot.thaw();
+        main.thaw();
+      });
+  }, 10ms);
+  if (freeze.joinable()) freeze.join();
+  REQUIRE(probes);
+  std::cout << "faults, PostgreSQL frozen: slowest vote answer " << slowest(l) << " s; /livez " << probes->slowest("/livez")
+            << " s (" << describe(probes->statuses("/livez")) << "), /metrics " << probes->slowest("/metrics") << " s, /readyz "
+            << probes->slowest("/readyz") << " s (" << describe(probes->statuses("/readyz")) << ")\n";
+  // The I/O threads never waited on the frozen database.
+  CHECK(probes->slowest("/livez") < 1.0);
+  CHECK(probes->slowest("/metrics") < 1.0);
+  CHECK(probes->slowest("/readyz") < 1.0);
+  CHECK(probes->statuses("/livez") == std::map<unsigned, int>{{200, probes->statuses("/livez")[200]}});
+  CHECK(saw_unready);
+  CHECK(probes->without_retry_after() == 0);
+  // Votes during the freeze: 503 with Retry-After by the request deadline, none left hanging.
+  CHECK(l.statuses.count(503));
+  CHECK(l.without_retry_after == 0);
+  CHECK(l.statuses.count(0) == 0);
+  CHECK(slowest(l) < request_timeout + 1.5);
+  CHECK(l.count(answer::accepted) > 900);
+  CHECK(eventually([&] { return ready(s.port()); }, 10s));
+  check_invariant(s, poll, l, 1, "PostgreSQL frozen for 2 s or more");
+  for (auto who : {svc::ingest, svc::pollbook, svc::ballotbox}) CHECK(s.process(who)->running());
+}
+
+TEST_CASE("the dev broker frozen mid-stream, then thawed: probes and results answer, votes get 503 in time, nothing lost", "[faults][broker-freeze]") {
+  constexpr double delivery_timeout = 2.0;
+  stack s("faults-broker-freeze", {{}, one_in_flight({{"SPLITVOTE_KAFKA__DELIVERY_TIMEOUT_MS", "2000"},
+                                                      {"SPLITVOTE_HTTP__REQUEST_TIMEOUT_MS", "1000"}})});
+  s.start_all();
+  REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
+  REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
+  const auto poll = create_poll(s.port(), fixed_decoys_poll);
+  const std::string results = "/v1/polls/" + poll.id + "/results";
+  std::optional<prober> probes;
+  std::list<prober> tabs;
+  std::atomic<bool> saw_unready = false;
+  std::jthread freeze;
+  std::mutex faults;
+  const auto l = stream(s.port(), poll.id, 1200, 4, [&](int done) {
+    std::lock_guard lock(faults);
+    if (done == 300)
+      freeze = std::jthread([&] {
+        s.signal_broker(SIGSTOP);
+        // Four open result pages (the web UI polls results every 3 s per tab; these ask
+        // every 100 ms) besides the probes.
+        for (int tab = 0; tab < 4; ++tab)
+          tabs.emplace_back(s.port(), std::vector<std::string>{results},
+                            std::map<std::string, std::string>{{"Authorization", "Bearer " + poll.admin_token}});
+        probes.emplace(s.port(), std::vector<std::string>{"/livez", "/metrics", "/readyz", results},
+                       std::map<std::string, std::string>{{"Authorization", "Bearer " + poll.admin_token}});
+        saw_unready = eventually([&] { return !ready(s.port()); }, 4s);
+        std::this_thread::sleep_for(3s);  // longer than the delivery deadline
+        probes->stop();
+        for (auto& tab : tabs) tab.stop();
+        s.signal_broker(SIGCONT);
+      });
+  }, 10ms);
+  if (freeze.joinable()) freeze.join();
+  REQUIRE(probes);
+  std::cout << "faults, broker frozen: slowest vote answer " << slowest(l) << " s; /livez " << probes->slowest("/livez")
+            << " s, /metrics " << probes->slowest("/metrics") << " s, results " << probes->slowest(results) << " s ("
+            << describe(probes->statuses(results)) << ")\n";
+  CHECK(probes->slowest("/livez") < 1.0);
+  CHECK(probes->slowest("/metrics") < 1.0);
+  CHECK(probes->slowest("/readyz") < 1.0);
+  CHECK(saw_unready);
+  // Results answer from the databases, without the lag Kafka could not tell in time.
+  CHECK(probes->slowest(results) < 2.0);
+  CHECK(probes->statuses(results) == std::map<unsigned, int>{{200, probes->statuses(results)[200]}});
+  CHECK(probes->without_retry_after() == 0);
+  // Votes during the freeze: 503 outcome-unknown with Retry-After at the delivery deadline.
+  CHECK(l.problems.count("503 /problems/outcome-unknown"));
+  CHECK(l.without_retry_after == 0);
+  CHECK(l.statuses.count(0) == 0);
+  CHECK(slowest(l) < delivery_timeout + 1.5);
+  CHECK(eventually([&] { return ready(s.port()); }, 15s));
+  check_invariant(s, poll, l, 1, "the dev broker frozen for 3 s or more");
+  for (auto who : {svc::ingest, svc::pollbook, svc::ballotbox}) CHECK(s.process(who)->running());
 }

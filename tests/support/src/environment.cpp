@@ -8,13 +8,17 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <iterator>
+#include <sstream>
 #include <stdexcept>
 
 namespace splitvote::testing {
@@ -62,26 +66,82 @@ const pg_servers& pg() {
 
 namespace {
 
+/// Runs `commands` after sourcing script/lib/postgres.sh (test settings: no fsync).
+void run_pg_functions(const std::string& what, const std::string& commands) {
+  const std::string script = std::string(SPLITVOTE_SOURCE_DIR) + "/script/lib/postgres.sh";
+  const auto log = temp_dir("pg-" + what) / "out.log";
+  child_process p("/bin/bash", {"-c", "source '" + script + "' && export SPLITVOTE_PG_FSYNC=off && " + commands}, {}, log);
+  if (p.wait(std::chrono::seconds(60)) != 0) throw std::runtime_error("pg " + what + " failed: " + read_file(log));
+}
+
 void run_pg_script(const std::string& which, const std::string& action) {
   if (which != "main" && which != "ballot") throw std::invalid_argument("no cluster " + which);
   const std::filesystem::path dir =
       std::filesystem::path(setting("SPLITVOTE_TEST_PG_ENV", SPLITVOTE_TEST_PG_ENV)).parent_path() / which;
   const std::string& url = which == "main" ? pg().main : pg().ballot;
   const std::string port = url.substr(url.rfind(':') + 1);
-  const std::string script = std::string(SPLITVOTE_SOURCE_DIR) + "/script/lib/postgres.sh";
-  const std::string command = "source '" + script + "' && SPLITVOTE_PG_FSYNC=off " +
-                              (action == "stop" ? "pg_stop '" + dir.string() + "'" : "pg_start '" + dir.string() + "' " + port);
-  const auto log = temp_dir("pg-" + action) / "out.log";
-  child_process p("/bin/bash", {"-c", command}, {}, log);
-  if (p.wait(std::chrono::seconds(60)) != 0) {
-    std::ifstream in(log);
-    throw std::runtime_error("pg " + action + " " + which + " failed: " + std::string(std::istreambuf_iterator<char>(in), {}));
+  run_pg_functions(action + " " + which,
+                   action == "stop" ? "pg_stop '" + dir.string() + "'" : "pg_start '" + dir.string() + "' " + port);
+}
+
+/// The pids whose parent is `parent` (from /proc).
+std::vector<int> children_of(int parent) {
+  std::vector<int> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+    const std::string stat = read_file(entry.path() / "stat");  // "pid (comm) state ppid ..."
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    std::string state;
+    int ppid = 0;
+    if (rest >> state >> ppid && ppid == parent) out.push_back(std::stoi(name));
   }
+  return out;
 }
 
 }  // namespace
 
 void pg_server_stop(const std::string& which) { run_pg_script(which, "stop"); }
+
+private_cluster::private_cluster(const std::string& name) : dir_(temp_dir("pg-" + name) / "data") {
+  const auto port = std::to_string(free_port());
+  run_pg_functions("init " + name, "pg_init '" + dir_.string() + "' && pg_start '" + dir_.string() + "' " + port);
+  url_ = "postgresql://postgres@127.0.0.1:" + port;
+}
+
+private_cluster::~private_cluster() {
+  try {
+    thaw();
+    run_pg_functions("stop", "pg_stop '" + dir_.string() + "'");
+  } catch (const std::exception& e) {
+    std::cerr << "private_cluster: " << e.what() << "\n";
+  }
+}
+
+void private_cluster::freeze() {
+  // postmaster.pid's first line; the postmaster first, so it starts no new backend meanwhile.
+  std::istringstream pid_file(read_file(dir_ / "postmaster.pid"));
+  int postmaster = 0;
+  if (!(pid_file >> postmaster) || postmaster <= 0) throw std::runtime_error("no postmaster.pid in " + dir_.string());
+  const auto stop = [this](int pid, const std::string& name) {
+    // The watchdog's SIGKILL ends a stopped process too: a hung test leaves no frozen cluster.
+    register_child(pid, name);
+    ::kill(pid, SIGSTOP);
+    frozen_.push_back(pid);
+  };
+  stop(postmaster, "postgres (frozen)");
+  for (int pid : children_of(postmaster)) stop(pid, "postgres backend (frozen)");
+}
+
+void private_cluster::thaw() {
+  for (auto it = frozen_.rbegin(); it != frozen_.rend(); ++it) {
+    ::kill(*it, SIGCONT);
+    forget_child(*it);
+  }
+  frozen_.clear();
+}
 void pg_server_start(const std::string& which) { run_pg_script(which, "start"); }
 
 std::string fresh_database(const std::string& server) {

@@ -58,8 +58,8 @@ void record_secrets_of(const std::map<std::string, std::string>& env) {
 
 stack::stack(const std::string& name, stack_options options) : options_(std::move(options)) {
   dir_ = temp_dir(name);
-  main_dsn_ = fresh_database(pg().main);
-  ballot_dsn_ = fresh_database(pg().ballot);
+  main_dsn_ = fresh_database(options_.main_server.empty() ? pg().main : options_.main_server);
+  ballot_dsn_ = fresh_database(options_.ballot_server.empty() ? pg().ballot : options_.ballot_server);
   broker_ = std::make_unique<dev_broker>(dir_);
   bootstrap_ = broker_->bootstrap();
 

@@ -15,6 +15,7 @@ public:
   explicit dev_broker(const std::filesystem::path& dir, int partitions = 6);
   ~dev_broker();
   const std::string& bootstrap() const { return bootstrap_; }
+  void signal(int sig) { process_->signal(sig); }
   /// Sends a fault-injection command (see splitvote-dev-broker --help) and waits until the
   /// broker has applied it; throws if it refused it.
   void inject(const std::string& command);

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace splitvote::testing {
 
@@ -22,6 +23,30 @@ const pg_servers& pg();
 /// with script/lib/postgres.sh: a real outage for fault tests. Throws if it fails.
 void pg_server_stop(const std::string& which);
 void pg_server_start(const std::string& which);
+
+/// A PostgreSQL cluster of the test's own (script/lib/postgres.sh: initdb and pg_ctl in a temp
+/// dir, on a free port), for faults that would disturb the other tests on the shared fixture.
+class private_cluster {
+public:
+  explicit private_cluster(const std::string& name);
+  /// Thaws it if frozen, then stops it (fast shutdown).
+  ~private_cluster();
+  private_cluster(const private_cluster&) = delete;
+  private_cluster& operator=(const private_cluster&) = delete;
+
+  /// postgresql://postgres@127.0.0.1:PORT, like pg_servers' URLs.
+  const std::string& url() const { return url_; }
+  /// SIGSTOP to the postmaster and every process it started: the server is there (TCP
+  /// connects succeed) but answers nothing, and cannot even cancel a statement.
+  void freeze();
+  /// SIGCONT to what freeze() stopped.
+  void thaw();
+
+private:
+  std::filesystem::path dir_;
+  std::string url_;
+  std::vector<int> frozen_;
+};
 
 /// Creates an empty database with a random name on `server`; returns its DSN.
 std::string fresh_database(const std::string& server);

@@ -15,6 +15,9 @@ namespace splitvote::testing {
 struct stack_options {
   std::map<std::string, std::string> consumer_env;  // extra SPLITVOTE_ settings for both consumers
   std::map<std::string, std::string> ingest_env;    // extra SPLITVOTE_ settings for ingest
+  /// Server URLs (postgresql://postgres@host:port) instead of the shared fixture's clusters,
+  /// e.g. a test's own private_cluster.
+  std::string main_server{}, ballot_server{};
 };
 
 class stack {
@@ -43,6 +46,8 @@ public:
                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
   /// Stops the dev broker (its data is gone: it lives in memory).
   void stop_broker() { broker_.reset(); }
+  /// A signal to the dev broker process (SIGSTOP freezes it, SIGCONT thaws it).
+  void signal_broker(int sig) { broker_->signal(sig); }
   /// Fault injection into the dev broker (see dev_broker::inject).
   void inject(const std::string& command) { broker_->inject(command); }
 
