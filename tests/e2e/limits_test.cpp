@@ -24,14 +24,6 @@ namespace {
 
 const char* lunch = R"({"title":"Lunch","choices":["pizza","sushi","salad"],"privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})";
 
-/// A metric's value from /metrics (a metric without labels), or -1 when absent.
-double metric(unsigned short port, const std::string& name) {
-  const auto body = http_client(port).get("/metrics").body;
-  for (std::size_t at = body.find(name + " "); at != std::string::npos; at = body.find(name + " ", at + 1))
-    if (at == 0 || body[at - 1] == '\n') return std::stod(body.substr(at + name.size() + 1));
-  return -1;
-}
-
 bool settled(const boost::json::object& r, std::int64_t n) {
   const auto& part = r.at("participation").as_object();
   const auto& cons = r.at("consistency").as_object();

@@ -41,13 +41,6 @@ void check_problem(const http_response& r, unsigned status, const std::string& t
   CHECK(r.json().as_object().at("type").as_string() == type);
 }
 
-/// A line of /metrics ("name{labels} value"), or -1 when absent.
-double metric_line(unsigned short port, const std::string& series) {
-  const auto body = http_client(port).get("/metrics").body;
-  const auto at = body.find("\n" + series + " ");
-  return at == std::string::npos ? -1 : std::stod(body.substr(at + series.size() + 2));
-}
-
 /// The headers every answer carries, whatever its status.
 void check_security_headers(const std::map<std::string, std::string>& h, bool tls = false) {
   const auto get = [&](const std::string& k) { auto it = h.find(k); return it == h.end() ? std::string() : it->second; };
@@ -129,10 +122,10 @@ TEST_CASE("rate limits per client address, per poll and on poll creation answer 
   CHECK(c.get("/v1/polls/" + a.id).status == 200);
   CHECK(c.get("/v1/polls/" + a.id, {{"X-Forwarded-For", "198.51.100.7, 127.0.0.1"}}).status == 429);
 
-  CHECK(metric_line(s.port(), R"(splitvote_http_rate_limited_total{scope="poll_creations"})") == 1);
-  CHECK(metric_line(s.port(), R"(splitvote_http_rate_limited_total{scope="poll_votes"})") == 1);
-  CHECK(metric_line(s.port(), R"(splitvote_http_rate_limited_total{scope="client"})") == 2);
-  CHECK(metric_line(s.port(), R"(splitvote_http_requests_total{method="GET",route="/v1/polls/{id}",status="429"})") == 2);
+  CHECK(metric(s.port(), R"(splitvote_http_rate_limited_total{scope="poll_creations"})") == 1);
+  CHECK(metric(s.port(), R"(splitvote_http_rate_limited_total{scope="poll_votes"})") == 1);
+  CHECK(metric(s.port(), R"(splitvote_http_rate_limited_total{scope="client"})") == 2);
+  CHECK(metric(s.port(), R"(splitvote_http_requests_total{method="GET",route="/v1/polls/{id}",status="429"})") == 2);
   CHECK(s.process(svc::ingest)->running());
 }
 
@@ -480,8 +473,8 @@ TEST_CASE("jwt polls: the identity provider's token names the actor; forged, exp
             "oversize");
     refused("not.a.jwt", "malformed");
     CHECK(vote(open_to_all, "", R"({"choice":"yes"})").status == 401);
-    CHECK(metric_line(s.port(), R"(splitvote_jwt_rejections_total{reason="algorithm"})") == 3);
-    CHECK(metric_line(s.port(), R"(splitvote_jwt_rejections_total{reason="signature"})") == 2);
+    CHECK(metric(s.port(), R"(splitvote_jwt_rejections_total{reason="algorithm"})") == 3);
+    CHECK(metric(s.port(), R"(splitvote_jwt_rejections_total{reason="signature"})") == 2);
   }
 
   SECTION("a valid token votes once; a replay is 409; the body may not name another actor") {

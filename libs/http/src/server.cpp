@@ -81,6 +81,11 @@ struct http_metrics {
       .Help("Open connections counted against http.max_connections")
       .Register(observability::registry())
       .Add({});
+  prometheus::Counter& accepted = prometheus::BuildCounter()
+      .Name("splitvote_http_connections_accepted_total")
+      .Help("TCP connections accepted (those then refused by a limit included)")
+      .Register(observability::registry())
+      .Add({});
   prometheus::Family<prometheus::Counter>& refused = prometheus::BuildCounter()
       .Name("splitvote_http_overload_total")
       .Help("Requests and connections answered 503 by a limit (in_flight, connections)")
@@ -680,6 +685,7 @@ struct server::impl {
 
   void accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (!ec) metrics().accepted.Increment();
       if (ec) {
         if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
         observability::log_warn("accept_failed", {{"error", ec.message()}});

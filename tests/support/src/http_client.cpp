@@ -159,4 +159,11 @@ std::string http_client::raw(unsigned short port, const std::string& bytes, int 
   return out;
 }
 
+double metric(unsigned short port, const std::string& series) {
+  const auto body = http_client(port).get("/metrics").body;
+  for (std::size_t at = body.find(series + " "); at != std::string::npos; at = body.find(series + " ", at + 1))
+    if (at == 0 || body[at - 1] == '\n') return std::stod(body.substr(at + series.size() + 1));
+  return -1;
+}
+
 }  // namespace splitvote::testing

@@ -80,7 +80,7 @@ stack::stack(const std::string& name, stack_options options) : options_(std::mov
                         dir_ / "migrate.log");
   if (migrate.wait(std::chrono::seconds(30)) != 0)
     throw std::runtime_error("migrate failed: " + read_file(dir_ / "migrate.log"));
-  port_ = free_port();
+  ports_[0] = free_port();
 }
 
 stack::~stack() {
@@ -111,7 +111,6 @@ std::map<std::string, std::string> stack::env_for(service s) const {
       env["SPLITVOTE_POLLBOOK__DSN"] = as_role(main_dsn_, "splitvote_pollbook_reader");
       env["SPLITVOTE_BALLOTBOX__DSN"] = as_role(ballot_dsn_, "splitvote_ballotbox_reader");
       env["SPLITVOTE_PRIVACY__ACTOR_SECRET"] = actor_secret;
-      env["SPLITVOTE_HTTP__PORT"] = std::to_string(port_);
       env["SPLITVOTE_HTTP__THREADS"] = "2";
       env["SPLITVOTE_PRIVACY__RELEASE_INTERVAL_MS"] = "0";
       env["SPLITVOTE_SEAL__POLLBOOK_PUBLIC_KEY"] = (dir_ / "pollbook.pub").string();
@@ -136,16 +135,19 @@ child_process& stack::start(service s, int instance) {
   slot.reset();
   const auto log = dir_ / (std::string(name_of(s)) + "-" + std::to_string(instance) + ".log");
   auto env = env_for(s);
-  if (s != service::ingest) {
+  if (s == service::ingest && ports_.count(instance)) {
+    env["SPLITVOTE_HTTP__PORT"] = std::to_string(ports_[instance]);
+  } else {
     // free_port() can hand out a port it gave before (nobody listens on it yet): keep them apart.
     unsigned short p = free_port();
     for (int tries = 0; tries < 100; ++tries, p = free_port()) {
-      bool taken = p == port_;
+      bool taken = false;
+      for (const auto& [i, q] : ports_) taken = taken || q == p;
       for (const auto& [key, q] : probe_ports_) taken = taken || (q == p && key != std::pair{s, instance});
       if (!taken) break;
     }
-    probe_ports_[{s, instance}] = p;
-    env["SPLITVOTE_HTTP__PORT"] = std::to_string(probe_ports_[{s, instance}]);
+    (s == service::ingest ? ports_[instance] : probe_ports_[{s, instance}]) = p;
+    env["SPLITVOTE_HTTP__PORT"] = std::to_string(p);
   }
   record_secrets_of(env);
   slot = std::make_unique<child_process>(binary_for(s), std::vector<std::string>{}, env, log);
@@ -158,7 +160,7 @@ child_process& stack::start(service s, int instance) {
         [&] {
           if (!slot->running()) return false;
           try {
-            return http_client(port_).get("/readyz").status == 200;
+            return http_client(ports_.at(instance)).get("/readyz").status == 200;
           } catch (const std::exception&) {
             return false;
           }

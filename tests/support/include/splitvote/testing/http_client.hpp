@@ -45,4 +45,8 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
+/// A series' value from the /metrics of the server on `port` ("name" for a metric without labels,
+/// or "name{labels}" exactly as it is exposed), or -1 when absent.
+double metric(unsigned short port, const std::string& series);
+
 }  // namespace splitvote::testing

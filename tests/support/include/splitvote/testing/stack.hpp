@@ -51,7 +51,9 @@ public:
   /// Fault injection into the dev broker (see dev_broker::inject).
   void inject(const std::string& command) { broker_->inject(command); }
 
-  unsigned short port() const { return port_; }
+  /// The HTTP port of an ingest instance (instance 0's is known from construction on, another's
+  /// once it was started).
+  unsigned short port(int instance = 0) const { return ports_.at(instance); }
   /// The port of a consumer instance's probes and /metrics (set when it was started).
   unsigned short probe_port(service s, int instance = 0) const { return probe_ports_.at({s, instance}); }
   const std::string& main_dsn() const { return main_dsn_; }
@@ -72,7 +74,7 @@ private:
   stack_options options_;
   std::filesystem::path dir_;
   std::string main_dsn_, ballot_dsn_, bootstrap_;
-  unsigned short port_ = 0;
+  std::map<int, unsigned short> ports_;  // ingest instance -> its HTTP port
   std::unique_ptr<dev_broker> broker_;
   std::map<std::pair<service, int>, std::unique_ptr<child_process>> services_;
   std::map<std::pair<service, int>, unsigned short> probe_ports_;
