@@ -315,9 +315,11 @@ struct batch_consumer::impl {
     try {
       pqxx::nontransaction(database()).exec("SELECT 1");
       database_ok = true;
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
       db.reset();
-      database_ok = false;
+      // Once per outage: the log says why readiness turned 503 while nothing was written.
+      if (database_ok.exchange(false))
+        log_warn("database_retry", {{"consumer", opts.name}, {"during", "idle check"}, {"error", e.what()}});
     }
   }
 
