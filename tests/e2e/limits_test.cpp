@@ -149,32 +149,13 @@ TEST_CASE("a connection stops counting when it closes: a client that opens one p
   stack s("e2e-fresh-connections", {{}, {{"SPLITVOTE_HTTP__MAX_CONNECTIONS", "12"}}});
   s.start_all();
   const auto poll = create_poll(s.port(), lunch);
-  const std::string votes = "/v1/polls/" + poll.id + "/votes";
   constexpr int threads = 4, per_thread = 150;
-  std::atomic<int> accepted{0};
-  std::mutex mutex;
-  std::map<unsigned, int> others;  // status -> count, for the failure message
-  {
-    std::vector<std::jthread> clients;
-    for (int t = 0; t < threads; ++t)
-      clients.emplace_back([&, t] {
-        for (int i = 0; i < per_thread; ++i) {
-          // A new client per vote: a new connection, closed by the client after the answer.
-          const auto r = http_client(s.port()).request(
-              "POST", votes, vote_body("fresh-" + std::to_string(t) + "-" + std::to_string(i), "pizza"),
-              {{"Content-Type", "application/json"}, {"Connection", "close"}});
-          if (r.status == 202) {
-            ++accepted;
-          } else {
-            std::lock_guard lock(mutex);
-            ++others[r.status];
-          }
-        }
-      });
-  }
+  std::vector<vote> ballots;
+  for (int i = 0; i < threads * per_thread; ++i) ballots.push_back({"fresh-" + std::to_string(i), "pizza"});
+  const auto cast = cast_votes_fresh(s.port(), poll.id, ballots, threads);
   const auto last_answer = std::chrono::steady_clock::now();
-  for (const auto& [status, count] : others) UNSCOPED_INFO(count << " answers " << status);
-  CHECK(accepted == threads * per_thread);
+  INFO("answers other than 202: " << cast.others());
+  CHECK(cast.accepted() == threads * per_thread);
   // Back to idle at once: only the scrape's own connection counts.
   const bool idle = eventually([&] { return metric(s.port(), "splitvote_http_open_connections") == 1; }, 1s);
   INFO("open connections now: " << metric(s.port(), "splitvote_http_open_connections") << ", "

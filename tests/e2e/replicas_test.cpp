@@ -168,7 +168,6 @@ TEST_CASE("the shipped nginx in front of two replicas reuses its upstream connec
   start_two_ingests(s);
   const nginx_proxy proxy(s.dir(), {s.port(0), s.port(1)});
   const auto poll = create_poll(s.port(0), quiet_poll);
-  const std::string votes = "/v1/polls/" + poll.id + "/votes";
   const std::string accepted_total = "splitvote_http_connections_accepted_total";
   // Each reading counts its own scrape connection: the difference of two counts one scrape.
   const double before[2] = {metric(s.port(0), accepted_total), metric(s.port(1), accepted_total)};
@@ -176,29 +175,12 @@ TEST_CASE("the shipped nginx in front of two replicas reuses its upstream connec
   REQUIRE(before[1] >= 1);
 
   constexpr int threads = 4, per_thread = 75, total = threads * per_thread;
-  std::atomic<int> accepted{0};
-  std::mutex mutex;
-  std::map<unsigned, int> others;  // status -> count, for the failure message
-  {
-    std::vector<std::jthread> clients;
-    for (int t = 0; t < threads; ++t)
-      clients.emplace_back([&, t] {
-        for (int i = 0; i < per_thread; ++i) {
-          // A new connection to nginx per vote, closed by the client after the answer.
-          const auto r = http_client(proxy.port(), contract_record::no)
-                             .request("POST", votes, vote_body("proxied-" + std::to_string(t) + "-" + std::to_string(i), "pizza"),
-                                      {{"Content-Type", "application/json"}, {"Connection", "close"}});
-          if (r.status == 202) {
-            ++accepted;
-          } else {
-            std::lock_guard lock(mutex);
-            ++others[r.status];
-          }
-        }
-      });
-  }
-  for (const auto& [status, count] : others) UNSCOPED_INFO(count << " answers " << status);
-  CHECK(accepted == total);
+  std::vector<vote> ballots;
+  for (int i = 0; i < total; ++i) ballots.push_back({"proxied-" + std::to_string(i), "pizza"});
+  // A new connection to nginx per vote, closed by the client after the answer.
+  const auto cast = cast_votes_fresh(proxy.port(), poll.id, ballots, threads, contract_record::no);
+  INFO("answers other than 202: " << cast.others());
+  CHECK(cast.accepted() == total);
 
   const double opened[2] = {metric(s.port(0), accepted_total) - before[0] - 1,
                             metric(s.port(1), accepted_total) - before[1] - 1};

@@ -291,6 +291,60 @@ std::string describe(const std::map<unsigned, int>& statuses) {
 
 double slowest(const ledger& l) { return l.latency.empty() ? 0 : *std::max_element(l.latency.begin(), l.latency.end()); }
 
+/// A freeze case's run: 1,200 votes on 4 keep-alive connections, 10 ms apart; at vote 300
+/// `freeze()`, then the probers `start_probes` makes ask while readiness turns 503 (within 4 s)
+/// and for `hold` more, then they stop and `thaw()`. The probers' findings stay readable.
+struct frozen_run {
+  ledger l;
+  bool saw_unready = false;
+  std::list<prober> probes;  // the first one asks for the probes and /metrics
+};
+
+void stream_through_freeze(const stack& s, const created_poll& poll, frozen_run& run, const std::function<void()>& freeze,
+                           const std::function<void()>& thaw, const std::function<void(std::list<prober>&)>& start_probes,
+                           std::chrono::milliseconds hold) {
+  std::jthread fault;
+  std::mutex faults;
+  run.l = stream(s.port(), poll.id, 1200, 4, [&](int done) {
+    std::lock_guard lock(faults);
+    if (done == 300)
+      fault = std::jthread([&] {
+        freeze();
+        start_probes(run.probes);
+        run.saw_unready = eventually([&] { return !ready(s.port()); }, 4s);
+        std::this_thread::sleep_for(hold);
+        for (auto& p : run.probes) p.stop();
+        thaw();
+      });
+  }, 10ms);
+  if (fault.joinable()) fault.join();
+  REQUIRE_FALSE(run.probes.empty());
+}
+
+/// What every freeze must leave true: the probes on the I/O threads answered within 1 s, 200
+/// from /livez throughout, readiness 503 during it, every vote answered (none left hanging) by
+/// `deadline` (+1.5 s for a loaded machine) with Retry-After on each 503, and afterwards the
+/// invariant.
+void check_freeze(stack& s, const created_poll& poll, frozen_run& run, double deadline, const std::string& name) {
+  auto& probes = run.probes.front();
+  std::cout << "faults, " << name << ": slowest vote answer " << slowest(run.l) << " s; /livez " << probes.slowest("/livez")
+            << " s (" << describe(probes.statuses("/livez")) << "), /metrics " << probes.slowest("/metrics") << " s, /readyz "
+            << probes.slowest("/readyz") << " s (" << describe(probes.statuses("/readyz")) << ")\n";
+  CHECK(probes.slowest("/livez") < 1.0);
+  CHECK(probes.slowest("/metrics") < 1.0);
+  CHECK(probes.slowest("/readyz") < 1.0);
+  CHECK(probes.statuses("/livez") == std::map<unsigned, int>{{200, probes.statuses("/livez")[200]}});
+  CHECK(run.saw_unready);
+  CHECK(probes.without_retry_after() == 0);
+  CHECK(run.l.statuses.count(503));
+  CHECK(run.l.without_retry_after == 0);
+  CHECK(run.l.statuses.count(0) == 0);
+  CHECK(slowest(run.l) < deadline + 1.5);
+  CHECK(eventually([&] { return ready(s.port()); }, 15s));
+  check_invariant(s, poll, run.l, 1, name);
+  for (auto who : {svc::ingest, svc::pollbook, svc::ballotbox}) CHECK(s.process(who)->running());
+}
+
 }  // namespace
 
 TEST_CASE("kill -9 of one of two instances of each consumer mid-stream: the survivor takes over", "[faults][kill-one-of-two]") {
@@ -599,56 +653,24 @@ TEST_CASE("PostgreSQL frozen mid-stream, then thawed: probes answer, votes get 5
   stack_options options;
   options.main_server = main.url();
   options.ballot_server = ballot.url();
-  constexpr double request_timeout = 1.0;
   options.ingest_env = {{"SPLITVOTE_HTTP__REQUEST_TIMEOUT_MS", "1000"}, {"SPLITVOTE_DB__STATEMENT_TIMEOUT_MS", "500"}};
   stack s("faults-pg-freeze", options);
   s.start_all();
   REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
   REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
   const auto poll = create_poll(s.port(), fixed_decoys_poll);
-  std::optional<prober> probes;
-  std::atomic<bool> saw_unready = false;
-  std::jthread freeze;
-  std::mutex faults;
-  const auto l = stream(s.port(), poll.id, 1200, 4, [&](int done) {
-    std::lock_guard lock(faults);
-    if (done == 300)
-      freeze = std::jthread([&] {
-        main.freeze();
-        ballot.freeze();
-        probes.emplace(s.port(), std::vector<std::string>{"/livez", "/metrics", "/readyz"});
-        saw_unready = eventually([&] { return !ready(s.port()); }, 4s);
-        std::this_thread::sleep_for(1s);
-        probes->stop();
-        ballot.thaw();
-        main.thaw();
-      });
-  }, 10ms);
-  if (freeze.joinable()) freeze.join();
-  REQUIRE(probes);
-  std::cout << "faults, PostgreSQL frozen: slowest vote answer " << slowest(l) << " s; /livez " << probes->slowest("/livez")
-            << " s (" << describe(probes->statuses("/livez")) << "), /metrics " << probes->slowest("/metrics") << " s, /readyz "
-            << probes->slowest("/readyz") << " s (" << describe(probes->statuses("/readyz")) << ")\n";
-  // The I/O threads never waited on the frozen database.
-  CHECK(probes->slowest("/livez") < 1.0);
-  CHECK(probes->slowest("/metrics") < 1.0);
-  CHECK(probes->slowest("/readyz") < 1.0);
-  CHECK(probes->statuses("/livez") == std::map<unsigned, int>{{200, probes->statuses("/livez")[200]}});
-  CHECK(saw_unready);
-  CHECK(probes->without_retry_after() == 0);
-  // Votes during the freeze: 503 with Retry-After by the request deadline, none left hanging.
-  CHECK(l.statuses.count(503));
-  CHECK(l.without_retry_after == 0);
-  CHECK(l.statuses.count(0) == 0);
-  CHECK(slowest(l) < request_timeout + 1.5);
-  CHECK(l.count(answer::accepted) > 900);
-  CHECK(eventually([&] { return ready(s.port()); }, 10s));
-  check_invariant(s, poll, l, 1, "PostgreSQL frozen for 2 s or more");
-  for (auto who : {svc::ingest, svc::pollbook, svc::ballotbox}) CHECK(s.process(who)->running());
+  frozen_run run;
+  stream_through_freeze(
+      s, poll, run, [&] { main.freeze(), ballot.freeze(); }, [&] { ballot.thaw(), main.thaw(); },
+      [&](std::list<prober>& probes) { probes.emplace_back(s.port(), std::vector<std::string>{"/livez", "/metrics", "/readyz"}); },
+      1s);
+  // Votes during the freeze: 503 timeout by the request deadline (1 s); the rest went through.
+  CHECK(run.l.problems.count("503 /problems/timeout"));
+  CHECK(run.l.count(answer::accepted) > 900);
+  check_freeze(s, poll, run, 1.0, "PostgreSQL frozen");
 }
 
 TEST_CASE("the dev broker frozen mid-stream, then thawed: probes and results answer, votes get 503 in time, nothing lost", "[faults][broker-freeze]") {
-  constexpr double delivery_timeout = 2.0;
   stack s("faults-broker-freeze", {{}, one_in_flight({{"SPLITVOTE_KAFKA__DELIVERY_TIMEOUT_MS", "2000"},
                                                       {"SPLITVOTE_HTTP__REQUEST_TIMEOUT_MS", "1000"}})});
   s.start_all();
@@ -656,49 +678,22 @@ TEST_CASE("the dev broker frozen mid-stream, then thawed: probes and results ans
   REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
   const auto poll = create_poll(s.port(), fixed_decoys_poll);
   const std::string results = "/v1/polls/" + poll.id + "/results";
-  std::optional<prober> probes;
-  std::list<prober> tabs;
-  std::atomic<bool> saw_unready = false;
-  std::jthread freeze;
-  std::mutex faults;
-  const auto l = stream(s.port(), poll.id, 1200, 4, [&](int done) {
-    std::lock_guard lock(faults);
-    if (done == 300)
-      freeze = std::jthread([&] {
-        s.signal_broker(SIGSTOP);
-        // Four open result pages (the web UI polls results every 3 s per tab; these ask
-        // every 100 ms) besides the probes.
-        for (int tab = 0; tab < 4; ++tab)
-          tabs.emplace_back(s.port(), std::vector<std::string>{results},
-                            std::map<std::string, std::string>{{"Authorization", "Bearer " + poll.admin_token}});
-        probes.emplace(s.port(), std::vector<std::string>{"/livez", "/metrics", "/readyz", results},
-                       std::map<std::string, std::string>{{"Authorization", "Bearer " + poll.admin_token}});
-        saw_unready = eventually([&] { return !ready(s.port()); }, 4s);
-        std::this_thread::sleep_for(3s);  // longer than the delivery deadline
-        probes->stop();
-        for (auto& tab : tabs) tab.stop();
-        s.signal_broker(SIGCONT);
-      });
-  }, 10ms);
-  if (freeze.joinable()) freeze.join();
-  REQUIRE(probes);
-  std::cout << "faults, broker frozen: slowest vote answer " << slowest(l) << " s; /livez " << probes->slowest("/livez")
-            << " s, /metrics " << probes->slowest("/metrics") << " s, results " << probes->slowest(results) << " s ("
-            << describe(probes->statuses(results)) << ")\n";
-  CHECK(probes->slowest("/livez") < 1.0);
-  CHECK(probes->slowest("/metrics") < 1.0);
-  CHECK(probes->slowest("/readyz") < 1.0);
-  CHECK(saw_unready);
+  const std::map<std::string, std::string> admin{{"Authorization", "Bearer " + poll.admin_token}};
+  frozen_run run;
+  stream_through_freeze(
+      s, poll, run, [&] { s.signal_broker(SIGSTOP); }, [&] { s.signal_broker(SIGCONT); },
+      [&](std::list<prober>& probes) {
+        probes.emplace_back(s.port(), std::vector<std::string>{"/livez", "/metrics", "/readyz", results}, admin);
+        // Four open result pages besides (the web UI asks every 3 s per tab; these every 100 ms).
+        for (int tab = 0; tab < 4; ++tab) probes.emplace_back(s.port(), std::vector<std::string>{results}, admin);
+      },
+      3s);  // longer than the delivery deadline
+  auto& probes = run.probes.front();
+  std::cout << "faults, broker frozen: results " << probes.slowest(results) << " s (" << describe(probes.statuses(results)) << ")\n";
   // Results answer from the databases, without the lag Kafka could not tell in time.
-  CHECK(probes->slowest(results) < 2.0);
-  CHECK(probes->statuses(results) == std::map<unsigned, int>{{200, probes->statuses(results)[200]}});
-  CHECK(probes->without_retry_after() == 0);
-  // Votes during the freeze: 503 outcome-unknown with Retry-After at the delivery deadline.
-  CHECK(l.problems.count("503 /problems/outcome-unknown"));
-  CHECK(l.without_retry_after == 0);
-  CHECK(l.statuses.count(0) == 0);
-  CHECK(slowest(l) < delivery_timeout + 1.5);
-  CHECK(eventually([&] { return ready(s.port()); }, 15s));
-  check_invariant(s, poll, l, 1, "the dev broker frozen for 3 s or more");
-  for (auto who : {svc::ingest, svc::pollbook, svc::ballotbox}) CHECK(s.process(who)->running());
+  CHECK(probes.slowest(results) < 2.0);
+  CHECK(probes.statuses(results) == std::map<unsigned, int>{{200, probes.statuses(results)[200]}});
+  // Votes during the freeze: 503 outcome-unknown with Retry-After at the delivery deadline (2 s).
+  CHECK(run.l.problems.count("503 /problems/outcome-unknown"));
+  check_freeze(s, poll, run, 2.0, "the dev broker frozen");
 }

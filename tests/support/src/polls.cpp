@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 namespace splitvote::testing {
@@ -27,6 +28,15 @@ int cast_result::accepted() const {
   int n = 0;
   for (auto s : statuses) n += s == 202;
   return n;
+}
+
+std::string cast_result::others() const {
+  std::map<unsigned, int> count;
+  for (auto s : statuses)
+    if (s != 202) ++count[s];
+  std::string out;
+  for (const auto& [status, n] : count) out += (out.empty() ? "" : ", ") + std::to_string(status) + " x" + std::to_string(n);
+  return out.empty() ? "none" : out;
 }
 
 cast_result cast_votes(unsigned short port, const std::string& poll_id, const std::vector<vote>& votes,
@@ -52,6 +62,33 @@ cast_result cast_votes(unsigned short port, const std::string& poll_id, const st
       }
     });
   for (auto& t : threads) t.join();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+cast_result cast_votes_fresh(unsigned short port, const std::string& poll_id, const std::vector<vote>& votes,
+                             int threads, contract_record record) {
+  cast_result result;
+  result.statuses.assign(votes.size(), 0);
+  std::atomic<std::size_t> next{0};
+  const auto started = std::chrono::steady_clock::now();
+  {
+    std::vector<std::jthread> clients;
+    for (int t = 0; t < threads; ++t)
+      clients.emplace_back([&] {
+        for (std::size_t i = next++; i < votes.size(); i = next++) {
+          const std::string body = R"({"actor_id":")" + votes[i].actor + R"(","choice":")" + votes[i].choice + R"("})";
+          try {
+            result.statuses[i] = http_client(port, record)
+                                     .request("POST", "/v1/polls/" + poll_id + "/votes", body,
+                                              {{"Content-Type", "application/json"}, {"Connection", "close"}})
+                                     .status;
+          } catch (const std::exception&) {
+            result.statuses[i] = 0;  // connection failed: no answer
+          }
+        }
+      });
+  }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

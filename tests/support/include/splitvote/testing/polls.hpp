@@ -31,12 +31,20 @@ struct cast_result {
   std::vector<unsigned> statuses;  // per vote, in input order
   double seconds = 0;
   int accepted() const;
+  /// How many of each status other than 202 ("503 x12, 0 x1"; 0: no answer), for messages.
+  std::string others() const;
 };
 
 /// Casts the votes over `connections` keep-alive connections in parallel. `on_progress` is
 /// called (from the casting threads) after each vote with the number done so far.
 cast_result cast_votes(unsigned short port, const std::string& poll_id, const std::vector<vote>& votes,
                        int connections = 4, const std::function<void(int)>& on_progress = {});
+
+/// Casts the votes from `threads` threads, each vote on a new connection that the client
+/// closes after the answer (`Connection: close`): how a client without keep-alive (urllib,
+/// curl in a loop, a proxy without upstream keep-alive) votes.
+cast_result cast_votes_fresh(unsigned short port, const std::string& poll_id, const std::vector<vote>& votes,
+                             int threads = 4, contract_record record = contract_record::yes);
 
 /// GET results until `done(results)` holds or the timeout passes; returns the last results.
 boost::json::object await_results(unsigned short port, const created_poll& poll,
