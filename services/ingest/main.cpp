@@ -51,6 +51,8 @@ std::vector<config::property> properties() {
       {"db.statement_timeout_ms", "the server cancels any statement of this service that runs longer", "3000"},
       {"kafka.bootstrap_servers", "Kafka bootstrap servers", std::nullopt},
       {"kafka.topic", "votes topic", "splitvote.votes"},
+      {"kafka.pollbook_group_id", "the pollbook's consumer group (its committed positions give the lag in results)", "splitvote-pollbook"},
+      {"kafka.ballotbox_group_id", "the ballotbox's consumer group", "splitvote-ballotbox"},
       {"kafka.delivery_timeout_ms", "answer 503 outcome-unknown if Kafka has not acknowledged within this (the producer keeps trying: the vote may still count)", "5000"},
       {"kafka.queue_max_messages", "producer queue bound in messages (queue.buffering.max.messages); a vote beyond it gets 503", "10000"},
       {"kafka.queue_max_kbytes", "producer queue bound in KiB (queue.buffering.max.kbytes); a vote beyond it gets 503", "16384"},
@@ -198,6 +200,8 @@ int main(int argc, char** argv) {
 
     ingest::api_options api_options;
     api_options.topic = cfg.str("kafka.topic");
+    api_options.pollbook_group = cfg.str("kafka.pollbook_group_id");
+    api_options.ballotbox_group = cfg.str("kafka.ballotbox_group_id");
     api_options.answer_deadline = cfg.millis("kafka.delivery_timeout_ms");
     api_options.request_timeout = std::chrono::milliseconds(cfg.integer("http.request_timeout_ms", 1, 86400000));
     // Kafka's metadata for a result's lag gets half the request's time (at most 1 s): a stalled

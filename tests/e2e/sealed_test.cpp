@@ -110,8 +110,11 @@ TEST_CASE("cover envelopes fill idle time, look like votes on the topic, and cou
   REQUIRE(cast_votes(s.port(), poll.id, votes).accepted() == 30);
   // Idle for a while: cover envelopes keep flowing.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // Not `complete`: with covers flowing some are always waiting for their crowd (mixing
+  // holds a poll's covers with its votes), so the topic is never fully stored.
   const auto r = await_results(s.port(), poll, [](const auto& r) {
-    return r.at("consistency").as_object().at("complete").as_bool() &&
+    return r.at("consistency").as_object().at("stores_agree").as_bool() &&
+           r.at("mechanism").as_object().at("envelopes").as_int64() == 30 &&
            r.at("mechanism").as_object().at("ballots").as_int64() >= 2 * 30 + 2 * 5;
   });
   INFO(boost::json::serialize(r));

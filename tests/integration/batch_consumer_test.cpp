@@ -1,6 +1,7 @@
 #include "splitvote/ballotbox/schema.hpp"
 #include "splitvote/ballotbox/sink.hpp"
 #include "splitvote/consumer/batch_consumer.hpp"
+#include "splitvote/consumer/position.hpp"
 #include "splitvote/envelope/actor_part.hpp"
 #include "splitvote/envelope/ballot_list.hpp"
 #include "splitvote/envelope/envelope.hpp"
@@ -23,7 +24,8 @@ const std::string poll_id = "5f0b8a4e-0000-4000-8000-000000000001";
 
 /// Produces `count` envelopes of `ballots_each` ballots (plus any raw extra messages);
 /// returns the envelopes it made.
-std::vector<std::string> produce(const std::string& bootstrap, int count, int ballots_each, const std::vector<std::string>& extra = {}) {
+std::vector<std::string> produce(const std::string& bootstrap, int count, int ballots_each, const std::vector<std::string>& extra = {},
+                                 const std::string& poll = poll_id) {
   kafka::producer p({{"bootstrap.servers", bootstrap}});
   auto rng = random::seeded_source(static_cast<std::uint64_t>(count) * 7919 + ballots_each);
   std::atomic<int> delivered{0}, failed{0};
@@ -35,7 +37,7 @@ std::vector<std::string> produce(const std::string& bootstrap, int count, int ba
   for (int i = 0; i < count; ++i) {
     std::vector<std::uint32_t> choices(ballots_each, static_cast<std::uint32_t>(i % 3));
     envelope::actor_part actor{{}, random::random_id(*rng)};
-    made.push_back(envelope::encode(envelope::envelope{poll_id, envelope::encode(actor), envelope::encode(envelope::make_ballots(choices, *rng))}));
+    made.push_back(envelope::encode(envelope::envelope{poll, envelope::encode(actor), envelope::encode(envelope::make_ballots(choices, *rng))}));
     send(made.back());
   }
   for (const auto& raw : extra) send(raw);
@@ -49,20 +51,38 @@ struct store_counts {
   std::int64_t ballots, envelopes, offsets;
 };
 
-store_counts counts(const std::string& dsn) {
+/// Every partition's stored position, opened with `keys` (none: the plain form).
+std::vector<consumer::position> positions(pqxx::transaction_base& tx, const std::vector<consumer::position_key>& keys = {}) {
+  std::vector<consumer::position> out;
+  for (const auto& r : tx.exec("SELECT position, next_offset FROM ballotbox.consumer_offsets")) {
+    if (r[0].is_null()) {
+      out.push_back({r[1].as<std::int64_t>(), {}});
+      continue;
+    }
+    const pqxx::binarystring bytes(r[0]);
+    out.push_back(consumer::open_position(bytes.str(), keys));
+  }
+  return out;
+}
+
+/// offsets: the messages below every partition's first unwritten one, summed.
+store_counts counts(const std::string& dsn, const std::vector<consumer::position_key>& keys = {}) {
   auto c = pg::connect(dsn);
   pqxx::read_transaction tx(*c);
+  std::int64_t written_below = 0;
+  for (const auto& p : positions(tx, keys)) written_below += p.start();
   return {tx.exec("SELECT count(*) FROM ballotbox.ballots")[0][0].as<std::int64_t>(),
           tx.exec("SELECT coalesce(sum(envelopes), 0) FROM ballotbox.envelope_counts")[0][0].as<std::int64_t>(),
-          tx.exec("SELECT coalesce(sum(next_offset), 0) FROM ballotbox.consumer_offsets")[0][0].as<std::int64_t>()};
+          written_below};
 }
 
 /// The real ballotbox sink that, while `fail` is set, throws after writing its rows.
 class failing_sink final : public consumer::sink {
 public:
-  consumer::write_stats write(pqxx::work& tx, const std::vector<std::string_view>& values,
+  std::unique_ptr<consumer::decoded> decode(std::string_view value) override { return inner_.decode(value); }
+  consumer::write_stats write(pqxx::work& tx, const std::vector<const consumer::decoded*>& batch,
                               random::random_source& rng) override {
-    auto stats = inner_.write(tx, values, rng);
+    auto stats = inner_.write(tx, batch, rng);
     ++calls;
     if (fail) throw pqxx::sql_error("injected failure after the rows were written");
     return stats;
@@ -82,6 +102,7 @@ consumer::options options_for(const std::string& dsn, const std::string& bootstr
   o.topic = envelope::topic;
   o.kafka = {{"bootstrap.servers", bootstrap}, {"group.id", group}, {"session.timeout.ms", "6000"},
              {"heartbeat.interval.ms", "500"}};
+  o.mixing = {5, 15, 500ms};  // k as shipped, a short wait
   o.min_batch = 5;
   o.max_batch = 20;
   o.max_delay = 50ms;
@@ -185,22 +206,25 @@ TEST_CASE("messages that do not decode are skipped and their offsets still advan
 TEST_CASE("offsets of another cluster restart at zero, and a stale writer is fenced", "[integration]") {
   auto c = pg::connect(migrated_ballotbox());
   const pg::offset_store store("ballotbox");
-  CHECK(store.load(*c, "t", 0, "cluster-a") == 0);
+  const pg::stored_offset fresh{"", 0};
+  CHECK(store.load(*c, "t", 0, "cluster-a") == fresh);
   {
     pqxx::work tx(*c);
-    CHECK(store.advance(tx, "t", 0, "cluster-a", 0, 40));
+    CHECK(store.advance(tx, "t", 0, "cluster-a", fresh, std::string("S\0sealed\xff", 9)));
     tx.commit();
   }
-  CHECK(store.load(*c, "t", 0, "cluster-a") == 40);
+  const pg::stored_offset sealed{std::string("S\0sealed\xff", 9), -1};
+  CHECK(store.load(*c, "t", 0, "cluster-a") == sealed);  // bytes as they were, no plain offset beside them
   {
-    // A writer that still believes the position is 0 (it lost the partition) must not commit.
+    // A writer that still believes the partition is where it was (it lost the partition) must not commit.
     pqxx::work tx(*c);
-    CHECK_FALSE(store.advance(tx, "t", 0, "cluster-a", 0, 10));
+    CHECK_FALSE(store.advance(tx, "t", 0, "cluster-a", fresh, "S-other"));
   }
-  CHECK(store.load(*c, "t", 0, "cluster-b") == 0);  // a restarted dev broker: new topic
-  pqxx::read_transaction tx(*c);
-  CHECK(store.positions(tx, "t", "cluster-b").at(0) == 0);
-  CHECK(store.positions(tx, "t", "cluster-a").empty());
+  {
+    pqxx::work tx(*c);
+    CHECK(store.advance(tx, "t", 0, "cluster-a", sealed, "S-next"));
+  }  // rolled back
+  CHECK(store.load(*c, "t", 0, "cluster-b") == fresh);  // a restarted dev broker: new topic
 }
 
 TEST_CASE("an envelope delivered twice (Kafka retries can duplicate) is counted once", "[integration]") {
@@ -219,4 +243,56 @@ TEST_CASE("an envelope delivered twice (Kafka retries can duplicate) is counted 
   CHECK(after.ballots == 60);
   CHECK(after.envelopes == 30);  // the envelope count follows the ballots actually stored
   CHECK(after.offsets == 42);
+}
+
+TEST_CASE("mixing by count: a poll's votes wait for their crowd in a sealed position, and a restart reads only what was not written",
+          "[integration][mixing]") {
+  const auto dir = testing::temp_dir("consumer-mixing");
+  testing::dev_broker broker(dir);
+  const auto dsn = migrated_ballotbox();
+  ballotbox::sink sink;
+  const std::string quiet = "5f0b8a4e-0000-4000-8000-000000000002";
+  auto o = options_for(dsn, broker.bootstrap(), "mixing");
+  o.mixing = {10, 10, std::chrono::hours(1)};
+  std::array<unsigned char, 32> secret{};
+  secret.fill(42);
+  o.position_keys = {consumer::derive_position_key(secret)};
+  const auto stored = [&] { return counts(dsn, o.position_keys); };
+  const auto poll_envelopes = [&](const std::string& poll) {
+    auto c = pg::connect(dsn);
+    pqxx::read_transaction tx(*c);
+    return tx.exec_params("SELECT coalesce(sum(envelopes), 0) FROM ballotbox.envelope_counts WHERE poll_id = $1::uuid", poll)[0][0]
+        .as<std::int64_t>();
+  };
+
+  // 4 votes of the quiet poll first (offsets 0-3), then 25 of a busy one (4-28).
+  produce(broker.bootstrap(), 4, 2, {}, quiet);
+  produce(broker.bootstrap(), 25, 2);
+  consume_until(o, sink, [&] { return poll_envelopes(poll_id) >= 20; });
+  CHECK(poll_envelopes(poll_id) == 20);  // two crowds of 10; 5 still wait
+  CHECK(poll_envelopes(quiet) == 0);     // 4 < k: nothing of the quiet poll written
+  {
+    // The positions: the two crowds written, everything else read so far held.
+    auto c = pg::connect(dsn);
+    pqxx::read_transaction tx(*c);
+    std::int64_t read = 0;
+    std::size_t held = 0;
+    for (const auto& p : positions(tx, o.position_keys)) read += p.next, held += p.held.size();
+    // As of the last write: what was read and not written is held (the partitions are read
+    // in no fixed order, so how much of the quiet poll was read by then varies).
+    CHECK(read - static_cast<std::int64_t>(held) == 20);
+    CHECK_THROWS(positions(tx));  // sealed: without the key nothing reads them
+  }
+
+  // A second instance (a restart) reads from the first held message and skips what was written:
+  // the crowd it makes holds only votes not stored before.
+  produce(broker.bootstrap(), 6, 2, {}, quiet);
+  produce(broker.bootstrap(), 5, 2);
+  consume_until(o, sink, [&] { return poll_envelopes(quiet) >= 10 && poll_envelopes(poll_id) >= 30; });
+  CHECK(poll_envelopes(quiet) == 10);
+  CHECK(poll_envelopes(poll_id) == 30);
+  const auto after = stored();
+  CHECK(after.ballots == 80);
+  CHECK(after.envelopes == 40);
+  CHECK(after.offsets == 40);
 }

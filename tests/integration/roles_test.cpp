@@ -40,7 +40,7 @@ void seed(const std::string& dsn, bool main_cluster) {
   if (main_cluster) {
     tx.exec("INSERT INTO catalog.polls (id, title, decoy_distribution, admin_token_hash) VALUES (" + poll + ", 't', 'none', '\\x00')");
     tx.exec("INSERT INTO catalog.poll_choices VALUES (" + poll + ", 0, 'a'), (" + poll + ", 1, 'b')");
-    tx.exec("INSERT INTO catalog.releases (poll_id, seq, envelopes, epsilon_spent) VALUES (" + poll + ", 1, 1, 0)");
+    tx.exec("INSERT INTO catalog.releases (poll_id, seq, envelopes, epsilon_spent, ballots) VALUES (" + poll + ", 1, 1, 0, 1)");
     tx.exec("INSERT INTO catalog.poll_keys VALUES (" + poll + ", '\\x" + std::string(64, 'a') + "')");
     tx.exec("INSERT INTO pollbook.submissions VALUES (" + poll + ", gen_random_uuid(), '\\x" + std::string(64, 'b') + "')");
     tx.exec("INSERT INTO pollbook.consumer_offsets VALUES ('t', 0, 'c', 1)");
@@ -100,7 +100,8 @@ TEST_CASE("each role can do its job and nothing of another's, and no service rol
     CHECK(attempt(dsn, r, "DELETE FROM catalog.polls") == "denied");
     CHECK(attempt(dsn, r, "UPDATE catalog.poll_choices SET label = 'x'") == "denied");
     CHECK(attempt(dsn, r, "DELETE FROM catalog.releases") == "denied");
-    CHECK(attempt(dsn, r, "UPDATE catalog.release_counts SET released = 0") == "denied");
+    CHECK(attempt(dsn, r, "UPDATE catalog.released_counts SET released = 0") == "denied");
+    CHECK(attempt(dsn, r, "DELETE FROM catalog.released_counts") == "denied");
     CHECK(attempt(dsn, r, "TRUNCATE catalog.polls CASCADE") == "denied");
     CHECK(attempt(dsn, r, "SELECT * FROM pollbook.submissions") == "denied");
     CHECK(attempt(dsn, r, "SELECT * FROM pollbook.consumer_offsets") == "denied");

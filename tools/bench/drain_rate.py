@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
-"""A consumer's drain rate from its log: the rows and envelopes of its batch_committed events
-over the time from the first batch's start (its timestamp minus its commit time) to the last
-commit. Used by script/bench's consumers-drain step.
+"""A consumer's drain rate: the rows and envelopes it wrote (from its /metrics, read before it
+stopped) over the time from its first to its last batch_committed log line. The log lines
+carry no counts (a per-batch size in the log would be a record of the batches a thief could
+line up across the two stores). Used by script/bench's consumers-drain step.
 
-  drain_rate.py LOG rows          prints the rows the log's batches wrote
-  drain_rate.py --json OUT POLLBOOK_LOG BALLOTBOX_LOG COPY_ROWS COPY_START COPY_END
+  drain_rate.py METRICS rows      prints the rows the consumer wrote
+  drain_rate.py --json OUT POLLBOOK_LOG POLLBOOK_METRICS BALLOTBOX_LOG BALLOTBOX_METRICS COPY_ROWS COPY_START COPY_END
 """
 import datetime
 import json
 import sys
 
 
-def batches(path):
+def batch_times(path):
     out = []
     with open(path) as f:
         for line in f:
@@ -21,31 +22,41 @@ def batches(path):
                 e = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            ts = datetime.datetime.fromisoformat(e["ts"].replace("Z", "+00:00")).timestamp()
-            out.append((ts, e["rows"], e["envelopes"], e["commit_ms"]))
+            out.append(datetime.datetime.fromisoformat(e["ts"].replace("Z", "+00:00")).timestamp())
     return out
 
 
-def rate(path):
-    b = batches(path)
-    if not b:
-        return {"batches": 0, "rows": 0, "envelopes": 0, "seconds": 0, "rows_per_s": 0, "envelopes_per_s": 0}
-    start = b[0][0] - b[0][3] / 1000
-    seconds = max(b[-1][0] - start, 1e-6)
-    rows, envelopes = sum(x[1] for x in b), sum(x[2] for x in b)
-    return {"batches": len(b), "rows": rows, "envelopes": envelopes, "seconds": round(seconds, 3),
+def counter(metrics_path, name):
+    """The sum of a counter's samples in a Prometheus text exposition."""
+    total = 0.0
+    with open(metrics_path) as f:
+        for line in f:
+            if line.startswith(name + "{") or line.startswith(name + " "):
+                total += float(line.rsplit(" ", 1)[1])
+    return int(total)
+
+
+def rate(log, metrics):
+    times = batch_times(log)
+    rows = counter(metrics, "splitvote_consumer_rows_total")
+    envelopes = counter(metrics, "splitvote_consumer_envelopes_total")
+    if len(times) < 2:
+        return {"batches": len(times), "rows": rows, "envelopes": envelopes, "seconds": 0, "rows_per_s": 0, "envelopes_per_s": 0}
+    seconds = max(times[-1] - times[0], 1e-6)
+    return {"batches": len(times), "rows": rows, "envelopes": envelopes, "seconds": round(seconds, 3),
             "rows_per_s": round(rows / seconds), "envelopes_per_s": round(envelopes / seconds)}
 
 
 def main(argv):
     if len(argv) == 3 and argv[2] == "rows":
-        print(rate(argv[1])["rows"])
+        print(counter(argv[1], "splitvote_consumer_rows_total"))
         return
-    if argv[1] != "--json" or len(argv) != 8:
+    if len(argv) != 10 or argv[1] != "--json":
         sys.exit(__doc__)
-    out, pollbook, ballotbox, copy_rows, copy_start, copy_end = argv[2:]
+    out, pollbook_log, pollbook_metrics, ballotbox_log, ballotbox_metrics, copy_rows, copy_start, copy_end = argv[2:]
     copy_seconds = float(copy_end) - float(copy_start)
-    result = {"label": "consumers-drain", "pollbook": rate(pollbook), "ballotbox": rate(ballotbox),
+    result = {"label": "consumers-drain", "pollbook": rate(pollbook_log, pollbook_metrics),
+              "ballotbox": rate(ballotbox_log, ballotbox_metrics),
               "copy": {"rows": int(copy_rows), "seconds": round(copy_seconds, 3),
                        "rows_per_s": round(int(copy_rows) / copy_seconds) if copy_seconds > 0 else 0}}
     with open(out, "w") as f:

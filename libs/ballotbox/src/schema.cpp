@@ -38,6 +38,10 @@ const std::vector<pg::migration>& migrations() {
        "REVOKE DELETE ON ballotbox.envelope_counts, ballotbox.consumer_offsets FROM splitvote_ballotbox;"
        "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ballotbox.schema_migrations FROM splitvote_ballotbox;"
        "REVOKE TRUNCATE ON ballotbox.consumer_offsets FROM splitvote_ballotbox;"},
+      // Positions sealed under the consumer's own key: both stores kept the same Kafka offsets
+      // per batch in the clear, a sequence that lined their batches up (and the dead tuples of
+      // each UPDATE kept every step).
+      {4, "sealed positions", pg::sealed_positions_sql("ballotbox")},
   };
   return all;
 }

@@ -9,32 +9,53 @@
 
 namespace splitvote::ballotbox {
 
-consumer::write_stats sink::write(pqxx::work& tx, const std::vector<std::string_view>& values,
+namespace {
+
+/// The ballot half of one envelope: its ballots (a cover's are all decoys).
+struct ballots final : consumer::decoded {
+  std::vector<std::pair<std::string, std::uint32_t>> list;  // random id (uuid text), choice
+};
+
+}  // namespace
+
+std::unique_ptr<consumer::decoded> sink::decode(std::string_view value) {
+  auto out = std::make_unique<ballots>();
+  try {
+    const auto env = envelope::decode(value.data(), value.size());
+    if (!random::is_uuid_text(env.poll_id)) throw envelope::decode_error("poll id is not a uuid");
+    const auto list = envelope::decode_ballot_list(envelope::readable_half(env.ballot_list, env.sealed, keys_));
+    for (const auto& b : list.ballots) out->list.emplace_back(random::to_uuid_text(b.random_id), b.choice);
+    out->poll_id = env.poll_id;
+    out->real = !list.cover;  // cover envelopes: decoys only, no real ballot to count
+  } catch (const envelope::decode_error&) {
+    out->poll_id.clear();
+    out->real = false;
+    out->list.clear();
+  }
+  return out;
+}
+
+consumer::write_stats sink::write(pqxx::work& tx, const std::vector<const consumer::decoded*>& batch,
                                   random::random_source& rng) {
   consumer::write_stats stats;
   // poll, random id, choice, and whether the row stands for its envelope in the count (the
   // first ballot of a real envelope; the mark lives only in the temporary staging table).
   using row = std::tuple<std::string, std::string, std::uint32_t, bool>;
   std::vector<row> rows;
-  for (std::string_view v : values) {
-    try {
-      const auto env = envelope::decode(v.data(), v.size());
-      if (!random::is_uuid_text(env.poll_id)) throw envelope::decode_error("poll id is not a uuid");
-      const auto list = envelope::decode_ballot_list(envelope::readable_half(env.ballot_list, env.sealed, keys_));
-      bool first = !list.cover;  // cover envelopes: decoys only, no real ballot to count
-      for (const auto& b : list.ballots) {
-        rows.emplace_back(env.poll_id, random::to_uuid_text(b.random_id), b.choice, first);
-        first = false;
-      }
-    } catch (const envelope::decode_error&) {
-      ++stats.skipped;
+  for (const auto* d : batch) {
+    const auto& env = static_cast<const ballots&>(*d);
+    bool first = env.real;
+    for (const auto& [id, choice] : env.list) {
+      rows.emplace_back(env.poll_id, id, choice, first);
+      first = false;
     }
   }
   if (rows.empty()) return stats;
   std::shuffle(rows.begin(), rows.end(), rng);
 
   // An envelope counts when its ballots are stored now: one delivered twice (Kafka retries
-  // can duplicate a message) finds its ballots there already and adds nothing.
+  // can duplicate a message, a restart re-reads what mixing held back) finds its ballots
+  // there already and adds nothing.
   const auto stored = pg::copy_then_query(
       tx, "ballotbox_incoming", "poll_id text, random_id text, choice integer, counts boolean", rows,
       "WITH inserted AS ("

@@ -160,7 +160,8 @@ void vacuum_poll_keys(pqxx::connection& c) {
 std::optional<release> latest_release(pqxx::connection& c, const std::string& poll_id) {
   pqxx::read_transaction tx(c);
   const auto head = tx.exec_params(
-      "SELECT seq, envelopes, epsilon_spent, (extract(epoch FROM released_at) * 1000000)::bigint"
+      "SELECT seq, envelopes, epsilon_spent, (extract(epoch FROM released_at) * 1000000)::bigint, ballots,"
+      " coalesce(tally_digest, '')"
       " FROM catalog.releases WHERE poll_id = $1::uuid ORDER BY seq DESC LIMIT 1",
       poll_id);
   if (head.empty()) return std::nullopt;
@@ -169,26 +170,25 @@ std::optional<release> latest_release(pqxx::connection& c, const std::string& po
   r.envelopes = head[0][1].as<std::int64_t>();
   r.epsilon_spent = head[0][2].as<double>();
   r.released_at = from_micros(head[0][3].as<std::int64_t>());
+  r.ballots = head[0][4].as<std::int64_t>();
+  r.tally_digest = head[0][5].as<std::string>();
   for (const auto& row : tx.exec_params(
-           "SELECT raw, released FROM catalog.release_counts WHERE poll_id = $1::uuid AND seq = $2 ORDER BY choice",
-           poll_id, r.seq)) {
-    r.raw.push_back(row[0].as<std::int64_t>());
-    r.released.push_back(row[1].as<std::int64_t>());
-  }
+           "SELECT released FROM catalog.released_counts WHERE poll_id = $1::uuid AND seq = $2 ORDER BY choice",
+           poll_id, r.seq))
+    r.released.push_back(row[0].as<std::int64_t>());
   return r;
 }
 
 bool record_release(pqxx::connection& c, const std::string& poll_id, const release& r) {
   pqxx::work tx(c);
   const auto inserted = tx.exec_params(
-      "INSERT INTO catalog.releases (poll_id, seq, envelopes, epsilon_spent) VALUES ($1::uuid, $2, $3, $4)"
-      " ON CONFLICT DO NOTHING",
-      poll_id, r.seq, r.envelopes, r.epsilon_spent);
+      "INSERT INTO catalog.releases (poll_id, seq, envelopes, epsilon_spent, ballots, tally_digest)"
+      " VALUES ($1::uuid, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+      poll_id, r.seq, r.envelopes, r.epsilon_spent, r.ballots, r.tally_digest);
   if (inserted.affected_rows() != 1) return false;
-  for (std::size_t j = 0; j < r.raw.size(); ++j)
-    tx.exec_params(
-        "INSERT INTO catalog.release_counts (poll_id, seq, choice, raw, released) VALUES ($1::uuid, $2, $3, $4, $5)",
-        poll_id, r.seq, static_cast<std::int64_t>(j), r.raw[j], r.released[j]);
+  for (std::size_t j = 0; j < r.released.size(); ++j)
+    tx.exec_params("INSERT INTO catalog.released_counts (poll_id, seq, choice, released) VALUES ($1::uuid, $2, $3, $4)",
+                   poll_id, r.seq, static_cast<std::int64_t>(j), r.released[j]);
   tx.commit();
   return true;
 }

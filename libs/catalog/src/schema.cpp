@@ -78,6 +78,26 @@ const std::vector<pg::migration>& migrations() {
        "ALTER TABLE catalog.eligible_actors ADD COLUMN token_hash bytea CHECK (length(token_hash) = 32);"
        "CREATE UNIQUE INDEX eligible_actors_token ON catalog.eligible_actors (poll_id, token_hash)"
        " WHERE token_hash IS NOT NULL;"},
+      // A release kept the exact count per choice beside its noisy one, in the pollbook's
+      // cluster: with it, that cluster alone tied the actors added between two releases to the
+      // ballots they added. Now a release keeps its totals (N, n: all the estimate needs) and a
+      // keyed digest of the tally (to tell whether it changed). The old table is replaced, not
+      // altered: its file, with the exact counts in it, is unlinked at commit.
+      {7, "releases without exact counts",
+       "ALTER TABLE catalog.releases ADD COLUMN ballots bigint, ADD COLUMN tally_digest text;"
+       "UPDATE catalog.releases r SET ballots = (SELECT coalesce(sum(raw), 0) FROM catalog.release_counts c"
+       " WHERE c.poll_id = r.poll_id AND c.seq = r.seq);"
+       "ALTER TABLE catalog.releases ALTER COLUMN ballots SET NOT NULL;"
+       "CREATE TABLE catalog.released_counts ("
+       " poll_id uuid NOT NULL,"
+       " seq integer NOT NULL,"
+       " choice integer NOT NULL,"
+       " released bigint NOT NULL,"
+       " PRIMARY KEY (poll_id, seq, choice),"
+       " FOREIGN KEY (poll_id, seq) REFERENCES catalog.releases (poll_id, seq) ON DELETE CASCADE);"
+       "INSERT INTO catalog.released_counts SELECT poll_id, seq, choice, released FROM catalog.release_counts;"
+       "DROP TABLE catalog.release_counts;"
+       "GRANT SELECT, INSERT ON catalog.released_counts TO splitvote_catalog;"},
   };
   return all;
 }

@@ -464,6 +464,13 @@ struct server::impl {
       if (const auto origin = req.header("Origin")) origin_ = std::string(*origin);
       const auto& unlimited = owner_.options.unlimited_paths;
       if (std::find(unlimited.begin(), unlimited.end(), path_) == unlimited.end()) {
+        // Read on a kept-alive connection after the drain began: refused before anything is
+        // done, so no work starts once wait_idle may have seen the server idle (a vote begun
+        // now could reach Kafka after the process stopped answering).
+        if (owner_.draining.load()) {
+          keep_alive_ = false;
+          return refuse(503, "unavailable", "Service unavailable", "this instance is stopping; try again", std::chrono::seconds(1));
+        }
         if (auto over = owner_.any_rate ? owner_.over_rate(owner_.client_of(peer_, req), req.method, match_) : std::nullopt)
           return refuse_limited(429, over->scope.c_str(),
                                 over->scope == "client" ? "too many requests from this address; slow down"
@@ -521,11 +528,17 @@ struct server::impl {
         metrics().rate_limited.Add({{"scope", limit}}).Increment();
       else
         metrics().refused.Add({{"limit", limit}}).Increment();
+      if (status == 429) return refuse(429, "rate-limited", "Too many requests", detail, retry_after);
+      refuse(503, "overloaded", "Overloaded", detail, retry_after);
+    }
+
+    /// Answers with a problem and Retry-After without running the handler.
+    void refuse(unsigned status, std::string_view slug, std::string_view title, std::string_view detail,
+                std::chrono::seconds retry_after) {
       if (started_ == clock_type::time_point{}) started_ = clock_type::now();
       owner_.request_started();
       handling_ = true;
-      response r = status == 429 ? problem(429, "rate-limited", "Too many requests", detail)
-                                 : problem(503, "overloaded", "Overloaded", detail);
+      response r = problem(status, slug, title, detail);
       r.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
       write(std::move(r));
     }

@@ -54,4 +54,46 @@ std::int64_t high_watermark(rd_kafka_t* handle, const std::string& topic, int pa
   return high;
 }
 
+namespace {
+struct queue_deleter { void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); } };
+struct event_deleter { void operator()(rd_kafka_event_t* e) const { rd_kafka_event_destroy(e); } };
+struct options_deleter { void operator()(rd_kafka_AdminOptions_t* o) const { rd_kafka_AdminOptions_destroy(o); } };
+struct list_offsets_deleter {
+  void operator()(rd_kafka_ListConsumerGroupOffsets_t* r) const { rd_kafka_ListConsumerGroupOffsets_destroy(r); }
+};
+}  // namespace
+
+std::map<int, std::int64_t> committed_offsets(rd_kafka_t* handle, const std::string& group, const std::string& topic,
+                                              int partitions, int timeout_ms) {
+  partition_list_ptr wanted(rd_kafka_topic_partition_list_new(partitions));
+  for (int i = 0; i < partitions; ++i) rd_kafka_topic_partition_list_add(wanted.get(), topic.c_str(), i);
+  std::unique_ptr<rd_kafka_ListConsumerGroupOffsets_t, list_offsets_deleter> request(
+      rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), wanted.get()));
+  std::unique_ptr<rd_kafka_AdminOptions_t, options_deleter> options(
+      rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS));
+  std::array<char, 512> err{};
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), timeout_ms, err.data(), err.size());
+  std::unique_ptr<rd_kafka_queue_t, queue_deleter> queue(rd_kafka_queue_new(handle));
+  rd_kafka_ListConsumerGroupOffsets_t* requests[] = {request.get()};
+  rd_kafka_ListConsumerGroupOffsets(handle, requests, 1, options.get(), queue.get());
+  std::unique_ptr<rd_kafka_event_t, event_deleter> event(rd_kafka_queue_poll(queue.get(), timeout_ms + 100));
+  if (!event) throw error("kafka committed offsets of " + group + ": no answer in time", true);
+  if (rd_kafka_event_error(event.get()))
+    throw error("kafka committed offsets of " + group + ": " + rd_kafka_event_error_string(event.get()), true);
+  const auto* result = rd_kafka_event_ListConsumerGroupOffsets_result(event.get());
+  std::size_t count = 0;
+  const rd_kafka_group_result_t** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(result, &count);
+  std::map<int, std::int64_t> out;
+  for (std::size_t g = 0; g < count; ++g) {
+    if (const rd_kafka_error_t* e = rd_kafka_group_result_error(groups[g]))
+      throw error("kafka committed offsets of " + group + ": " + rd_kafka_error_string(e), true);
+    const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(groups[g]);
+    for (int i = 0; parts && i < parts->cnt; ++i) {
+      const auto& p = parts->elems[i];
+      if (!p.err && p.offset >= 0 && topic == p.topic) out[p.partition] = p.offset;
+    }
+  }
+  return out;
+}
+
 }  // namespace splitvote::kafka

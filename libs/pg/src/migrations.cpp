@@ -62,6 +62,11 @@ std::string offset_positions_function_sql(const std::string& schema) {
          ".consumer_offsets WHERE topic = p_topic AND cluster_id = p_cluster $$;";
 }
 
+std::string sealed_positions_sql(const std::string& schema) {
+  return "ALTER TABLE " + schema + ".consumer_offsets ADD COLUMN position bytea, ALTER COLUMN next_offset DROP NOT NULL;"
+         "DROP FUNCTION IF EXISTS " + schema + ".offset_positions(text, text);";
+}
+
 std::string consumer_offsets_ddl(const std::string& schema) {
   return "CREATE TABLE " + schema +
          ".consumer_offsets ("

@@ -37,6 +37,10 @@ const std::vector<pg::migration>& migrations() {
        "REVOKE UPDATE, DELETE ON pollbook.submissions FROM splitvote_pollbook;"
        "REVOKE DELETE, TRUNCATE ON pollbook.consumer_offsets FROM splitvote_pollbook;"
        "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON pollbook.schema_migrations FROM splitvote_pollbook;"},
+      // Positions sealed under the consumer's own key: both stores kept the same Kafka offsets
+      // per batch in the clear, a sequence that lined their batches up (and the dead tuples of
+      // each UPDATE kept every step).
+      {4, "sealed positions", pg::sealed_positions_sql("pollbook")},
   };
   return all;
 }

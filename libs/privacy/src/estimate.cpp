@@ -49,17 +49,26 @@ double half_width(double s, const noise_table& noise) {
 
 }  // namespace
 
+totals totals_of(const tally& t) {
+  return {std::accumulate(t.ballots_per_choice.begin(), t.ballots_per_choice.end(), std::int64_t{0}), t.envelopes};
+}
+
 estimate_result estimate(const tally& t, const std::vector<std::int64_t>& released,
                          const mechanism& mech) {
-  const auto m = static_cast<double>(t.ballots_per_choice.size());
-  if (m < 1 || released.size() != t.ballots_per_choice.size())
+  if (released.size() != t.ballots_per_choice.size())
     throw std::invalid_argument("estimate: counts do not match the choices");
+  return estimate(totals_of(t), released, mech);
+}
+
+estimate_result estimate(const totals& t, const std::vector<std::int64_t>& released,
+                         const mechanism& mech) {
+  const auto m = static_cast<double>(released.size());
+  if (m < 1) throw std::invalid_argument("estimate: counts do not match the choices");
   const double p = mech.flip_probability;
   if (p < 0 || p >= 1) throw std::invalid_argument("estimate: flip probability must be in [0, 1)");
 
   estimate_result r;
-  r.ballots = std::accumulate(t.ballots_per_choice.begin(), t.ballots_per_choice.end(),
-                              std::int64_t{0});
+  r.ballots = t.ballots;
   r.decoys = r.ballots - t.envelopes;
   const double n = static_cast<double>(t.envelopes);
   const double d = static_cast<double>(r.decoys);

@@ -8,7 +8,6 @@
 #include "splitvote/ingest/requests.hpp"
 #include "splitvote/observability/log.hpp"
 #include "splitvote/observability/metrics.hpp"
-#include "splitvote/pg/offset_store.hpp"
 #include "splitvote/pollbook/queries.hpp"
 #include "splitvote/privacy/ballot_plan.hpp"
 #include "splitvote/privacy/estimate.hpp"
@@ -154,9 +153,8 @@ json::object privacy_statement(const privacy::policy& policy, std::uint32_t m) {
 /// The counts a results read shows: the raw tally without release noise, else the poll's
 /// current release, drawn anew only when the tally changed and the budget allows.
 struct api::released_counts {
-  std::vector<std::int64_t> raw;
+  privacy::totals totals;  // N and n of the tally released
   std::vector<std::int64_t> released;
-  std::int64_t envelopes = 0;
   std::optional<catalog::release> release;
   bool budget_exhausted = false;
   bool stale = false;    // the tally moved on since this release
@@ -172,20 +170,34 @@ struct api::released_counts {
   }
 };
 
+namespace {
+
+/// A keyed digest of a poll's tally (n and every C_j): tells whether the tally changed since
+/// a release without keeping the exact counts where a pollbook thief can read them.
+std::string tally_digest(const std::string& key, const std::string& poll_id, const privacy::tally& t) {
+  std::string text = std::to_string(t.envelopes);
+  for (const auto c : t.ballots_per_choice) text += "," + std::to_string(c);
+  const auto d = privacy::keyed_token_hash(key, "tally/" + poll_id, text);
+  return random::to_hex(d);
+}
+
+}  // namespace
+
 api::released_counts api::release_for(const catalog::poll& p, const privacy::tally& t, bool consistent) {
-  released_counts out{t.ballots_per_choice, t.ballots_per_choice, t.envelopes, std::nullopt, false, false, false};
+  released_counts out{privacy::totals_of(t), t.ballots_per_choice, std::nullopt, false, false, false};
   if (p.privacy.noise.mechanism == privacy::noise_mechanism::none) return out;
+  const std::string digest = tally_digest(options_.token_key, p.id, t);
   auto c = catalog_.acquire();
   for (;;) {
     const auto latest = catalog::latest_release(*c, p.id);
-    const bool changed = !latest || latest->raw != t.ballots_per_choice || latest->envelopes != t.envelopes;
+    const bool changed = !latest || latest->tally_digest != digest;
     const double spent = latest ? latest->epsilon_spent : 0;
     const bool affordable = spent + p.privacy.release_cost() <= p.privacy.budget + 1e-9;
     // A new release only for a changed tally that both stores agree on, at most once per
     // release interval, while the budget lasts: reading results cannot spend the budget.
     const bool due = !latest || std::chrono::system_clock::now() - latest->released_at >= options_.release_interval;
     if (latest && (!changed || !consistent || !due || !affordable))
-      return released_counts{latest->raw, latest->released, latest->envelopes, latest, !affordable, changed, false};
+      return released_counts{{latest->ballots, latest->envelopes}, latest->released, latest, !affordable, changed, false};
     if (!latest && (!consistent || !affordable)) {
       out.pending = true;
       return out;
@@ -193,14 +205,15 @@ api::released_counts api::release_for(const catalog::poll& p, const privacy::tal
     catalog::release next;
     next.seq = latest ? latest->seq + 1 : 1;
     next.envelopes = t.envelopes;
-    next.raw = t.ballots_per_choice;
+    next.ballots = out.totals.ballots;
+    next.tally_digest = digest;
     next.released = t.ballots_per_choice;
     for (auto& count : next.released) count += p.privacy.noise.sample(rng());  // drawn once, stored
     next.epsilon_spent = spent + p.privacy.release_cost();
     next.released_at = std::chrono::system_clock::now();
     if (catalog::record_release(*c, p.id, next)) {
       observability::log_info("release", {{"poll_id", p.id}, {"seq", next.seq}, {"epsilon_spent", next.epsilon_spent}});
-      return released_counts{next.raw, next.released, next.envelopes, next, false, false, false};
+      return released_counts{out.totals, next.released, next, false, false, false};
     }
     // Another reader stored this seq first: use theirs.
   }
@@ -626,29 +639,31 @@ void api::results(const http::request& req, const std::string& id, http::respond
   if (!(p->is_closed(std::chrono::system_clock::now()) && p->results_visibility == catalog::results_visibility::open_to_all))
     require_admin(req, *p);
   pollbook::participation part;
-  std::map<int, std::int64_t> pollbook_positions, ballotbox_positions;
   {
     auto c = pollbook_.acquire();
-    pg::snapshot_read tx(*c);  // participation and positions from one snapshot
+    pg::snapshot_read tx(*c);
     part = pollbook::count_participation(tx, p->id);
-    pollbook_positions = pg::offset_store("pollbook").positions(tx, options_.topic, cluster_id());
   }
   privacy::tally t;
   {
     auto c = ballotbox_.acquire();
-    pg::snapshot_read tx(*c);  // C_j, n and positions from one snapshot
+    pg::snapshot_read tx(*c);  // C_j and n from one snapshot
     t = ballotbox::count_ballots(tx, p->id, p->choices.size());
-    ballotbox_positions = pg::offset_store("ballotbox").positions(tx, options_.topic, cluster_id());
   }
-  // Lag: what the topic holds beyond each store's committed positions.
+  // Lag: what the topic holds beyond the positions each store last committed to Kafka (every
+  // kafka.commit_interval_ms; the envelopes mixing holds back count as not stored).
   json::object consistency{{"pollbook_submissions", part.submissions},
                            {"ballotbox_envelopes", t.envelopes},
                            {"stores_agree", part.submissions == t.envelopes}};
-  if (const auto highs = high_watermarks(); !highs.empty()) {
+  if (const auto at = read_positions(true); !at.highs.empty()) {
     std::int64_t pollbook_lag = 0, ballotbox_lag = 0;
-    for (int i = 0; i < static_cast<int>(highs.size()); ++i) {
-      pollbook_lag += std::max<std::int64_t>(0, highs[i] - pollbook_positions[i]);
-      ballotbox_lag += std::max<std::int64_t>(0, highs[i] - ballotbox_positions[i]);
+    for (int i = 0; i < static_cast<int>(at.highs.size()); ++i) {
+      const auto committed = [i](const std::map<int, std::int64_t>& m) {
+        const auto it = m.find(i);
+        return it == m.end() ? std::int64_t{0} : it->second;
+      };
+      pollbook_lag += std::max<std::int64_t>(0, at.highs[i] - committed(at.pollbook));
+      ballotbox_lag += std::max<std::int64_t>(0, at.highs[i] - committed(at.ballotbox));
     }
     consistency["pollbook_lag"] = pollbook_lag;
     consistency["ballotbox_lag"] = ballotbox_lag;
@@ -658,9 +673,10 @@ void api::results(const http::request& req, const std::string& id, http::respond
     consistency["ballotbox_lag"] = nullptr;
     consistency["complete"] = false;
   }
-  const released_counts rel = release_for(*p, t, consistency.at("complete").as_bool());
-  const privacy::tally snapshot{rel.raw, rel.envelopes};
-  const auto est = privacy::estimate(snapshot, rel.released, privacy::mechanism{p->privacy.rr.p, p->privacy.noise});
+  // A release needs the two stores to agree on this poll, not an empty topic: with mixing
+  // by count some other poll's votes are nearly always waiting for their crowd.
+  const released_counts rel = release_for(*p, t, part.submissions == t.envelopes);
+  const auto est = privacy::estimate(rel.totals, rel.released, privacy::mechanism{p->privacy.rr.p, p->privacy.noise});
 
   json::array choices;
   for (std::size_t j = 0; j < p->choices.size(); ++j) {
@@ -688,7 +704,7 @@ void api::results(const http::request& req, const std::string& id, http::respond
       {"choices", std::move(choices)},
       {"mechanism", [&] {
          json::object mech = privacy_json(p->privacy);
-         mech["envelopes"] = snapshot.envelopes;
+         mech["envelopes"] = rel.totals.envelopes;
          mech["ballots"] = est.ballots;
          mech["decoy_ballots"] = est.decoys;
          return mech;
@@ -756,38 +772,13 @@ int api::shred_expired_keys(std::chrono::seconds grace) {
 }
 
 std::size_t api::forget_stored_voters() {
-  const auto cluster = cluster_id();
-  if (cluster.empty()) return recent_->forget_expired(recent_voters::clock::now());
-  std::map<int, std::int64_t> positions;
-  try {
-    auto c = pollbook_.acquire();
-    pqxx::read_transaction tx(*c);
-    positions = pg::offset_store("pollbook").positions(tx, options_.topic, cluster);
-  } catch (...) {
-    recent_->forget_expired(recent_voters::clock::now());
-    throw;
-  }
-  return recent_->forget_stored(positions, recent_voters::clock::now());
+  const auto at = read_positions(false);
+  if (at.highs.empty()) return recent_->forget_expired(recent_voters::clock::now());
+  return recent_->forget_stored(at.pollbook, recent_voters::clock::now());
 }
 
-std::string api::cluster_id() {
-  {
-    std::lock_guard lock(cluster_mutex_);
-    if (!cluster_id_.empty()) return cluster_id_;
-  }
-  std::string id;
-  try {
-    id = kafka::cluster_id(producer_.handle(), static_cast<int>(options_.kafka_read_budget.count()));
-  } catch (const kafka::error&) {
-    return {};  // unknown: no stored position counts, so the lag shows everything
-  }
-  std::lock_guard lock(cluster_mutex_);
-  cluster_id_ = id;
-  return cluster_id_;
-}
-
-std::vector<std::int64_t> api::high_watermarks() {
-  std::vector<std::int64_t> highs;
+api::topic_positions api::read_positions(bool with_ballotbox) {
+  topic_positions out;
   const auto deadline = clock_type::now() + options_.kafka_read_budget;
   const auto left_ms = [&] {
     return static_cast<int>(std::max<std::int64_t>(
@@ -795,11 +786,15 @@ std::vector<std::int64_t> api::high_watermarks() {
   };
   try {
     const int partitions = kafka::partition_count(producer_.handle(), options_.topic, left_ms());
-    for (int i = 0; i < partitions; ++i) highs.push_back(kafka::high_watermark(producer_.handle(), options_.topic, i, left_ms()));
+    for (int i = 0; i < partitions; ++i)
+      out.highs.push_back(kafka::high_watermark(producer_.handle(), options_.topic, i, left_ms()));
+    out.pollbook = kafka::committed_offsets(producer_.handle(), options_.pollbook_group, options_.topic, partitions, left_ms());
+    if (with_ballotbox)
+      out.ballotbox = kafka::committed_offsets(producer_.handle(), options_.ballotbox_group, options_.topic, partitions, left_ms());
   } catch (const kafka::error&) {
-    highs.clear();  // none rather than some: a partial lag would look complete
+    return {};  // none rather than some: a partial lag would look complete
   }
-  return highs;
+  return out;
 }
 
 void api::close(const http::request& req, const std::string& id, http::respond_fn respond) {

@@ -124,6 +124,11 @@ std::map<std::string, std::string> stack::env_for(service s) const {
       env["SPLITVOTE_SEAL__SECRET_KEY"] = (dir_ / (s == service::pollbook ? "pollbook.key" : "ballotbox.key")).string();
       env["SPLITVOTE_BATCH__MAX"] = "100";
       env["SPLITVOTE_BATCH__MAX_DELAY_MS"] = "100";
+      // Mixing as shipped (k in [5, 15]) but a short wait, so a test's last few votes are
+      // stored within a second or so instead of minutes.
+      env["SPLITVOTE_MIXING__MAX_WAIT_MS"] = "1000";
+      // Positions to Kafka (where ingest reads the lag) twice a second rather than every 10 s.
+      env["SPLITVOTE_KAFKA__COMMIT_INTERVAL_MS"] = "500";
       for (const auto& [k, v] : options_.consumer_env) env[k] = v;
       break;
   }

@@ -334,9 +334,10 @@ function renderResults(r) {
   fillParticipation(r.participation);
   $('privacy-words').replaceChildren(...privacyWords(r));
   const c = r.consistency;
-  const behind = (c.pollbook_lag || 0) + (c.ballotbox_lag || 0);
+  const behind = Math.max(c.pollbook_lag || 0, c.ballotbox_lag || 0);
   $('refresh-status').textContent = `As of ${new Date(r.as_of).toLocaleTimeString()}` +
-    (c.complete ? ' · every vote received so far is counted' : ` · still storing ${behind || 'some'} recent votes`) +
+    (c.complete ? ' · every vote received so far is counted'
+      : ` · ${behind || 'some'} recent votes not yet stored (votes are stored in crowds, to hide who cast which)`) +
     (r.closed ? ' · the poll is closed' : ' · refreshing every few seconds');
 }
 

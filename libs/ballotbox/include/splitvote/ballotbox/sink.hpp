@@ -13,7 +13,8 @@ public:
   /// `keys`: this consumer's key pairs, to open sealed halves (none: plain envelopes only).
   explicit sink(std::vector<envelope::keypair> keys = {}) : keys_(std::move(keys)) {}
 
-  consumer::write_stats write(pqxx::work& tx, const std::vector<std::string_view>& values,
+  std::unique_ptr<consumer::decoded> decode(std::string_view value) override;
+  consumer::write_stats write(pqxx::work& tx, const std::vector<const consumer::decoded*>& batch,
                               random::random_source& rng) override;
 
 private:

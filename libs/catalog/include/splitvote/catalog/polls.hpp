@@ -75,10 +75,13 @@ int shred_keys(pqxx::connection& c, std::chrono::seconds grace);
 void vacuum_poll_keys(pqxx::connection& c);
 
 /// One release of a poll's counts: the raw tally it was drawn from and the noisy counts.
+/// A release of a poll's counts. The exact counts per choice are not kept (they stay in the
+/// ballotbox): only the totals the estimate needs and a keyed digest of the tally.
 struct release {
   int seq = 0;
-  std::int64_t envelopes = 0;
-  std::vector<std::int64_t> raw;       // C_j
+  std::int64_t envelopes = 0;          // n
+  std::int64_t ballots = 0;            // N = sum of C_j
+  std::string tally_digest;            // keyed digest of (n, C_j...): did the tally change?
   std::vector<std::int64_t> released;  // C_j + Z_j
   double epsilon_spent = 0;            // total over this and every earlier release
   time_point released_at{};

@@ -46,4 +46,9 @@ int partition_count(rd_kafka_t* handle, const std::string& topic, int timeout_ms
 std::int64_t high_watermark(rd_kafka_t* handle, const std::string& topic, int partition,
                             int timeout_ms);
 
+/// The offsets a consumer group last committed for partitions 0..partitions-1 of a topic
+/// (Admin API, any handle); partitions without a commit are absent. Throws kafka::error.
+std::map<int, std::int64_t> committed_offsets(rd_kafka_t* handle, const std::string& group, const std::string& topic,
+                                              int partitions, int timeout_ms);
+
 }  // namespace splitvote::kafka

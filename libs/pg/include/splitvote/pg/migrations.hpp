@@ -35,4 +35,9 @@ std::string offset_positions_function_sql(const std::string& schema);
 /// DDL for the table that holds a consumer's Kafka positions inside its own schema.
 std::string consumer_offsets_ddl(const std::string& schema);
 
+/// A later step for that table: positions become opaque (sealed) bytes, the plain offset
+/// is only for rows not yet rewritten, and the offset_positions function goes (nobody but
+/// the consumer can read a sealed position).
+std::string sealed_positions_sql(const std::string& schema);
+
 }  // namespace splitvote::pg

@@ -4,35 +4,36 @@
 #include <pqxx/pqxx>
 
 #include <cstdint>
-#include <map>
 #include <string>
 
 namespace splitvote::pg {
 
+/// One partition's row. `position` is opaque here (the consumer seals it); rows written
+/// before positions were sealed hold a plain `next_offset` instead (-1: none).
+struct stored_offset {
+  std::string position;          // bytes; empty: none stored
+  std::int64_t plain_next = -1;  // a plain next offset (legacy rows and fresh ones: 0)
+  bool operator==(const stored_offset&) const = default;
+};
+
 class offset_store {
 public:
-  /// `schema` holds a consumer_offsets table (consumer_offsets_ddl).
+  /// `schema` holds a consumer_offsets table (consumer_offsets_ddl, then sealed_positions_sql).
   explicit offset_store(std::string schema);
 
-  /// The next offset to read for a partition of the cluster `cluster_id`. A partition never
-  /// seen, or last seen on another cluster (a restarted dev broker), starts at 0.
-  std::int64_t load(pqxx::connection& c, const std::string& topic, int partition,
-                    const std::string& cluster_id) const;
+  /// What is stored for a partition of the cluster `cluster_id`. A partition never seen, or
+  /// last seen on another cluster (a restarted dev broker), comes back as plain offset 0.
+  stored_offset load(pqxx::connection& c, const std::string& topic, int partition,
+                     const std::string& cluster_id) const;
 
-  /// Moves the partition from `expected` to `next` inside `tx`. False if the stored position
-  /// was not `expected` (another consumer owns the partition now): roll back.
+  /// Replaces the partition's row, if it still holds `expected`, with `position` inside
+  /// `tx`. False if it did not (another consumer owns the partition now): roll back.
   bool advance(pqxx::transaction_base& tx, const std::string& topic, int partition,
-               const std::string& cluster_id, std::int64_t expected, std::int64_t next) const;
-
-  /// Every stored partition position of a topic on a cluster (for lag and consistency
-  /// reports); positions stored for another cluster are not returned. Reads through the
-  /// schema's offset_positions function, so a reader role without table rights may call it.
-  std::map<int, std::int64_t> positions(pqxx::transaction_base& tx, const std::string& topic,
-                                        const std::string& cluster_id) const;
+               const std::string& cluster_id, const stored_offset& expected,
+               const std::string& position) const;
 
 private:
   std::string table_;
-  std::string positions_function_;
 };
 
 }  // namespace splitvote::pg

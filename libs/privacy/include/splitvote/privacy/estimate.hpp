@@ -42,4 +42,16 @@ struct estimate_result {
 estimate_result estimate(const tally& t, const std::vector<std::int64_t>& released,
                          const mechanism& m);
 
+/// What the estimate needs of a tally: its totals. A release keeps only these beside its
+/// noisy counts, never the exact count per choice.
+struct totals {
+  std::int64_t ballots = 0;    // N
+  std::int64_t envelopes = 0;  // n
+};
+totals totals_of(const tally& t);
+
+/// The same, from totals; `released` has one count per choice.
+estimate_result estimate(const totals& t, const std::vector<std::int64_t>& released,
+                         const mechanism& m);
+
 }  // namespace splitvote::privacy

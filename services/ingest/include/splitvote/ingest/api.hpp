@@ -35,6 +35,10 @@ struct api_options {
   /// producer keeps trying (no local message timeout), so it may still be counted.
   std::chrono::milliseconds answer_deadline{5000};
   std::string topic = "splitvote.votes";
+  /// The stores' consumer groups: their positions committed to Kafka give the lag (the
+  /// positions in their databases are sealed).
+  std::string pollbook_group = "splitvote-pollbook";
+  std::string ballotbox_group = "splitvote-ballotbox";
   std::string actor_secret;  // server secret for actor keys
   /// Key of the admin and voter token hashes (privacy::keyed_token_hash); the actor secret
   /// when not set apart (the hashes' labels keep the two uses apart).
@@ -46,8 +50,8 @@ struct api_options {
   std::chrono::milliseconds request_timeout{5000};
   /// Threads that run the routes' PostgreSQL and Kafka work (the I/O threads never wait).
   std::size_t worker_threads = 8;
-  /// What one read of Kafka's metadata (the topic's watermarks for the lag in results, the
-  /// cluster id) may take in all, however many round trips it makes.
+  /// What one read of Kafka's metadata (the topic's watermarks and the stores' committed
+  /// positions, for the lag in results) may take in all, however many round trips it makes.
   std::chrono::milliseconds kafka_read_budget{1000};
   std::chrono::milliseconds poll_cache_ttl{1000};
   /// Ready while the last dependency check (check_dependencies) passed within this.
@@ -77,7 +81,7 @@ public:
   /// hour but none within `idle`. Returns how many were sent.
   int send_cover_envelopes(std::chrono::milliseconds idle);
 
-  /// Reads the pollbook's stored positions and forgets the reserved actors it holds (their
+  /// Reads the pollbook's committed positions and forgets the reserved actors it holds (their
   /// next vote is refused by the pollbook lookup from now on). Returns how many.
   std::size_t forget_stored_voters();
 
@@ -111,12 +115,13 @@ private:
   bool ready();
   struct released_counts;
   released_counts release_for(const catalog::poll& p, const privacy::tally& t, bool consistent);
-  /// The Kafka cluster id, cached (offsets stored for other clusters are stale); empty while
-  /// Kafka has not told it.
-  std::string cluster_id();
-  /// The topic's high watermarks by partition, read within kafka_read_budget; empty when
-  /// they could not all be read in time.
-  std::vector<std::int64_t> high_watermarks();
+  struct topic_positions {
+    std::vector<std::int64_t> highs;                  // by partition; empty: not all read in time
+    std::map<int, std::int64_t> pollbook, ballotbox;  // what each store's group committed
+  };
+  /// The topic's high watermarks and the stores' committed positions, read within
+  /// kafka_read_budget (the ballotbox's only if asked).
+  topic_positions read_positions(bool with_ballotbox);
 
   /// The poll from the cache or the catalog; 404 problem if there is none.
   std::shared_ptr<const catalog::poll> poll_or_404(const std::string& id);
@@ -143,8 +148,6 @@ private:
   std::unordered_map<std::string, cached_poll> cache_;
 
   std::atomic<std::chrono::steady_clock::rep> dependencies_ok_at_{0};  // steady_clock ticks; 0: never
-  std::mutex cluster_mutex_;
-  std::string cluster_id_;
 
   std::mutex activity_mutex_;
   std::map<std::string, std::chrono::steady_clock::time_point> last_vote_;  // poll id -> last vote produced here

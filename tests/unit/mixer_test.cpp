@@ -1,0 +1,132 @@
+#include "splitvote/consumer/mixer.hpp"
+#include "splitvote/consumer/position.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <set>
+
+using namespace splitvote;
+using consumer::mix_key;
+using consumer::mixer;
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+const std::string poll_a = "a", poll_b = "b";
+
+mix_key vote(const std::string& poll, std::int64_t offset, int partition = 0) { return {partition, offset, poll, true}; }
+mix_key cover(const std::string& poll, std::int64_t offset, int partition = 0) { return {partition, offset, poll, false}; }
+
+}  // namespace
+
+TEST_CASE("a poll's envelopes are held until k of its votes wait, covers not counted", "[unit][mixing]") {
+  auto rng = random::seeded_source(1);
+  mixer<int> m({4, 4, 60s}, *rng);
+  const auto t = clock_type::now();
+  CHECK_FALSE(m.add(vote(poll_a, 0), 0, t));
+  CHECK_FALSE(m.add(cover(poll_a, 1), 1, t));
+  CHECK_FALSE(m.add(vote(poll_b, 2), 2, t));  // another poll's vote does not help poll a
+  CHECK_FALSE(m.add(vote(poll_a, 3), 3, t));
+  CHECK_FALSE(m.add(cover(poll_a, 4), 4, t));
+  CHECK_FALSE(m.add(vote(poll_a, 5), 5, t));
+  CHECK(m.take_due(t).empty());
+  CHECK(m.held() == 6);
+  CHECK(m.add(vote(poll_a, 6), 6, t));  // the fourth vote of poll a
+  const auto due = m.take_due(t);
+  CHECK(std::multiset<int>(due.begin(), due.end()) == std::multiset<int>{0, 1, 3, 4, 5, 6});
+  CHECK(m.held() == 1);
+  CHECK(m.polls() == 1);
+  CHECK(m.held_offsets(0) == std::vector<std::int64_t>{2});  // poll b's vote stays unwritten
+}
+
+TEST_CASE("a quiet poll is written after a wait drawn in [max_wait/2, max_wait]", "[unit][mixing]") {
+  auto rng = random::seeded_source(2);
+  mixer<int> m({10, 10, 1000ms}, *rng);
+  const auto t = clock_type::now();
+  m.add(vote(poll_a, 0), 0, t);
+  m.add(vote(poll_a, 1), 1, t + 100ms);
+  CHECK(m.take_due(t + 499ms).empty());
+  CHECK(m.take_due(t + 1000ms).size() == 2);  // timed from the first that waits
+  CHECK(m.held() == 0);
+  CHECK(m.held_offsets(0).empty());
+
+  // The wait is drawn per group: over many groups, both halves of the range are used.
+  std::set<bool> early;
+  for (int i = 0; i < 200; ++i) {
+    const auto start = t + std::chrono::seconds(10 + i * 10);
+    m.add(vote(poll_a, 10 + i), 0, start);
+    const bool by_750 = !m.take_due(start + 750ms).empty();
+    if (!by_750) REQUIRE(m.take_due(start + 1000ms).size() == 1);
+    early.insert(by_750);
+  }
+  CHECK(early == std::set<bool>{false, true});
+}
+
+TEST_CASE("k is drawn afresh per batch over the whole range", "[unit][mixing]") {
+  auto rng = random::seeded_source(3);
+  mixer<int> m({3, 7, 3600s}, *rng);
+  const auto t = clock_type::now();
+  std::map<std::size_t, int> sizes;
+  std::int64_t offset = 0;
+  for (int batch = 0; batch < 300; ++batch) {
+    std::size_t n = 0;
+    for (;;) {
+      ++n;
+      if (m.add(vote(poll_a, offset++), 0, t)) break;
+      REQUIRE(n < 8);
+    }
+    REQUIRE(m.take_due(t).size() == n);
+    ++sizes[n];
+  }
+  CHECK(sizes.begin()->first == 3);
+  CHECK(sizes.rbegin()->first == 7);
+  CHECK(sizes.size() == 5);
+  for (const auto& [k, times] : sizes) CHECK(times > 300 / 5 / 2);  // roughly uniform
+}
+
+TEST_CASE("mixing off, and messages that did not decode, are due at once", "[unit][mixing]") {
+  auto rng = random::seeded_source(4);
+  const auto t = clock_type::now();
+  mixer<int> off({1, 1, 3600s}, *rng);
+  CHECK(off.add(vote(poll_a, 0), 0, t));
+  CHECK(off.add(cover(poll_a, 1), 1, t));
+  CHECK(off.take_due(t).size() == 2);
+
+  mixer<int> on({5, 5, 3600s}, *rng);
+  CHECK_FALSE(on.add(vote(poll_a, 7, 1), 7, t));
+  CHECK(on.add({1, 8, "", false}, 8, t));
+  CHECK(on.take_due(t) == std::vector<int>{8});
+  CHECK(on.held_offsets(1) == std::vector<std::int64_t>{7});
+  CHECK(on.held_offsets(0).empty());  // per partition
+  on.clear();
+  CHECK(on.held() == 0);
+  CHECK_THROWS_AS(mixer<int>({0, 1, 1s}, *rng), std::invalid_argument);
+  CHECK_THROWS_AS(mixer<int>({5, 4, 1s}, *rng), std::invalid_argument);
+}
+
+TEST_CASE("a stored position round-trips sealed, tells only a power of two of its size, and opens with no other key",
+          "[unit][mixing]") {
+  std::array<unsigned char, 32> secret{};
+  secret.fill(7);
+  const auto key = consumer::derive_position_key(secret);
+  secret.fill(8);
+  const auto other = consumer::derive_position_key(secret);
+  const consumer::position p{1000, {3, 17, 999}};
+  const auto sealed = consumer::seal_position(p, key);
+  CHECK(consumer::open_position(sealed, {other, key}) == p);  // any key of a rotation
+  CHECK_THROWS(consumer::open_position(sealed, {other}));
+  CHECK(sealed != consumer::seal_position(p, key));  // a fresh nonce each time
+  CHECK(sealed.find("\xe8\x03") == std::string::npos);  // 1000 is not there in the clear
+  // 3 and 60 held offsets: the same length; 65: the next size up.
+  const auto with = [&](std::size_t n) {
+    consumer::position q{100000, {}};
+    for (std::size_t i = 0; i < n; ++i) q.held.push_back(static_cast<std::int64_t>(i));
+    return consumer::seal_position(q, key).size();
+  };
+  CHECK(with(3) == with(60));
+  CHECK(with(65) > with(64));
+  CHECK(consumer::open_position(consumer::seal_position(p, std::nullopt), {}) == p);  // plain, without a key
+  CHECK_THROWS(consumer::open_position("S short", {key}));
+  CHECK_THROWS(consumer::open_position("", {key}));
+}
