@@ -392,8 +392,11 @@ namespace {
 
 /// Mixing as shipped (k in [5, 15]) with a wait long beside the gap between votes, so batches
 /// close by count as they would with votes a second apart and the shipped five minutes.
-const std::map<std::string, std::string> mixing_on{{"SPLITVOTE_MIXING__MAX_WAIT_MS", "10000"}};
-const std::map<std::string, std::string> mixing_off{{"SPLITVOTE_MIXING__MIN_REAL", "1"}, {"SPLITVOTE_MIXING__MAX_REAL", "1"}};
+/// No scheduled scrub either: the attacks see what the consumers wrote.
+stack_options quiet_stack(bool mixing) {
+  if (mixing) return {{{"SPLITVOTE_MIXING__MAX_WAIT_MS", "10000"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}, {}};
+  return {{{"SPLITVOTE_MIXING__MIN_REAL", "1"}, {"SPLITVOTE_MIXING__MAX_REAL", "1"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}, {}};
+}
 
 struct quiet_run {
   std::string poll_id;
@@ -439,11 +442,7 @@ quiet_run attack_quiet_poll(stack& s, std::uint64_t seed, bool mixing) {
 
 TEST_CASE("mixing off, privacy defaults: the attacks link a quiet poll's votes (the suite has teeth)",
           "[privacy][linkage][mixing-off]") {
-  stack s("linkage-mixing-off", {[] {
-            auto env = mixing_off;
-            env["SPLITVOTE_SCRUB__INTERVAL_MS"] = "0";
-            return env;
-          }(), {}});
+  stack s("linkage-mixing-off", quiet_stack(false));
   const auto run = attack_quiet_poll(s, 5, false);
   // One vote per transaction: randomized response and the decoys inside each envelope are
   // all that is left, and they leave the attack well above chance.
@@ -453,11 +452,7 @@ TEST_CASE("mixing off, privacy defaults: the attacks link a quiet poll's votes (
 
 TEST_CASE("the defaults: mixing by count keeps a quiet poll's best attack near chance, and a scrub blinds the attack",
           "[privacy][linkage][defaults]") {
-  stack s("linkage-defaults", {[] {
-            auto env = mixing_on;
-            env["SPLITVOTE_SCRUB__INTERVAL_MS"] = "0";
-            return env;
-          }(), {}});
+  stack s("linkage-defaults", quiet_stack(true));
   const auto run = attack_quiet_poll(s, 2, true);
   const auto& e = run.e;
   const double p = run.p, bound = run.bound;

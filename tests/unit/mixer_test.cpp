@@ -22,7 +22,7 @@ mix_key cover(const std::string& poll, std::int64_t offset, int partition = 0) {
 
 TEST_CASE("a poll's envelopes are held until k of its votes wait, covers not counted", "[unit][mixing]") {
   auto rng = random::seeded_source(1);
-  mixer<int> m({4, 4, 60s}, *rng);
+  mixer<int> m({4, 4, 60s, 0}, *rng);
   const auto t = clock_type::now();
   CHECK_FALSE(m.add(vote(poll_a, 0), 0, t));
   CHECK_FALSE(m.add(cover(poll_a, 1), 1, t));
@@ -42,7 +42,7 @@ TEST_CASE("a poll's envelopes are held until k of its votes wait, covers not cou
 
 TEST_CASE("a quiet poll is written after a wait drawn in [max_wait/2, max_wait]", "[unit][mixing]") {
   auto rng = random::seeded_source(2);
-  mixer<int> m({10, 10, 1000ms}, *rng);
+  mixer<int> m({10, 10, 1000ms, 0}, *rng);
   const auto t = clock_type::now();
   m.add(vote(poll_a, 0), 0, t);
   m.add(vote(poll_a, 1), 1, t + 100ms);
@@ -65,7 +65,7 @@ TEST_CASE("a quiet poll is written after a wait drawn in [max_wait/2, max_wait]"
 
 TEST_CASE("k is drawn afresh per batch over the whole range", "[unit][mixing]") {
   auto rng = random::seeded_source(3);
-  mixer<int> m({3, 7, 3600s}, *rng);
+  mixer<int> m({3, 7, 3600s, 0}, *rng);
   const auto t = clock_type::now();
   std::map<std::size_t, int> sizes;
   std::int64_t offset = 0;
@@ -88,12 +88,12 @@ TEST_CASE("k is drawn afresh per batch over the whole range", "[unit][mixing]") 
 TEST_CASE("mixing off, and messages that did not decode, are due at once", "[unit][mixing]") {
   auto rng = random::seeded_source(4);
   const auto t = clock_type::now();
-  mixer<int> off({1, 1, 3600s}, *rng);
+  mixer<int> off({1, 1, 3600s, 0.5}, *rng);
   CHECK(off.add(vote(poll_a, 0), 0, t));
   CHECK(off.add(cover(poll_a, 1), 1, t));
   CHECK(off.take_due(t).size() == 2);
 
-  mixer<int> on({5, 5, 3600s}, *rng);
+  mixer<int> on({5, 5, 3600s, 0}, *rng);
   CHECK_FALSE(on.add(vote(poll_a, 7, 1), 7, t));
   CHECK(on.add({1, 8, "", false}, 8, t));
   CHECK(on.take_due(t) == std::vector<int>{8});
@@ -103,6 +103,59 @@ TEST_CASE("mixing off, and messages that did not decode, are due at once", "[uni
   CHECK(on.held() == 0);
   CHECK_THROWS_AS(mixer<int>({0, 1, 1s}, *rng), std::invalid_argument);
   CHECK_THROWS_AS(mixer<int>({5, 4, 1s}, *rng), std::invalid_argument);
+  CHECK_THROWS_AS(mixer<int>({5, 5, 1s, 1.0}, *rng), std::invalid_argument);
+  CHECK_THROWS_AS(mixer<int>({5, 5, 1s, -0.1}, *rng), std::invalid_argument);
+}
+
+TEST_CASE("a due crowd keeps some envelopes back for the next batch, never so many that fewer than min_real votes leave",
+          "[unit][mixing]") {
+  auto rng = random::seeded_source(5);
+  mixer<int> m({4, 12, 3600s, 0.5}, *rng);
+  const auto t = clock_type::now();
+  std::map<std::int64_t, int> arrived_in, left_in;  // offset -> batch it arrived before / left in
+  std::int64_t offset = 0;
+  for (int batch = 0; batch < 400; ++batch) {
+    for (bool due = false; !due; ++offset) {
+      arrived_in[offset] = batch;
+      due = m.add(vote(poll_a, offset), static_cast<int>(offset), t);
+    }
+    const auto out = m.take_due(t);
+    REQUIRE(out.size() >= 4);  // at least min_real votes leave
+    for (const int o : out) left_in[o] = batch;
+    // The stored position keeps exactly what is still held.
+    const auto held = m.held_offsets(0);
+    REQUIRE(held.size() == m.held());
+    for (const auto o : held) REQUIRE(left_in.count(o) == 0);
+  }
+  // How many batches after its arrival a vote leaves: about half in the batch its arrival
+  // completed, a quarter in the next, and so on: a run of the topic's order is not a batch.
+  std::map<int, int> later;
+  for (const auto& [o, b] : left_in) ++later[std::min(b - arrived_in.at(o), 3)];
+  const double n = static_cast<double>(left_in.size());
+  INFO("left at once " << later[0] << ", one batch later " << later[1] << ", two " << later[2] << ", three or more "
+                       << later[3] << " of " << n);
+  CHECK(later[0] / n > 0.4);
+  CHECK(later[0] / n < 0.8);
+  CHECK(later[1] / n > 0.1);
+  CHECK(later[2] / n > 0.02);
+  CHECK(m.held() > 0);
+
+  // Kept votes still leave by max_wait, timed from the oldest of them.
+  mixer<int> w({2, 2, 1000ms, 0.5}, *rng);
+  int kept_total = 0;
+  for (int round = 0; round < 50; ++round) {
+    const auto start = t + std::chrono::seconds(10 * round);
+    w.add(vote(poll_b, 3 * round), 0, start);
+    w.add(vote(poll_b, 3 * round + 1), 1, start + 10ms);
+    w.add(vote(poll_b, 3 * round + 2), 2, start + 20ms);
+    const auto first = w.take_due(start + 20ms);
+    REQUIRE(first.size() >= 2);
+    kept_total += static_cast<int>(w.held());
+    CHECK(w.take_due(start + 20ms + 400ms).empty());  // under max_wait/2 from the oldest kept
+    w.take_due(start + 1020ms);  // max_wait after the oldest: all out
+    REQUIRE(w.held() == 0);
+  }
+  CHECK(kept_total > 0);
 }
 
 TEST_CASE("a stored position round-trips sealed, tells only a power of two of its size, and opens with no other key",

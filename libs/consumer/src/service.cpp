@@ -61,6 +61,7 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
         {"mixing.min_real", "a poll's envelopes are written once k of its votes wait, k drawn in [min_real, max_real] (1 and 1: mixing off)", "5"},
         {"mixing.max_real", "largest k (see mixing.min_real)", "15"},
         {"mixing.max_wait_ms", "a poll with fewer than k votes waiting is written after a wait drawn in [max_wait/2, max_wait]", "300000"},
+        {"mixing.retain_percent", "when k votes wait, each waiting envelope stays for the next batch with this chance (0: all written)", "50"},
         {"batch.min", "smallest randomized transaction size (envelopes due for writing)", "1"},
         {"batch.max", "largest randomized transaction size (envelopes due for writing)", "500"},
         {"batch.max_delay_ms", "write due envelopes at the latest this long after they became due", "200"},
@@ -96,6 +97,7 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
     opts.mixing.min_real = static_cast<std::size_t>(cfg.integer("mixing.min_real", 1, 10000));
     opts.mixing.max_real = static_cast<std::size_t>(cfg.integer("mixing.max_real", 1, 10000));
     opts.mixing.max_wait = cfg.millis("mixing.max_wait_ms");
+    opts.mixing.retain = static_cast<double>(cfg.integer("mixing.retain_percent", 0, 90)) / 100;
     if (opts.mixing.max_real < opts.mixing.min_real) throw config::error("mixing.max_real must be at least mixing.min_real");
     opts.kafka_commit_interval = cfg.millis("kafka.commit_interval_ms");
     opts.min_batch = static_cast<std::size_t>(cfg.integer("batch.min", 1, 100000));

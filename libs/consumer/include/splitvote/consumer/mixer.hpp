@@ -3,11 +3,13 @@
 
 #include "splitvote/random/random_source.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <map>
+#include <iterator>
 #include <limits>
+#include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -35,6 +37,13 @@ struct mix_settings {
   /// [max_wait / 2, max_wait] (so a quiet poll is still stored, and two stores holding the
   /// same envelopes do not time out together).
   std::chrono::milliseconds max_wait{300000};
+  /// When a poll is due by count, each of its envelopes stays for the next batch with this
+  /// probability (a pool mix on top of the threshold), though at least min_real of its votes
+  /// are written. Both stores receive the topic in one order: without it their batches are
+  /// runs of that order, and a thief who lines up the pollbook's crowd with the ballotbox's
+  /// rows at the same ranks has that crowd's ballots. Kept envelopes still leave by max_wait,
+  /// timed from the oldest. 0: every waiting envelope is written.
+  double retain = 0.5;
 };
 
 template <typename T>
@@ -45,6 +54,7 @@ public:
   mixer(mix_settings s, random::random_source& rng) : settings_(s), rng_(rng) {
     if (settings_.min_real < 1 || settings_.max_real < settings_.min_real)
       throw std::invalid_argument("mixing: need 1 <= min_real <= max_real");
+    if (!(settings_.retain >= 0 && settings_.retain < 1)) throw std::invalid_argument("mixing: need 0 <= retain < 1");
   }
 
   /// Holds `item`; returns whether its poll is now due by count (take_due finds it).
@@ -60,26 +70,31 @@ public:
     }
     g.real += key.real;
     g.offsets.emplace(key.partition, key.offset);
-    g.items.push_back({key, std::move(item)});
+    g.items.push_back({key, std::move(item), now});
     return g.need == 0 || g.real >= g.need;
   }
 
-  /// Takes out every group that is due: enough real envelopes, or waited long enough.
-  /// Groups of covers alone wait for a vote or their time; undecodable messages are due
-  /// at once.
+  /// Takes out what is due: a group that waited long enough, or one without a crowd to
+  /// wait for (mixing off, undecodable), leaves whole; a group with enough real envelopes
+  /// leaves but for the ones `retain` keeps back (see mix_settings). Groups of covers alone
+  /// wait for a vote or their time.
   std::vector<T> take_due(clock::time_point now) {
     std::vector<T> out;
     for (auto it = groups_.begin(); it != groups_.end();) {
       group& g = it->second;
-      const bool due = !g.items.empty() &&
-                       ((g.need == 0) || (g.real >= g.need) || (now - g.first >= g.wait));
-      if (!due) {
+      const bool whole = g.need == 0 || now - g.first >= g.wait;
+      if (g.items.empty() || !(whole || g.real >= g.need)) {
         ++it;
         continue;
       }
-      for (auto& e : g.items) out.push_back(std::move(e.item));
-      held_ -= g.items.size();
-      it = groups_.erase(it);
+      if (whole || settings_.retain == 0) {
+        for (auto& e : g.items) out.push_back(std::move(e.item));
+        held_ -= g.items.size();
+        it = groups_.erase(it);
+        continue;
+      }
+      write_part(g, out);
+      it = g.items.empty() ? groups_.erase(it) : std::next(it);
     }
     return out;
   }
@@ -108,6 +123,7 @@ private:
   struct entry {
     mix_key key;
     T item;
+    clock::time_point arrived;
   };
   struct group {
     std::vector<entry> items;
@@ -117,6 +133,54 @@ private:
     clock::duration wait{};
     clock::time_point first{};
   };
+
+  /// Writes a due group but for what the coin keeps back: each envelope stays with
+  /// probability `retain`, then kept votes are drawn out again until min_real are written.
+  /// What stays needs a fresh k of new votes, and times out from the oldest of it.
+  void write_part(group& g, std::vector<T>& out) {
+    std::vector<bool> keep(g.items.size());
+    std::vector<std::size_t> kept_votes;
+    std::size_t written_votes = 0;
+    for (std::size_t i = 0; i < g.items.size(); ++i) {
+      keep[i] = coin_keeps();
+      if (!g.items[i].key.real) continue;
+      if (keep[i])
+        kept_votes.push_back(i);
+      else
+        ++written_votes;
+    }
+    while (written_votes < settings_.min_real && !kept_votes.empty()) {
+      const auto pick = static_cast<std::size_t>(rng_.uniform(kept_votes.size()));
+      keep[kept_votes[pick]] = false;
+      kept_votes[pick] = kept_votes.back();
+      kept_votes.pop_back();
+      ++written_votes;
+    }
+    std::vector<entry> stay;
+    for (std::size_t i = 0; i < g.items.size(); ++i) {
+      auto& e = g.items[i];
+      if (keep[i]) {
+        stay.push_back(std::move(e));
+        continue;
+      }
+      g.offsets.erase({e.key.partition, e.key.offset});
+      out.push_back(std::move(e.item));
+      --held_;
+    }
+    g.items = std::move(stay);
+    g.real = kept_votes.size();
+    g.need = g.real + draw_need();
+    g.wait = draw_wait();
+    if (!g.items.empty())
+      g.first = std::min_element(g.items.begin(), g.items.end(), [](const entry& a, const entry& b) {
+                  return a.arrived < b.arrived;
+                })->arrived;
+  }
+
+  bool coin_keeps() {
+    constexpr std::uint64_t scale = std::uint64_t{1} << 32;
+    return static_cast<double>(rng_.uniform(scale)) < settings_.retain * static_cast<double>(scale);
+  }
 
   std::size_t draw_need() {
     return settings_.min_real + static_cast<std::size_t>(rng_.uniform(settings_.max_real - settings_.min_real + 1));
