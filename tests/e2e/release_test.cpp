@@ -64,6 +64,13 @@ TEST_CASE("with the privacy defaults a release is drawn once, reused, and bounde
   CHECK(release_of(first).at("epsilon_spent").to_number<double>() == Approx(2));
   const auto& statement = first.at("privacy_statement").as_object();
   CHECK(statement.at("worst_case_posterior").to_number<double>() == Approx(1 - 0.1 + 0.1 / 2));
+  CHECK(statement.at("odds_ratio_bound").to_number<double>() == Approx(19));
+  // A third voted "yes", two thirds "no" (voters()): believing the released shares, a linked
+  // ballot says more than at even odds, and the statement says so.
+  const double at_shares = statement.at("posterior_at_released_shares").to_number<double>();
+  CHECK(at_shares > 0.95);
+  CHECK(at_shares <= 1);
+  CHECK(statement.at("summary").as_string().find("at most 19") != boost::json::string::npos);
   CHECK(statement.at("release_mechanism").as_string() == "discrete_laplace");
 
   // Reading again does not draw new noise: the same release, the same counts.

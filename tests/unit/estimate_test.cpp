@@ -1,6 +1,7 @@
 #include "splitvote/privacy/ballot_plan.hpp"
 #include "splitvote/privacy/estimate.hpp"
 #include "splitvote/privacy/noise.hpp"
+#include "splitvote/privacy/policy.hpp"
 #include "splitvote/privacy/randomized_response.hpp"
 
 #include <catch2/catch.hpp>
@@ -179,4 +180,18 @@ TEST_CASE("an estimator that forgets to undo randomized response is caught as bi
     sum0 += privacy::estimate(t, t.ballots_per_choice, privacy::mechanism{}).choices[0].estimate;
   }
   CHECK(std::abs(sum0 / polls - truth[0]) > 1.0);
+}
+
+TEST_CASE("what the defaults cost, as docs/privacy.md states it: about ±51 votes at 1,000 voters, ±16 at 100",
+          "[unit]") {
+  const auto defaults = privacy::policy::defaults();
+  const privacy::mechanism mech{defaults.rr.p, defaults.noise};
+  // Two choices split evenly, Poisson(2) decoys: N ≈ 3n ballots, released counts N/2 each.
+  const auto half_width = [&](std::int64_t n) {
+    const privacy::totals t{3 * n, n};
+    const auto r = privacy::estimate(t, {3 * n / 2, 3 * n / 2}, mech);
+    return (r.choices[0].ci_high - r.choices[0].ci_low) / 2;
+  };
+  CHECK(half_width(1000) == Approx(51).margin(1));
+  CHECK(half_width(100) == Approx(16.5).margin(1));
 }

@@ -141,3 +141,29 @@ TEST_CASE("randomized response keeps the choice with probability 1-p+p/m, else u
   CHECK(rr.epsilon(m) == Approx(std::log(0.775 / 0.075)));
   CHECK_THROWS_AS(privacy::randomized_response_spec{1.0}.validate(), std::invalid_argument);
 }
+
+TEST_CASE("a linked ballot moves the odds by at most e^eps; at skewed shares it says more than 1 - p + p/m",
+          "[unit]") {
+  const privacy::randomized_response_spec rr{0.1};
+  CHECK(rr.odds_ratio_bound(2) == Approx(19));  // 0.95 / 0.05
+  CHECK(std::log(rr.odds_ratio_bound(2)) == Approx(rr.epsilon(2)));
+  CHECK(rr.posterior(0.5, 2) == Approx(rr.worst_case_posterior(2)));  // even odds: 0.95
+  // Published shares of 90/10: a ballot showing the majority's choice gives 0.994 (the
+  // statement used to say 0.95 whatever the shares).
+  CHECK(rr.posterior(0.9, 2) == Approx(0.9 * 0.95 / (0.9 * 0.95 + 0.1 * 0.05)));
+  CHECK(rr.posterior(0.9, 2) > 0.99);
+  // Odds after / odds before never exceed e^eps, for any prior.
+  for (double prior : {0.01, 0.1, 0.5, 0.9, 0.99}) {
+    const double post = rr.posterior(prior, 3);
+    CHECK((post / (1 - post)) / (prior / (1 - prior)) <= rr.odds_ratio_bound(3) * (1 + 1e-12));
+  }
+  const privacy::randomized_response_spec off{0};
+  CHECK(std::isinf(off.odds_ratio_bound(2)));
+  CHECK(off.posterior(0.3, 2) == 1);
+  CHECK(off.posterior(0, 2) == 0);
+  // A tiny p is refused: it would print a finite epsilon and protect nothing.
+  CHECK_THROWS_AS(privacy::randomized_response_spec{1e-7}.validate(), std::invalid_argument);
+  CHECK_THROWS_AS(privacy::randomized_response_spec{0.0009}.validate(), std::invalid_argument);
+  CHECK_NOTHROW(privacy::randomized_response_spec{0.001}.validate());
+  CHECK_NOTHROW(privacy::randomized_response_spec{0}.validate());
+}

@@ -55,6 +55,7 @@ TEST_CASE("randomized response and release noise parse and validate", "[unit]") 
   const char* bad[] = {
       R"({"title":"t","choices":["a","b"],"privacy":{"randomized_response":{"p":1}}})",
       R"({"title":"t","choices":["a","b"],"privacy":{"randomized_response":{"p":"x"}}})",
+      R"({"title":"t","choices":["a","b"],"privacy":{"randomized_response":{"p":1e-7}}})",
       R"({"title":"t","choices":["a","b"],"privacy":{"release_noise":{"mechanism":"laplace"}}})",
       R"({"title":"t","choices":["a","b"],"privacy":{"release_noise":{"mechanism":"discrete_laplace"}}})",
       R"({"title":"t","choices":["a","b"],"privacy":{"release_noise":{"mechanism":"discrete_gaussian","epsilon":0.5}}})",

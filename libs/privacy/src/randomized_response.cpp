@@ -8,11 +8,24 @@ namespace splitvote::privacy {
 
 void randomized_response_spec::validate() const {
   if (!(p >= 0 && p < 1)) throw std::invalid_argument("randomized_response.p must be in [0, 1)");
+  if (p > 0 && p < min_p)
+    throw std::invalid_argument("randomized_response.p must be 0 (off) or at least 0.001: below that it protects nothing");
 }
 
 double randomized_response_spec::epsilon(std::uint32_t m) const {
   if (p == 0) return std::numeric_limits<double>::infinity();
   return std::log((1 - p + p / m) / (p / m));
+}
+
+double randomized_response_spec::odds_ratio_bound(std::uint32_t m) const {
+  if (p == 0) return std::numeric_limits<double>::infinity();
+  return (1 - p + p / m) / (p / m);
+}
+
+double randomized_response_spec::posterior(double prior, std::uint32_t m) const {
+  const double a = 1 - p + p / m, b = p / m;
+  const double shown = prior * a, other = (1 - prior) * b;
+  return shown + other > 0 ? shown / (shown + other) : 0;
 }
 
 double randomized_response_spec::worst_case_posterior(std::uint32_t m) const { return 1 - p + p / m; }

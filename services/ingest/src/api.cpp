@@ -17,9 +17,13 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
+#include <iomanip>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <sstream>
 #include <utility>
 
 namespace splitvote::ingest {
@@ -128,11 +132,19 @@ json::object poll_json(const catalog::poll& p) {
   return o;
 }
 
-json::object privacy_statement(const privacy::policy& policy, std::uint32_t m) {
+/// What a linked ballot tells: e^ε_rr bounds how far it moves anyone's odds; the posterior at
+/// the released shares (`shares`, empty while no release is out) is what it gives an attacker
+/// who believes them, which says more than 1 − p + p/m when they are skewed.
+json::object privacy_statement(const privacy::policy& policy, std::uint32_t m, const std::vector<double>& shares) {
   const double eps_rr = policy.rr.epsilon(m);
+  const auto finite_or_null = [](double v) { return std::isfinite(v) ? json::value(v) : json::value(nullptr); };
+  std::optional<double> at_shares;
+  for (const double share : shares) at_shares = std::max(at_shares.value_or(0.0), policy.rr.posterior(share, m));
   json::object o{{"randomized_response_p", policy.rr.p},
-                 {"epsilon_rr", std::isfinite(eps_rr) ? json::value(eps_rr) : json::value(nullptr)},
+                 {"epsilon_rr", finite_or_null(eps_rr)},
+                 {"odds_ratio_bound", finite_or_null(policy.rr.odds_ratio_bound(m))},
                  {"worst_case_posterior", policy.rr.worst_case_posterior(m)},
+                 {"posterior_at_released_shares", at_shares ? json::value(*at_shares) : json::value(nullptr)},
                  {"decoys", decoys_json(policy.decoys)},
                  {"release_mechanism", privacy::to_string(policy.noise.mechanism)}};
   if (policy.noise.mechanism != privacy::noise_mechanism::none) {
@@ -141,10 +153,21 @@ json::object privacy_statement(const privacy::policy& policy, std::uint32_t m) {
     o["release_budget"] = policy.budget;
     if (policy.noise.mechanism == privacy::noise_mechanism::discrete_gaussian) o["release_delta"] = policy.noise.delta;
   }
-  o["summary"] =
-      "If one of your stored ballots were linked to you, an attacker could be at most " +
-      std::to_string(static_cast<int>(std::lround(100 * policy.rr.worst_case_posterior(m)))) +
-      "% sure of your vote" + (policy.rr.p == 0 ? " (randomized response is off)" : "") + ".";
+  const auto percent = [](double v) {
+    std::ostringstream out;
+    out << std::fixed << std::setprecision(1) << 100 * v << "%";
+    return out.str();
+  };
+  if (policy.rr.p == 0) {
+    o["summary"] = "Randomized response is off: a stored ballot linked to you would show your vote.";
+  } else {
+    std::ostringstream odds;
+    odds << std::setprecision(3) << policy.rr.odds_ratio_bound(m);
+    std::string text = "If one of your stored ballots were linked to you, it would multiply an attacker's odds on your vote by at most " +
+                       odds.str() + ": from even odds, at most " + percent(policy.rr.worst_case_posterior(m)) + " sure";
+    if (at_shares) text += "; believing the shares released here, at most " + percent(*at_shares) + " sure";
+    o["summary"] = text + ".";
+  }
   return o;
 }
 
@@ -710,7 +733,12 @@ void api::results(const http::request& req, const std::string& id, http::respond
          return mech;
        }()},
       {"release", rel.describe()},
-      {"privacy_statement", privacy_statement(p->privacy, static_cast<std::uint32_t>(p->choices.size()))},
+      {"privacy_statement", privacy_statement(p->privacy, static_cast<std::uint32_t>(p->choices.size()), [&] {
+         std::vector<double> shares;
+         if (!rel.pending)
+           for (const auto& c : est.choices) shares.push_back(c.share);
+         return shares;
+       }())},
       {"consistency", std::move(consistency)}};
   respond(http::json(200, body));
 }
