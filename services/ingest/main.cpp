@@ -250,6 +250,8 @@ int main(int argc, char** argv) {
         if (!std::exchange(failing, true)) observability::log_warn("forget_stored_failed", {{"error", e.what()}});
       }
     });
+    // The sealers' shared keys are wiped once their period (10 s) is over, busy or not.
+    auto seal_keys = runtime::every(std::chrono::milliseconds(1000), [&api] { api.forget_expired_seal_keys(); });
     const auto cover_idle = cfg.millis("privacy.cover_idle_ms");
     auto cover = runtime::every(cover_idle, [&api, cover_idle] {
       try {

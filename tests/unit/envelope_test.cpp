@@ -123,3 +123,21 @@ TEST_CASE("a ballot half's length depends on the number of ballots only, never o
   const auto cover = envelope::encode(envelope::make_ballots({0, 0}, *rng), true);
   CHECK(cover.size() == *sizes.begin());  // cover and vote alike
 }
+
+TEST_CASE("a sealer's shared key is wiped once its period is over, used or not", "[unit]") {
+  const auto pollbook = envelope::generate_keypair();
+  envelope::sealer s(pollbook.pk, 1000, std::chrono::seconds(10));
+  CHECK_FALSE(s.holding_key());
+  const auto first = s.seal("half");
+  CHECK(s.holding_key());
+  const auto made = envelope::sealer::clock::now();
+  s.forget_expired(made + std::chrono::seconds(5));  // within the period: kept
+  CHECK(s.holding_key());
+  CHECK(s.seal("half").substr(0, 32) == first.substr(0, 32));
+  s.forget_expired(made + std::chrono::seconds(11));  // over: wiped, though nothing was sealed since
+  CHECK_FALSE(s.holding_key());
+  const auto next = s.seal("half");
+  CHECK(next.substr(0, 32) != first.substr(0, 32));  // a new ephemeral key
+  CHECK(envelope::open_shared(next, pollbook) == "half");
+  CHECK(envelope::open_shared(first, pollbook) == "half");  // the consumer still opens the old period's halves
+}

@@ -99,31 +99,56 @@ std::string open_sealed(std::string_view box, const keypair& mine) {
   return plain;
 }
 
-sealer::sealer(const public_key& to, std::size_t max_uses, std::chrono::seconds max_age)
-    : to_(to), max_uses_(max_uses), max_age_(max_age) {
+guarded_key::guarded_key() {
   ensure_sodium();
+  bytes_.reset(static_cast<unsigned char*>(sodium_malloc(size)));
+  if (!bytes_) throw std::runtime_error("sodium_malloc failed (RLIMIT_MEMLOCK?)");
+  wipe();
 }
 
-sealer::~sealer() { sodium_memzero(shared_.data(), shared_.size()); }
+void guarded_key::wipe() { sodium_memzero(bytes_.get(), size); }
+
+void guarded_key::release::operator()(unsigned char* p) const { sodium_free(p); }  // wipes, then frees
+
+sealer::sealer(const public_key& to, std::size_t max_uses, std::chrono::seconds max_age)
+    : to_(to), max_uses_(max_uses), max_age_(max_age) {
+  static_assert(guarded_key::size == crypto_box_BEFORENMBYTES);
+}
+
+void sealer::forget_expired(clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (uses_ == 0 || now - made_ < max_age_) return;
+  shared_.wipe();
+  uses_ = 0;
+}
+
+bool sealer::holding_key() {
+  std::lock_guard lock(mutex_);
+  return uses_ != 0;
+}
 
 std::string sealer::seal(std::string_view plaintext) {
   public_key epk;
   std::array<unsigned char, crypto_box_BEFORENMBYTES> shared;
   {
     std::lock_guard lock(mutex_);
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = clock::now();
     if (uses_ == 0 || uses_ >= max_uses_ || now - made_ >= max_age_) {
       std::array<unsigned char, crypto_box_SECRETKEYBYTES> esk;
       crypto_box_keypair(epk_.data(), esk.data());
       const int failed = crypto_box_beforenm(shared_.data(), to_.data(), esk.data());
       sodium_memzero(esk.data(), esk.size());  // the secret half is gone: only the shared key remains
-      if (failed) throw std::runtime_error("crypto_box_beforenm failed (a weak consumer public key?)");
+      if (failed) {
+        shared_.wipe();
+        uses_ = 0;
+        throw std::runtime_error("crypto_box_beforenm failed (a weak consumer public key?)");
+      }
       uses_ = 0;
       made_ = now;
     }
     ++uses_;
     epk = epk_;
-    shared = shared_;
+    std::copy(shared_.data(), shared_.data() + shared.size(), shared.begin());
   }
   std::string box(crypto_box_PUBLICKEYBYTES + crypto_box_NONCEBYTES + crypto_box_MACBYTES + plaintext.size(), '\0');
   auto* out = reinterpret_cast<unsigned char*>(box.data());

@@ -799,6 +799,11 @@ int api::shred_expired_keys(std::chrono::seconds grace) {
   return shredded;
 }
 
+void api::forget_expired_seal_keys() {
+  if (pollbook_sealer_) pollbook_sealer_->forget_expired();
+  if (ballotbox_sealer_) ballotbox_sealer_->forget_expired();
+}
+
 std::size_t api::forget_stored_voters() {
   const auto at = read_positions(false);
   if (at.highs.empty()) return recent_->forget_expired(recent_voters::clock::now());

@@ -5,8 +5,9 @@
 
 #include <array>
 #include <chrono>
-#include <mutex>
 #include <cstddef>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,23 +42,48 @@ std::string seal(std::string_view plaintext, const public_key& to);
 /// Throws decode_error when the box was not sealed to this key or was altered.
 std::string open_sealed(std::string_view box, const keypair& mine);
 
+/// Key bytes in libsodium's guarded memory (sodium_malloc: locked in RAM so never swapped,
+/// kept out of core dumps where the kernel allows, guard pages around), wiped when freed.
+class guarded_key {
+public:
+  static constexpr std::size_t size = 32;
+  guarded_key();
+  unsigned char* data() { return bytes_.get(); }
+  const unsigned char* data() const { return bytes_.get(); }
+  void wipe();
+
+private:
+  struct release {
+    void operator()(unsigned char* p) const;
+  };
+  std::unique_ptr<unsigned char, release> bytes_;
+};
+
 /// Seals halves to one consumer at the cost of one key exchange per period instead of two
 /// per half (a sealed box makes a key pair and a shared key each time: 41% of ingest's CPU
 /// under load). An ephemeral key pair serves the halves of one period (`max_uses` halves
 /// or `max_age`, whichever ends first) and is then forgotten; each half gets a random
 /// nonce. A half is epk (32) || nonce (24) || crypto_box_easy_afternm (16 + plaintext).
+/// The shared key, which opens every half of its period, lives in guarded memory and is
+/// wiped once its period is over (`forget_expired`, called on a timer), so a core dump or a
+/// read of the process's memory opens at most the last `max_age` of halves.
 /// Halves of one period share the ephemeral public key, so a topic thief can tell they came
-/// from the same ingest process in the same minute, which the Kafka record batches (producer
+/// from the same ingest process in the same period, which the Kafka record batches (producer
 /// id, timestamps) tell anyway; what is inside stays as closed as a sealed box. Thread-safe.
 class sealer {
 public:
+  using clock = std::chrono::steady_clock;
+
   explicit sealer(const public_key& to, std::size_t max_uses = 100000,
-                  std::chrono::seconds max_age = std::chrono::seconds(60));
-  ~sealer();
+                  std::chrono::seconds max_age = std::chrono::seconds(10));
   sealer(const sealer&) = delete;
   sealer& operator=(const sealer&) = delete;
 
   std::string seal(std::string_view plaintext);
+  /// Wipes the shared key if its period is over; the next half makes a new one.
+  void forget_expired(clock::time_point now = clock::now());
+  /// Whether a shared key is held now (for tests).
+  bool holding_key();
 
 private:
   public_key to_;
@@ -65,9 +91,9 @@ private:
   std::chrono::seconds max_age_;
   std::mutex mutex_;
   public_key epk_{};
-  std::array<unsigned char, 32> shared_{};  // crypto_box_beforenm(to, ephemeral secret)
-  std::size_t uses_ = 0;
-  std::chrono::steady_clock::time_point made_{};
+  guarded_key shared_;  // crypto_box_beforenm(to, ephemeral secret)
+  std::size_t uses_ = 0;  // 0: no shared key held
+  clock::time_point made_{};
 };
 
 /// Opens a half from a sealer. The shared key of each (ephemeral key, consumer key) pair is

@@ -84,6 +84,8 @@ public:
   /// Reads the pollbook's committed positions and forgets the reserved actors it holds (their
   /// next vote is refused by the pollbook lookup from now on). Returns how many.
   std::size_t forget_stored_voters();
+  /// Wipes the sealers' shared keys whose period is over (envelope::sealer::forget_expired).
+  void forget_expired_seal_keys();
 
   /// Pings the three databases and Kafka (blocking: from a thread of its own, every second or
   /// so); /readyz reports the outcome without waiting on anything.
