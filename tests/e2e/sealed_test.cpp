@@ -20,8 +20,8 @@ using svc = stack::service;
 namespace {
 
 /// Every message on the topic, read from the beginning by a group of the thief's own.
-std::vector<std::string> copy_topic(const std::string& bootstrap, std::size_t expected) {
-  kafka::consumer c({{"bootstrap.servers", bootstrap}, {"group.id", "thief"}},
+std::vector<std::string> copy_topic(const std::string& bootstrap, std::size_t expected, const std::string& group = "thief") {
+  kafka::consumer c({{"bootstrap.servers", bootstrap}, {"group.id", group}},
                     [](const auto& parts) {
                       std::vector<kafka::partition_offset> starts;
                       for (const auto& p : parts) starts.push_back({p.topic, p.partition, RD_KAFKA_OFFSET_BEGINNING});
@@ -85,13 +85,32 @@ TEST_CASE("a copy of the topic holds only sealed halves, and no log pairs an act
   const auto ballotbox_key = envelope::load_keypair((s.dir() / "ballotbox.key").string());
   for (const auto& m : messages) {
     const auto env = envelope::decode(m.data(), m.size());
-    CHECK(env.sealed == envelope::sealing::shared_key);
+    CHECK(env.sealed == envelope::sealing::shared_key_padded);
     for (const auto& needle : needles) CHECK(m.find(needle) == std::string::npos);
     // Each half opens only with its own consumer's key.
     CHECK_NOTHROW(envelope::open_shared(env.actor_part, pollbook_key));
     CHECK_THROWS_AS(envelope::open_shared(env.actor_part, ballotbox_key), envelope::decode_error);
     CHECK_THROWS_AS(envelope::open_shared(env.ballot_list, pollbook_key), envelope::decode_error);
   }
+
+  // The defaults' decoys (Poisson, 0 to 8 per vote): a copy of the topic does not tell how
+  // many ballots an envelope holds. Every message of the poll has one length.
+  const auto defaults = create_poll(s.port(), R"({"title":"Lengths","choices":["alpha-choice","omega-choice"]})");
+  std::vector<vote> more;
+  for (int i = 0; i < 40; ++i) more.push_back({"sealed-actor-d" + std::to_string(i), i % 2 ? "alpha-choice" : "omega-choice"});
+  REQUIRE(cast_votes(s.port(), defaults.id, more).accepted() == 40);
+  std::set<std::size_t> lengths;
+  const auto copy = copy_topic(s.bootstrap(), 100, "second-thief");
+  REQUIRE(copy.size() == 100);
+  for (const auto& m : copy)
+    if (envelope::decode(m.data(), m.size()).poll_id == defaults.id) lengths.insert(m.size());
+  const auto stored = await_results(s.port(), defaults, [](const auto& r) {
+    return r.at("consistency").as_object().at("ballotbox_envelopes").as_int64() == 40;
+  });
+  const auto ballots = stored.at("mechanism").as_object().at("ballots").as_int64();
+  INFO("40 votes brought " << ballots << " ballots");
+  CHECK(ballots > 40 + 40);  // about two decoys each, so their numbers differ between envelopes
+  CHECK(lengths.size() == 1);
 
   // No service logged an actor id or a choice label, so no log line can pair them.
   const std::string logs = s.all_logs();

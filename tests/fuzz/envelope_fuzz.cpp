@@ -68,5 +68,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ballot_half(bytes, envelope::sealing::none);
   actor_half(bytes, envelope::sealing::sealed_box);
   ballot_half(bytes, envelope::sealing::shared_key);
+  ballot_half(bytes, envelope::sealing::shared_key_padded);
+  try {
+    (void)envelope::unpad(bytes);  // the padding reader on raw bytes
+  } catch (const envelope::decode_error&) {
+  }
   return 0;
 }

@@ -141,3 +141,41 @@ TEST_CASE("a sealer's shared key is wiped once its period is over, used or not",
   CHECK(envelope::open_shared(next, pollbook) == "half");
   CHECK(envelope::open_shared(first, pollbook) == "half");  // the consumer still opens the old period's halves
 }
+
+TEST_CASE("padded halves: every ballot half of a poll seals to one length, whatever its number of ballots", "[unit]") {
+  using envelope::sealing;
+  const auto ballotbox = envelope::generate_keypair();
+  envelope::sealer s(ballotbox.pk);
+  auto rng = random::seeded_source(9);
+  // The defaults: Poisson(2) capped at 8, so 1 to 9 ballots; three choices.
+  const std::size_t block = envelope::ballot_half_block(1 + 8, 3);
+  std::set<std::size_t> lengths;
+  for (std::size_t n = 1; n <= 9; ++n) {
+    std::vector<std::uint32_t> choices;
+    for (std::size_t i = 0; i < n; ++i) choices.push_back(static_cast<std::uint32_t>(i % 3));
+    for (const bool cover : {false, true}) {
+      const auto list = envelope::encode(envelope::make_ballots(choices, *rng), cover);
+      const auto padded = envelope::pad(list, block);
+      CHECK(padded.size() == block);
+      const auto half = s.seal(padded);
+      lengths.insert(half.size());
+      const auto read = envelope::decode_ballot_list(envelope::readable_half(half, sealing::shared_key_padded, {ballotbox}));
+      CHECK(read.ballots.size() == n);
+      CHECK(read.cover == cover);
+    }
+  }
+  CHECK(lengths.size() == 1);
+  // Without padding the length told the number of ballots.
+  CHECK(envelope::encode(envelope::make_ballots({0}, *rng)).size() != envelope::encode(envelope::make_ballots({0, 1}, *rng)).size());
+  // Malformed padding is a decode error, never a crash; an empty plaintext pads to one block.
+  CHECK_THROWS_AS(envelope::unpad(std::string(8, '\0')), envelope::decode_error);
+  CHECK_THROWS_AS(envelope::unpad(""), envelope::decode_error);
+  CHECK(envelope::unpad(envelope::pad("", 4)).empty());
+  CHECK(envelope::pad("abcd", 4).size() == 8);  // always at least one byte of padding
+  const auto sealed_junk = s.seal(std::string(8, '\0'));
+  CHECK_THROWS_AS(envelope::readable_half(sealed_junk, sealing::shared_key_padded, {ballotbox}), envelope::decode_error);
+  // An envelope says it is padded.
+  const std::string poll = "6a0b8a4e-0000-4000-8000-000000000001";
+  const auto encoded = envelope::encode({poll, "a", "b", sealing::shared_key_padded});
+  CHECK(envelope::decode(encoded.data(), encoded.size()).sealed == sealing::shared_key_padded);
+}

@@ -69,8 +69,9 @@ consumer::write_stats sink::write(pqxx::work& tx, const std::vector<const consum
     const auto envelopes = r[1].as<std::int64_t>();
     stats.envelopes += static_cast<std::size_t>(envelopes);
     stats.rows += r[2].as<std::size_t>();
-    if (envelopes > 0)
-      tx.exec_params(
+    // Every poll in the batch gets a new version of its count, +0 for covers alone: a batch
+    // that left the count as it was (dead tuples keep each version) would mark itself as covers.
+    tx.exec_params(
           "INSERT INTO ballotbox.envelope_counts (poll_id, envelopes) VALUES ($1::uuid, $2)"
           " ON CONFLICT (poll_id) DO UPDATE SET envelopes = ballotbox.envelope_counts.envelopes + excluded.envelopes",
           r[0].as<std::string>(), envelopes);

@@ -26,6 +26,12 @@ std::string encode(const std::vector<ballot>& ballots, bool cover) {
   return m.SerializeAsString();
 }
 
+std::size_t ballot_half_block(std::size_t ballots, std::uint32_t choices) {
+  // The longest encoding: the largest choice index in every ballot (varints grow with it).
+  const std::vector<ballot> longest(ballots, ballot{{}, choices > 0 ? choices - 1 : 0});
+  return encode(longest, true).size() + 1;
+}
+
 ballot_list decode_ballot_list(const std::string& bytes) {
   v1::BallotList m;
   if (!m.ParseFromString(bytes)) throw decode_error("not a protobuf ballot list");

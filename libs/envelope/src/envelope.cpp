@@ -27,7 +27,7 @@ envelope decode(const void* data, std::size_t size) {
   if (m.poll_id().empty() || m.poll_id().size() > 64) throw decode_error("bad poll id");
   sealing how = m.sealed() ? sealing::sealed_box : sealing::none;
   if (m.sealing() != 0) {
-    if (m.sealing() > static_cast<std::uint32_t>(sealing::shared_key) || !m.sealed())
+    if (m.sealing() > static_cast<std::uint32_t>(sealing::shared_key_padded) || !m.sealed())
       throw decode_error("unknown sealing " + std::to_string(m.sealing()));
     how = static_cast<sealing>(m.sealing());
   }

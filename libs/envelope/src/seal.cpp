@@ -191,10 +191,35 @@ std::string open_shared(std::string_view box, const keypair& mine) {
   return plain;
 }
 
+std::string pad(std::string_view plaintext, std::size_t block) {
+  if (block == 0) throw std::invalid_argument("pad: block size 0");
+  std::string out(plaintext);
+  const std::size_t room = (plaintext.size() / block + 1) * block;
+  out.resize(room);
+  std::size_t padded = 0;
+  if (sodium_pad(&padded, reinterpret_cast<unsigned char*>(out.data()), plaintext.size(), block, out.size()) != 0)
+    throw std::runtime_error("sodium_pad failed");
+  out.resize(padded);
+  return out;
+}
+
+std::string unpad(std::string_view padded) {
+  std::size_t plain = 0;
+  if (padded.empty() || sodium_unpad(&plain, reinterpret_cast<const unsigned char*>(padded.data()), padded.size(), padded.size()) != 0)
+    throw decode_error("malformed padding in a sealed half");
+  return std::string(padded.substr(0, plain));
+}
+
 std::string readable_half(const std::string& half, sealing how, const std::vector<keypair>& mine) {
   if (how == sealing::none) return half;
   if (mine.empty()) throw decode_error("sealed half, but this consumer has no secret key configured");
-  const auto open = [&](const keypair& k) { return how == sealing::shared_key ? open_shared(half, k) : open_sealed(half, k); };
+  const auto open = [&](const keypair& k) {
+    switch (how) {
+      case sealing::shared_key: return open_shared(half, k);
+      case sealing::shared_key_padded: return unpad(open_shared(half, k));
+      default: return open_sealed(half, k);
+    }
+  };
   for (std::size_t i = 0; i + 1 < mine.size(); ++i) {
     try {
       return open(mine[i]);

@@ -31,6 +31,16 @@ double decoy_spec::expected_count() const {
   return e;
 }
 
+std::uint32_t decoy_spec::max_count() const {
+  switch (distribution) {
+    case decoy_distribution::none: return 0;
+    case decoy_distribution::fixed: return k;
+    case decoy_distribution::uniform: return max;
+    case decoy_distribution::poisson: return cap;
+  }
+  return 0;
+}
+
 decoy_spec default_decoys() {
   decoy_spec s;
   s.distribution = decoy_distribution::poisson;

@@ -586,7 +586,8 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
   const auto m = static_cast<std::uint32_t>(p->choices.size());
   const auto submitted = privacy::apply_randomized_response(choice, m, p->privacy.rr, rng());
   const auto ballots = envelope::make_ballots(privacy::plan_ballots(submitted, m, p->privacy.decoys, rng()), rng());
-  const std::string message = seal_and_encode({p->id, envelope::encode(actor), envelope::encode(ballots), envelope::sealing::none});
+  const std::string message =
+      seal_and_encode({p->id, envelope::encode(actor), envelope::encode(ballots), envelope::sealing::none}, *p);
   const auto started = clock_type::now();
   const std::size_t ballot_count = ballots.size();
   const kafka::producer::headers headers{{"x-request-id", request_id}};
@@ -743,11 +744,12 @@ void api::results(const http::request& req, const std::string& id, http::respond
   respond(http::json(200, body));
 }
 
-std::string api::seal_and_encode(envelope::envelope env) const {
+std::string api::seal_and_encode(envelope::envelope env, const catalog::poll& p) const {
   if (pollbook_sealer_ && ballotbox_sealer_) {
-    env.actor_part = pollbook_sealer_->seal(env.actor_part);
-    env.ballot_list = ballotbox_sealer_->seal(env.ballot_list);
-    env.sealed = envelope::sealing::shared_key;
+    const auto block = envelope::ballot_half_block(1 + p.privacy.decoys.max_count(), static_cast<std::uint32_t>(p.choices.size()));
+    env.actor_part = pollbook_sealer_->seal(envelope::pad(env.actor_part, 1));
+    env.ballot_list = ballotbox_sealer_->seal(envelope::pad(env.ballot_list, block));
+    env.sealed = envelope::sealing::shared_key_padded;
   }
   return envelope::encode(env);
 }
@@ -778,9 +780,12 @@ int api::send_cover_envelopes(std::chrono::milliseconds idle) {
     const auto m = static_cast<std::uint32_t>(p->choices.size());
     const auto choices = privacy::plan_ballots(static_cast<std::uint32_t>(rng().uniform(m)), m, p->privacy.decoys, rng());
     const std::string message = seal_and_encode(
-        {p->id, envelope::encode(actor), envelope::encode(envelope::make_ballots(choices, rng()), true), envelope::sealing::none});
-    if (producer_.produce(options_.topic, message, {}, [](const kafka::producer::delivery& d) {
-          metrics().produce_results.Add({{"outcome", d.error ? "cover_failed" : "cover_delivered"}}).Increment();
+        {p->id, envelope::encode(actor), envelope::encode(envelope::make_ballots(choices, rng()), true), envelope::sealing::none}, *p);
+    // The same header as a vote's (a request id of the shape ingest generates) and the same
+    // metric outcomes: neither the topic's headers nor /metrics tell a cover from a vote.
+    const kafka::producer::headers headers{{"x-request-id", random::to_hex(random::random_id(rng()))}};
+    if (producer_.produce(options_.topic, message, headers, [](const kafka::producer::delivery& d) {
+          metrics().produce_results.Add({{"outcome", d.error ? "failed" : "delivered"}}).Increment();
         }) == kafka::producer::enqueue::queued)
       ++sent;
   }

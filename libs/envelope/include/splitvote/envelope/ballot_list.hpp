@@ -29,4 +29,9 @@ ballot_list decode_ballot_list(const std::string& bytes);
 
 inline constexpr std::size_t max_ballots = 1024;
 
+/// The padding block of a poll's ballot halves (see seal.hpp `pad`): one byte more than the
+/// longest list the poll can send, `ballots` ballots with choices below `choices`, so every
+/// half of the poll, vote or cover, pads to this one length.
+std::size_t ballot_half_block(std::size_t ballots, std::uint32_t choices);
+
 }  // namespace splitvote::envelope

@@ -15,6 +15,10 @@ enum class sealing : std::uint8_t {
   none = 0,
   sealed_box = 1,  // crypto_box_seal: an ephemeral key pair per half
   shared_key = 2,  // envelope::sealer: one ephemeral key pair per period, a nonce per half
+  // As shared_key, and each half's plaintext is padded (ISO/IEC 7816-4, sodium_pad) before
+  // sealing: the ballot half to one length for every envelope of its poll, whatever its
+  // number of ballots, so a half's length tells nothing about its decoys.
+  shared_key_padded = 3,
 };
 
 struct envelope {

@@ -101,9 +101,16 @@ private:
 /// half not for this key, altered, or too short.
 std::string open_shared(std::string_view box, const keypair& mine);
 
+/// `plaintext` padded (ISO/IEC 7816-4, libsodium's sodium_pad) to the next multiple of
+/// `block` above its length: every plaintext shorter than `block` pads to exactly `block`.
+std::string pad(std::string_view plaintext, std::size_t block);
+/// The plaintext inside a padded half. Throws decode_error when the padding is malformed.
+std::string unpad(std::string_view padded);
+
 /// The half as the consumer needs it: a plain half as it is, a sealed half opened with the
-/// first of the consumer's keys that opens it (several during a key rotation). Throws
-/// decode_error for a sealed half none opens (or when it has no key).
+/// first of the consumer's keys that opens it (several during a key rotation), and unpadded
+/// for `shared_key_padded`. Throws decode_error for a sealed half none opens (or when it
+/// has no key) or a malformed padding.
 std::string readable_half(const std::string& half, sealing how, const std::vector<keypair>& mine);
 
 }  // namespace splitvote::envelope

@@ -26,6 +26,8 @@ struct decoy_spec {
   void validate() const;
   /// The expected number of decoys per vote.
   double expected_count() const;
+  /// The most decoys one vote can bring (k, max or cap; 0 for none).
+  std::uint32_t max_count() const;
 
   friend bool operator==(const decoy_spec&, const decoy_spec&) = default;
 };

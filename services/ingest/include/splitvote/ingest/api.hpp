@@ -155,7 +155,9 @@ private:
   std::map<std::string, std::chrono::steady_clock::time_point> last_vote_;  // poll id -> last vote produced here
 
   /// The envelope as it goes on the topic: halves sealed when keys are configured.
-  std::string seal_and_encode(envelope::envelope env) const;
+  /// The message for `env`: with both consumers' keys, each half padded (the ballot half to
+  /// one length for every envelope of poll `p`) and sealed to its consumer.
+  std::string seal_and_encode(envelope::envelope env, const catalog::poll& p) const;
   std::unique_ptr<envelope::sealer> pollbook_sealer_, ballotbox_sealer_;  // both or neither
 
   std::shared_ptr<recent_voters> recent_;
