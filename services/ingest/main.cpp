@@ -68,7 +68,8 @@ std::vector<config::property> properties() {
       {"auth.jwt.max_token_bytes", "longer bearer JWTs are refused unread (at most 7168: the 8 KiB header limit holds the rest)", "6144"},
       {"privacy.cover_idle_ms", "send a cover envelope for a poll idle this long (0: no cover traffic)", "0"},
       {"privacy.shred_after_ms", "destroy a poll's key this long after it closes (0: never)", "604800000"},
-      {"privacy.release_interval_ms", "at most one new noisy release per poll per this interval", "60000"},
+      {"privacy.release_interval_ms", "the wait between a poll's first and second noisy release; each later wait doubles", "60000"},
+      {"privacy.final_release_after_ms", "a closed poll's final release (kept in its budget) waits this long after the close: longer than the consumers' mixing.max_wait_ms", "330000"},
       {"seal.pollbook_public_key", "file with the pollbook's public key: seal actor halves to it", ""},
       {"seal.ballotbox_public_key", "file with the ballotbox's public key: seal ballot halves to it", ""},
       {"shutdown.drain_timeout_ms", "how long SIGTERM waits for requests in flight", "15000"},
@@ -212,6 +213,7 @@ int main(int argc, char** argv) {
     api_options.jwt = jwt;
     api_options.token_key = cfg.str("auth.token_secret").empty() ? api_options.actor_secret : cfg.str("auth.token_secret");
     api_options.release_interval = cfg.millis("privacy.release_interval_ms");
+    api_options.final_release_after = cfg.millis("privacy.final_release_after_ms");
     if (!cfg.str("seal.pollbook_public_key").empty() && !cfg.str("seal.ballotbox_public_key").empty()) {
       api_options.pollbook_key = envelope::load_public_key(cfg.str("seal.pollbook_public_key"));
       api_options.ballotbox_key = envelope::load_public_key(cfg.str("seal.ballotbox_public_key"));

@@ -88,19 +88,32 @@ TEST_CASE("with the privacy defaults a release is drawn once, reused, and bounde
     CHECK(ci[1].to_number<double>() + 3 * ch.at("std_error").to_number<double>() >= truth);
   }
 
-  // New votes: a second release spends the rest of the budget.
-  REQUIRE(cast_votes(s.port(), poll.id, voters("b-", 30)).accepted() == 30);
-  const auto second = results_once_stored(s, poll, 330);
-  CHECK(release_of(second).at("seq").as_int64() == 2);
-  CHECK(release_of(second).at("epsilon_spent").to_number<double>() == Approx(4));
+  CHECK(release_of(first).at("kept_for_close").as_bool());  // the rest of the budget is the close's
+  CHECK_FALSE(release_of(first).at("budget_exhausted").as_bool());
 
-  // More votes with the budget spent: the results stay as last released, and say so.
-  REQUIRE(cast_votes(s.port(), poll.id, voters("c-", 30)).accepted() == 30);
-  const auto third = await_results(s.port(), poll, [](const auto& r) {
-    return r.at("participation").as_object().at("unique_actors").as_int64() == 360 &&
+  // New votes while open: no second release, however often the page is read; the results stay
+  // as released and say so.
+  REQUIRE(cast_votes(s.port(), poll.id, voters("b-", 30)).accepted() == 30);
+  const auto second = await_results(s.port(), poll, [](const auto& r) {
+    return r.at("participation").as_object().at("unique_actors").as_int64() == 330 &&
+           r.at("consistency").as_object().at("ballotbox_envelopes").as_int64() == 330 &&
            r.at("release").as_object().at("counts_changed_since").as_bool();
   });
-  CHECK(release_of(third).at("seq").as_int64() == 2);
-  CHECK(release_of(third).at("budget_exhausted").as_bool());
-  CHECK(released_counts(third) == released_counts(second));
+  CHECK(release_of(second).at("seq").as_int64() == 1);
+  CHECK(released_counts(second) == released_counts(first));
+  CHECK(release_of(second).at("next_release_not_before").is_null());
+
+  // The close draws the release that was kept (the tests' final_release_after_ms is 0): the
+  // final tally is published with the whole budget.
+  REQUIRE(c.request("POST", "/v1/polls/" + poll.id + "/close", "", {{"Authorization", "Bearer " + poll.admin_token}}).status == 200);
+  const auto final_results = results_once_stored(s, poll, 330);
+  INFO(boost::json::serialize(final_results));
+  CHECK(release_of(final_results).at("seq").as_int64() == 2);
+  CHECK(release_of(final_results).at("epsilon_spent").to_number<double>() == Approx(4));
+  CHECK(release_of(final_results).at("budget_exhausted").as_bool());
+  CHECK_FALSE(release_of(final_results).at("counts_changed_since").as_bool());
+  // Reading again spends nothing more.
+  const auto again = c.get("/v1/polls/" + poll.id + "/results", {{"Authorization", "Bearer " + poll.admin_token}}).json().as_object();
+  CHECK(release_of(again).at("seq").as_int64() == 2);
+  CHECK(released_counts(again) == released_counts(final_results));
 }

@@ -12,6 +12,7 @@
 #include "splitvote/privacy/ballot_plan.hpp"
 #include "splitvote/privacy/estimate.hpp"
 #include "splitvote/privacy/randomized_response.hpp"
+#include "splitvote/privacy/release_rule.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
@@ -179,16 +180,19 @@ struct api::released_counts {
   privacy::totals totals;  // N and n of the tally released
   std::vector<std::int64_t> released;
   std::optional<catalog::release> release;
-  bool budget_exhausted = false;
+  privacy::release_call next;  // what the rule says of the next release
   bool stale = false;    // the tally moved on since this release
-  bool pending = false;  // no release yet: the stores have not agreed on a tally
+  bool pending = false;  // no release yet (the stores have not agreed on a tally, or the only one is the close's)
 
   json::value describe() const {
     if (!release) return nullptr;
     return json::object{{"seq", release->seq},
                         {"released_at", format_rfc3339(release->released_at)},
                         {"epsilon_spent", release->epsilon_spent},
-                        {"budget_exhausted", budget_exhausted},
+                        {"budget_exhausted", next.budget_exhausted},
+                        {"kept_for_close", next.kept_for_close},
+                        {"next_release_not_before",
+                         next.next_not_before ? json::value(format_rfc3339(*next.next_not_before)) : json::value(nullptr)},
                         {"counts_changed_since", stale}};
   }
 };
@@ -207,36 +211,39 @@ std::string tally_digest(const std::string& key, const std::string& poll_id, con
 }  // namespace
 
 api::released_counts api::release_for(const catalog::poll& p, const privacy::tally& t, bool consistent) {
-  released_counts out{privacy::totals_of(t), t.ballots_per_choice, std::nullopt, false, false, false};
+  released_counts out{privacy::totals_of(t), t.ballots_per_choice, std::nullopt, {}};
   if (p.privacy.noise.mechanism == privacy::noise_mechanism::none) return out;
   const std::string digest = tally_digest(options_.token_key, p.id, t);
+  const privacy::release_pacing pacing{p.privacy.release_cost(), p.privacy.budget, options_.release_interval,
+                                       options_.final_release_after};
+  const auto now = std::chrono::system_clock::now();
+  std::optional<catalog::time_point> closed_at = p.closed_at;
+  if (!closed_at && p.closes_at && *p.closes_at <= now) closed_at = p.closes_at;
   auto c = catalog_.acquire();
   for (;;) {
     const auto latest = catalog::latest_release(*c, p.id);
+    const privacy::release_history history{latest ? latest->seq : 0, latest ? latest->epsilon_spent : 0,
+                                           latest ? std::optional(latest->released_at) : std::nullopt};
     const bool changed = !latest || latest->tally_digest != digest;
-    const double spent = latest ? latest->epsilon_spent : 0;
-    const bool affordable = spent + p.privacy.release_cost() <= p.privacy.budget + 1e-9;
-    // A new release only for a changed tally that both stores agree on, at most once per
-    // release interval, while the budget lasts: reading results cannot spend the budget.
-    const bool due = !latest || std::chrono::system_clock::now() - latest->released_at >= options_.release_interval;
-    if (latest && (!changed || !consistent || !due || !affordable))
-      return released_counts{{latest->ballots, latest->envelopes}, latest->released, latest, !affordable, changed, false};
-    if (!latest && (!consistent || !affordable)) {
-      out.pending = true;
-      return out;
+    const auto call = privacy::decide_release(pacing, history, {changed, consistent, closed_at, now});
+    if (!call.draw) {
+      if (!latest) return released_counts{out.totals, out.released, std::nullopt, call, false, true};
+      return released_counts{{latest->ballots, latest->envelopes}, latest->released, latest, call, changed, false};
     }
     catalog::release next;
-    next.seq = latest ? latest->seq + 1 : 1;
+    next.seq = history.releases + 1;
     next.envelopes = t.envelopes;
     next.ballots = out.totals.ballots;
     next.tally_digest = digest;
     next.released = t.ballots_per_choice;
     for (auto& count : next.released) count += p.privacy.noise.sample(rng());  // drawn once, stored
-    next.epsilon_spent = spent + p.privacy.release_cost();
-    next.released_at = std::chrono::system_clock::now();
+    next.epsilon_spent = history.spent + p.privacy.release_cost();
+    next.released_at = now;
     if (catalog::record_release(*c, p.id, next)) {
       observability::log_info("release", {{"poll_id", p.id}, {"seq", next.seq}, {"epsilon_spent", next.epsilon_spent}});
-      return released_counts{out.totals, next.released, next, false, false, false};
+      const auto after = privacy::decide_release(
+          pacing, {next.seq, next.epsilon_spent, next.released_at}, {false, consistent, closed_at, now});
+      return released_counts{out.totals, next.released, next, after, false, false};
     }
     // Another reader stored this seq first: use theirs.
   }

@@ -113,6 +113,7 @@ std::map<std::string, std::string> stack::env_for(service s) const {
       env["SPLITVOTE_PRIVACY__ACTOR_SECRET"] = actor_secret;
       env["SPLITVOTE_HTTP__THREADS"] = "2";
       env["SPLITVOTE_PRIVACY__RELEASE_INTERVAL_MS"] = "0";
+      env["SPLITVOTE_PRIVACY__FINAL_RELEASE_AFTER_MS"] = "0";
       env["SPLITVOTE_SEAL__POLLBOOK_PUBLIC_KEY"] = (dir_ / "pollbook.pub").string();
       env["SPLITVOTE_SEAL__BALLOTBOX_PUBLIC_KEY"] = (dir_ / "ballotbox.pub").string();
       for (const auto& [k, v] : options_.ingest_env) env[k] = v;

@@ -322,7 +322,11 @@ function privacyWords(r) {
   if (s.release_mechanism === 'none') {
     out.push(el('p', { text: 'No noise is added to the published counts.' }));
   } else {
-    const spent = r.release ? ` So far ε = ${fmt(r.release.epsilon_spent, 2)} of ${fmt(s.release_budget, 2)} spent${r.release.budget_exhausted ? ': the budget is used up, these counts will not change' : ''}.` : '';
+    const state = !r.release ? ''
+      : r.release.budget_exhausted ? ': the budget is used up, these counts will not change'
+      : r.release.kept_for_close ? ': the rest is kept for the final count when the poll closes'
+      : r.release.next_release_not_before ? `; the next update comes at ${new Date(r.release.next_release_not_before).toLocaleTimeString()} at the earliest` : '';
+    const spent = r.release ? ` So far ε = ${fmt(r.release.epsilon_spent, 2)} of ${fmt(s.release_budget, 2)} spent${state}.` : '';
     out.push(el('p', { text: `The published counts carry ${s.release_mechanism.replace('_', ' ')} noise (ε = ${fmt(s.release_epsilon_per_count, 2)} per count).${spent}` }));
   }
   return out;

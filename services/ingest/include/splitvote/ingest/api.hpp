@@ -56,7 +56,8 @@ struct api_options {
   std::chrono::milliseconds poll_cache_ttl{1000};
   /// Ready while the last dependency check (check_dependencies) passed within this.
   std::chrono::milliseconds readiness_max_age{3000};
-  std::chrono::milliseconds release_interval{60000};
+  std::chrono::milliseconds release_interval{60000};  // before the second release; doubles after each
+  std::chrono::milliseconds final_release_after{330000};  // the close's release waits this long after the close
   /// A reservation the pollbook was never seen to store is dropped after this.
   std::chrono::milliseconds reservation_max_age{std::chrono::minutes(10)};
   /// When both are set, each half of every envelope is sealed to its consumer.
