@@ -37,6 +37,16 @@ resource "aws_db_subnet_group" "aurora" {
 }
 
 # Unencrypted connections are refused (the services connect with sslmode=require).
+#
+# WAL: compose and script/server run PostgreSQL with as little WAL history as crash recovery
+# allows (wal_level=minimal, no archive, a checkpoint and a new segment every minute, no
+# recycling: script/lib/postgres.sh, PG_WAL_SETTINGS). Aurora offers none of those as
+# modifiable: its log goes to Aurora's own storage, which RDS manages (no WAL files,
+# checkpoints or archive of ours), and point-in-time restore covers the backup retention
+# below whatever is set here. What it does offer is pinned to the values that keep least:
+# no logical replication (no slot holding log back, no decoded row changes) and no commit
+# timestamps. Both are also the defaults; static, so they apply at the next reboot. Not
+# checked against AWS (no network here): if RDS refuses one, drop it.
 resource "aws_rds_cluster_parameter_group" "aurora" {
   name        = "${var.name}-aurora-postgresql${local.aurora_major}"
   family      = "aurora-postgresql${local.aurora_major}"
@@ -45,6 +55,18 @@ resource "aws_rds_cluster_parameter_group" "aurora" {
   parameter {
     name  = "rds.force_ssl"
     value = "1"
+  }
+
+  parameter {
+    name         = "rds.logical_replication"
+    value        = "0"
+    apply_method = "pending-reboot"
+  }
+
+  parameter {
+    name         = "track_commit_timestamp"
+    value        = "0"
+    apply_method = "pending-reboot"
   }
 }
 
@@ -68,9 +90,15 @@ resource "aws_rds_cluster" "this" {
   storage_encrypted = true
   kms_key_id        = aws_kms_key.aurora[each.key].arn
 
-  backup_retention_period   = var.aurora_backup_retention_days
-  copy_tags_to_snapshot     = true
-  deletion_protection       = var.deletion_protection
+  # Automated backups allow a restore to any second within the retention: each restore
+  # undoes the scrub (rows back in arrival order) and crypto-shredding (poll keys back) as
+  # they were then. 1 day (the default of the variable) is the least Aurora allows; the
+  # stores need no more (Kafka holds what they have not stored yet). docs/privacy.md, "What
+  # WAL and backups keep".
+  backup_retention_period = var.aurora_backup_retention_days
+  copy_tags_to_snapshot   = true
+  deletion_protection     = var.deletion_protection
+  # Kept against an accidental destroy: it keeps everything until the operator deletes it.
   skip_final_snapshot       = false
   final_snapshot_identifier = "${var.name}-${each.key}-final"
 

@@ -127,9 +127,14 @@ variable "aurora_master_username" {
 }
 
 variable "aurora_backup_retention_days" {
-  description = "Days of Aurora backups (point-in-time restore). Aurora keeps at least one; see README.md on what backups mean for the ballotbox's privacy."
+  description = "Days of Aurora backups (point-in-time restore), 1 to 35. Every restore point undoes the scrub and crypto-shredding as they were then, so 1, the least Aurora allows; see README.md and docs/privacy.md on what backups mean for privacy."
   type        = number
-  default     = 7
+  default     = 1
+
+  validation {
+    condition     = var.aurora_backup_retention_days >= 1 && var.aurora_backup_retention_days <= 35
+    error_message = "aurora_backup_retention_days: 1 to 35 (Aurora's range)."
+  }
 }
 
 # Kubernetes (EKS)

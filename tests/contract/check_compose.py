@@ -28,6 +28,7 @@ Debian's python3 carries python3-jsonschema and python3-yaml (script/bootstrap i
 import json
 import os
 import re
+import subprocess
 import sys
 
 import jsonschema
@@ -333,6 +334,27 @@ def check_env_example(compose, compose_path):
     return failures
 
 
+def check_wal_settings(services, compose_path):
+    """Both PostgreSQL services run with script/lib/postgres.sh's PG_WAL_SETTINGS, the list the
+    embedded default and the tests use (docs/privacy.md, "What WAL and backups keep")."""
+    root = os.path.dirname(os.path.abspath(compose_path))
+    lib = os.path.join(root, "script", "lib", "postgres.sh")
+    listed = subprocess.run(["bash", "-c", 'source "$1"; printf "%s\\n" "${PG_WAL_SETTINGS[@]}"', "bash", lib],
+                            capture_output=True, text=True)
+    wanted = [line for line in listed.stdout.splitlines() if line]
+    if listed.returncode != 0 or not wanted:
+        return [f"cannot read PG_WAL_SETTINGS from {lib}: {listed.stderr.strip()}"]
+    failures = []
+    for name, service in services.items():
+        if not str((service or {}).get("image", "")).startswith("postgres:") or name == "db-roles":
+            continue
+        command = (service or {}).get("command") or []
+        given = [command[i + 1] for i in range(len(command) - 1) if command[i] == "-c"]
+        if given != wanted:
+            failures.append(f"{name}: its -c settings {given} are not PG_WAL_SETTINGS {wanted}")
+    return failures
+
+
 def check(compose, schema, compose_path):
     failures = []
     validator = jsonschema.Draft7Validator(schema)
@@ -356,6 +378,7 @@ def check(compose, schema, compose_path):
     failures += check_secrets(compose, services)
     failures += check_sealing(services, one_shot)
     failures += check_env_example(compose, compose_path)
+    failures += check_wal_settings(services, compose_path)
     return failures, one_shot
 
 
@@ -380,7 +403,7 @@ def main(argv):
     services = compose["services"]
     print(f"{argv[1]}: valid; {len(services)} services, "
           f"healthchecks on all but the one-shot {', '.join(sorted(one_shot)) or '(none)'}; "
-          f"roles, secrets, sealing and .env.example hold")
+          f"roles, secrets, sealing, .env.example and the WAL settings hold")
     return 0
 
 
