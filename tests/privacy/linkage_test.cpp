@@ -632,3 +632,59 @@ TEST_CASE("a thief with the pollbook's cluster alone finds no exact tally in the
   CHECK(best_exact < 0.5);
   CHECK(best_accuracy < 0.8);
 }
+
+TEST_CASE("a skewed electorate: a linked ballot says more than 1 - p + p/m, and the statement now says how much",
+          "[privacy][linkage][skewed]") {
+  // Every ballot linked to its voter (no decoys, one envelope per transaction, mixing off, no
+  // scrub: the weak case's links), randomized response as shipped, and 90 % voting "yes".
+  stack s("linkage-skewed", {{{"SPLITVOTE_BATCH__MIN", "1"}, {"SPLITVOTE_BATCH__MAX", "1"}, {"SPLITVOTE_MIXING__MIN_REAL", "1"},
+                              {"SPLITVOTE_MIXING__MAX_REAL", "1"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}, {}});
+  s.start_all();
+  const auto poll = create_poll(s.port(), R"({"title":"Skewed","choices":["yes","no"],
+      "privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0.1},"release_noise":{"mechanism":"none"}}})");
+  constexpr int n = 100;
+  electorate e;
+  for (int i = 0; i < n; ++i) {
+    const int choice = i % 10 == 9 ? 1 : 0;  // 90 "yes", 10 "no"
+    const std::string actor = "skewed-" + std::to_string(i);
+    e.votes.push_back({actor, choice == 0 ? "yes" : "no"});
+    const auto key = s.actor_key_hex(poll.id, actor);
+    e.truth[key] = choice;
+    e.voted_at[key] = i;
+  }
+  watcher thief(s, poll.id);
+  vote_slowly(s, poll.id, e.votes, false);
+  const auto results = await_results(s.port(), poll, [](const auto& r) { return all_stored(r, n); });
+  REQUIRE(all_stored(results, n));
+  thief.stop();
+  const auto& said = results.at("privacy_statement").as_object();
+  const double p = said.at("randomized_response_p").to_number<double>();
+  const double even_odds = said.at("worst_case_posterior").to_number<double>();
+  const double at_shares = said.at("posterior_at_released_shares").to_number<double>();
+  const double odds_bound = said.at("odds_ratio_bound").to_number<double>();
+  std::vector<double> shares;
+  for (const auto& c : results.at("choices").as_array()) shares.push_back(c.at("share").to_number<double>());
+
+  // The thief links every ballot by transaction id, believes the published shares, and
+  // updates: posterior = s·a / (s·a + (1 − s)·b) for the choice the linked ballot shows.
+  const auto links = attack(take_snapshot(s, poll.id), 2, p);
+  const double a = 1 - p + p / 2, b = p / 2;
+  double max_posterior = 0, max_odds_ratio = 0;
+  int right = 0;
+  for (const auto& [key, v] : links) {
+    const double prior = shares[static_cast<std::size_t>(v.guess)];
+    const double posterior = prior * a / (prior * a + (1 - prior) * b);
+    max_posterior = std::max(max_posterior, posterior);
+    max_odds_ratio = std::max(max_odds_ratio, (posterior / (1 - posterior)) / (prior / (1 - prior)));
+    right += v.guess == e.truth.at(key);
+  }
+  std::cout << "linkage, skewed electorate (90/10, p " << p << "): " << right << "/" << n << " linked ballots show the vote;"
+            << " released shares " << shares[0] << "/" << shares[1] << "; the thief's largest posterior " << max_posterior
+            << " against " << even_odds << " at even odds (what the statement used to promise) and " << at_shares
+            << " now stated at the released shares; odds moved by at most " << max_odds_ratio << " (bound " << odds_bound << ")\n";
+  CHECK(right >= 85);                     // the links hold: randomized response flips about 5 %
+  CHECK(max_posterior > even_odds + 0.03);  // 1 - p + p/m overclaimed for a skewed electorate
+  CHECK(max_posterior <= at_shares + 1e-9);
+  CHECK(max_odds_ratio <= odds_bound * (1 + 1e-9));
+  CHECK(std::string(said.at("summary").as_string()).find("released here") != std::string::npos);
+}
