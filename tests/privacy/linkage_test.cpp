@@ -10,6 +10,7 @@
 #include "splitvote/pollbook/schema.hpp"
 #include "splitvote/privacy/actor_key.hpp"
 #include "splitvote/random/random_source.hpp"
+#include "splitvote/testing/environment.hpp"
 #include "splitvote/testing/http_client.hpp"
 #include "splitvote/testing/polls.hpp"
 #include "splitvote/testing/stack.hpp"
@@ -19,7 +20,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <thread>
@@ -687,4 +691,99 @@ TEST_CASE("a skewed electorate: a linked ballot says more than 1 - p + p/m, and 
   CHECK(max_posterior <= at_shares + 1e-9);
   CHECK(max_odds_ratio <= odds_bound * (1 + 1e-9));
   CHECK(std::string(said.at("summary").as_string()).find("released here") != std::string::npos);
+}
+
+namespace {
+
+/// How many of `needles` occur anywhere in the files of the cluster's pg_wal: what a thief who
+/// copies the WAL directory reads, whether or not pg_waldump still parses the segment.
+std::size_t found_in_wal(pqxx::connection& c, const std::vector<std::string>& needles) {
+  std::string dir;
+  {
+    pqxx::nontransaction tx(c);
+    dir = tx.exec("SHOW data_directory")[0][0].as<std::string>();
+  }
+  std::string all;
+  for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(dir) / "pg_wal")) {
+    if (!f.is_regular_file()) continue;
+    std::ifstream in(f.path(), std::ios::binary);
+    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::size_t found = 0;
+  for (const auto& n : needles) found += all.find(n) != std::string::npos;
+  return found;
+}
+
+/// What the shipped checkpoint schedule does within two minutes (archive_timeout and
+/// checkpoint_timeout are 60 s), at once: a new segment, then a checkpoint, twice.
+void let_the_wal_move_on(pqxx::connection& c) {
+  pqxx::nontransaction tx(c);
+  for (int i = 0; i < 2; ++i) {
+    tx.exec("SELECT pg_switch_wal()");
+    tx.exec("CHECKPOINT");
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a thief with the ballotbox's WAL: every ballot until the checkpoints, none after them with the shipped settings",
+          "[privacy][linkage][wal]") {
+  stack s("linkage-wal", quiet_stack(false));
+  s.start_all();
+  const auto poll = create_poll(s.port(), R"({"title":"WAL","choices":["yes","no"]})");
+  std::vector<vote> votes;
+  for (int i = 0; i < 60; ++i) votes.push_back({"wal-" + std::to_string(i), i % 2 ? "yes" : "no"});
+  REQUIRE(cast_votes(s.port(), poll.id, votes).accepted() == 60);
+  REQUIRE(all_stored(await_results(s.port(), poll, [](const auto& r) { return all_stored(r, 60); }), 60));
+
+  auto c = pg::connect(s.ballot_dsn());  // the cluster's superuser: what a thief of its files has
+  std::vector<std::string> ids;          // each ballot's random id as its 16 bytes on disk
+  {
+    pqxx::read_transaction tx(*c);
+    for (const auto& row : tx.exec_params("SELECT decode(replace(random_id::text, '-', ''), 'hex') FROM ballotbox.ballots"
+                                          " WHERE poll_id = $1::uuid", poll.id))
+      ids.emplace_back(pqxx::binarystring(row[0]).str());
+  }
+  REQUIRE(ids.size() >= 60);
+  pg::scrub_tables(*c, ballotbox::scrubbed_tables());  // the tables forget the order...
+  const auto before = found_in_wal(*c, ids);             // ...the WAL has not yet
+  let_the_wal_move_on(*c);
+  const auto after = found_in_wal(*c, ids);
+
+  // The same thief against PostgreSQL's own WAL defaults (what the clusters ran with before):
+  // finished segments are recycled, renamed for reuse with their old bytes intact until
+  // overwritten. Rows of random ids, rewritten in one transaction as the scrub does, then the
+  // same checkpoints.
+  std::size_t recycled = 0;
+  std::vector<std::string> more;
+  {
+    private_cluster defaults("wal-defaults", false);
+    auto d = pg::connect(defaults.url() + "/postgres");
+    auto rng = random::system_source();
+    for (int i = 0; i < 100; ++i) {
+      const auto id = random::random_id(*rng);
+      more.emplace_back(reinterpret_cast<const char*>(id.data()), id.size());
+    }
+    {
+      pqxx::work tx(*d);
+      tx.exec("CREATE TABLE ballots (random_id bytea PRIMARY KEY)");
+      for (const auto& id : more) tx.exec_params("INSERT INTO ballots VALUES ($1)", pqxx::binarystring(id));
+      tx.commit();
+    }
+    {
+      pqxx::work tx(*d);
+      tx.exec("CREATE TEMP TABLE keep AS SELECT * FROM ballots ORDER BY random()");
+      tx.exec("TRUNCATE ballots");
+      tx.exec("INSERT INTO ballots SELECT * FROM keep");
+      tx.commit();
+    }
+    let_the_wal_move_on(*d);
+    recycled = found_in_wal(*d, more);
+  }
+  std::cout << "linkage, WAL: of " << ids.size() << " ballots, " << before << " in pg_wal after the scrub, " << after
+            << " after the checkpoints (shipped settings); with PostgreSQL's defaults " << recycled << " of " << more.size()
+            << " still there after the same\n";
+  CHECK(before == ids.size());  // until the checkpoints the WAL is the watcher's series
+  CHECK(after == 0);
+  CHECK(recycled > more.size() / 2);  // the suite has teeth: recycled segments keep their bytes
 }

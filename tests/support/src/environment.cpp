@@ -105,9 +105,10 @@ std::vector<int> children_of(int parent) {
 
 void pg_server_stop(const std::string& which) { run_pg_script(which, "stop"); }
 
-private_cluster::private_cluster(const std::string& name) : dir_(temp_dir("pg-" + name) / "data") {
+private_cluster::private_cluster(const std::string& name, bool shipped_wal) : dir_(temp_dir("pg-" + name) / "data") {
   const auto port = std::to_string(free_port());
-  run_pg_functions("init " + name, "pg_init '" + dir_.string() + "' && pg_start '" + dir_.string() + "' " + port);
+  run_pg_functions("init " + name, std::string(shipped_wal ? "" : "PG_WAL_SETTINGS=() && ") + "pg_init '" + dir_.string() +
+                                       "' && pg_start '" + dir_.string() + "' " + port);
   url_ = "postgresql://postgres@127.0.0.1:" + port;
 }
 

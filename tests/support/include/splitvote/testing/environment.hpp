@@ -28,7 +28,9 @@ void pg_server_start(const std::string& which);
 /// dir, on a free port), for faults that would disturb the other tests on the shared fixture.
 class private_cluster {
 public:
-  explicit private_cluster(const std::string& name);
+  /// `shipped_wal`: with script/lib/postgres.sh's PG_WAL_SETTINGS (as everything else runs);
+  /// false: with PostgreSQL's own WAL defaults, for a test that shows what the settings change.
+  explicit private_cluster(const std::string& name, bool shipped_wal = true);
   /// Thaws it if frozen, then stops it (fast shutdown).
   ~private_cluster();
   private_cluster(const private_cluster&) = delete;
