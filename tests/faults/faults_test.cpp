@@ -184,7 +184,11 @@ int check_invariant(const stack& s, const created_poll& poll, const ledger& l, i
   CHECK(submissions == accepted + unknown_counted);
   CHECK(in_topic == submissions);  // each stored vote once on the topic, none left unread
   CHECK(envelopes == submissions);  // each stored vote once as an envelope
-  CHECK(ballots == envelopes * (1 + k));
+  // Each envelope's 1 + k ballots, plus the ballotbox's own decoys for crowds that did not
+  // form by mixing's wait (mixing.min_real − votes of such a crowd, times 1 + k each): never
+  // fewer, and in whole envelopes' worth.
+  CHECK(ballots >= envelopes * (1 + k));
+  CHECK((ballots - envelopes * (1 + k)) % (1 + k) == 0);
   return unknown_counted;
 }
 

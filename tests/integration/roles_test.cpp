@@ -96,6 +96,8 @@ TEST_CASE("each role can do its job and nothing of another's, and no service rol
     CHECK(attempt(dsn, r, "SELECT count(*) FROM catalog.polls") == "ok");
     CHECK(attempt(dsn, r, "UPDATE catalog.polls SET closed_at = now()") == "ok");  // close
     CHECK(attempt(dsn, r, "DELETE FROM catalog.poll_keys") == "ok");               // shred
+    CHECK(attempt(dsn, r, "LOCK TABLE catalog.poll_keys IN ACCESS EXCLUSIVE MODE; TRUNCATE catalog.poll_keys") == "ok");  // its rewrite
+    CHECK(attempt(dsn, r, "TRUNCATE catalog.releases CASCADE") == "denied");
     CHECK(attempt(dsn, r, "INSERT INTO catalog.poll_choices VALUES (" + poll + ", 2, 'c')") == "ok");
     CHECK(attempt(dsn, r, "DELETE FROM catalog.polls") == "denied");
     CHECK(attempt(dsn, r, "UPDATE catalog.poll_choices SET label = 'x'") == "denied");

@@ -174,6 +174,9 @@ TEST_CASE("padded halves: every ballot half of a poll seals to one length, whate
   CHECK(envelope::pad("abcd", 4).size() == 8);  // always at least one byte of padding
   const auto sealed_junk = s.seal(std::string(8, '\0'));
   CHECK_THROWS_AS(envelope::readable_half(sealed_junk, sealing::shared_key_padded, {ballotbox}), envelope::decode_error);
+  // The poll's number of choices travels in the ballot half (for the ballotbox's decoys).
+  CHECK(envelope::decode_ballot_list(envelope::encode(envelope::make_ballots({0, 2}, *rng), false, 3)).choices == 3);
+  CHECK(envelope::decode_ballot_list(envelope::encode(envelope::make_ballots({0}, *rng))).choices == 0);
   // An envelope says it is padded.
   const std::string poll = "6a0b8a4e-0000-4000-8000-000000000001";
   const auto encoded = envelope::encode({poll, "a", "b", sealing::shared_key_padded});

@@ -183,3 +183,31 @@ TEST_CASE("a stored position round-trips sealed, tells only a power of two of it
   CHECK_THROWS(consumer::open_position("S short", {key}));
   CHECK_THROWS(consumer::open_position("", {key}));
 }
+
+TEST_CASE("a crowd that did not form by its wait is marked on one vote with the votes it lacks", "[unit][mixing]") {
+  auto rng = random::seeded_source(6);
+  mixer<int> m({5, 5, 1000ms, 0.5}, *rng);
+  const auto t = clock_type::now();
+  m.add(cover(poll_a, 0), 0, t);
+  m.add(vote(poll_a, 1), 1, t + 10ms);
+  m.add(vote(poll_a, 2), 2, t + 20ms);
+  std::vector<std::pair<int, std::size_t>> marked;
+  const auto mark = [&](int& item, std::size_t missing) { marked.emplace_back(item, missing); };
+  CHECK(m.take_due(t + 400ms, mark).empty());
+  CHECK(marked.empty());
+  CHECK(m.take_due(t + 1000ms, mark).size() == 3);
+  REQUIRE(marked.size() == 1);
+  CHECK((marked[0].first == 1 || marked[0].first == 2));  // a vote, not the cover
+  CHECK(marked[0].second == 3);                            // 5 - 2
+
+  // A crowd that formed by count is not marked; nor are covers alone, nor mixing off.
+  marked.clear();
+  for (int i = 0; i < 5; ++i) m.add(vote(poll_b, 10 + i), 10 + i, t);
+  CHECK(m.take_due(t, mark).size() >= 5);
+  m.add(cover(poll_b, 20), 20, t);
+  m.take_due(t + 2000ms, mark);
+  mixer<int> off({1, 1, 1000ms, 0}, *rng);
+  off.add(vote(poll_a, 30), 30, t);
+  off.take_due(t + 2000ms, mark);
+  CHECK(marked.empty());
+}

@@ -14,6 +14,7 @@ namespace {
 /// The ballot half of one envelope: its ballots (a cover's are all decoys).
 struct ballots final : consumer::decoded {
   std::vector<std::pair<std::string, std::uint32_t>> list;  // random id (uuid text), choice
+  std::uint32_t choices = 0;                                 // the poll's m, if the envelope says
 };
 
 }  // namespace
@@ -26,6 +27,7 @@ std::unique_ptr<consumer::decoded> sink::decode(std::string_view value) {
     const auto list = envelope::decode_ballot_list(envelope::readable_half(env.ballot_list, env.sealed, keys_));
     for (const auto& b : list.ballots) out->list.emplace_back(random::to_uuid_text(b.random_id), b.choice);
     out->poll_id = env.poll_id;
+    out->choices = list.choices;
     out->real = !list.cover;  // cover envelopes: decoys only, no real ballot to count
   } catch (const envelope::decode_error&) {
     out->poll_id.clear();
@@ -49,6 +51,13 @@ consumer::write_stats sink::write(pqxx::work& tx, const std::vector<const consum
       rows.emplace_back(env.poll_id, id, choice, first);
       first = false;
     }
+    // A crowd that did not form (mixing's wait ran out with fewer than min_real votes): as many
+    // decoys as the missing votes would have brought, uniform over the poll's choices, so the
+    // batch is never one vote's ballots alone. Decoys all: the estimate subtracts them exactly.
+    if (env.crowd_shortfall > 0 && env.choices > 0)
+      for (std::size_t i = 0; i < env.crowd_shortfall * env.list.size(); ++i)
+        rows.emplace_back(env.poll_id, random::to_uuid_text(random::random_id(rng)),
+                          static_cast<std::uint32_t>(rng.uniform(env.choices)), false);
   }
   if (rows.empty()) return stats;
   std::shuffle(rows.begin(), rows.end(), rng);

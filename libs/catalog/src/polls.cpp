@@ -1,5 +1,6 @@
 #include "splitvote/catalog/polls.hpp"
 
+#include "splitvote/pg/scrub.hpp"
 #include "splitvote/random/random_source.hpp"
 
 #include <algorithm>
@@ -152,10 +153,7 @@ int shred_keys(pqxx::connection& c, std::chrono::seconds grace) {
   return static_cast<int>(r.affected_rows());
 }
 
-void vacuum_poll_keys(pqxx::connection& c) {
-  pqxx::nontransaction tx(c);
-  tx.exec("VACUUM catalog.poll_keys");
-}
+void rewrite_poll_keys(pqxx::connection& c) { pg::scrub_tables(c, {"catalog.poll_keys"}); }
 
 std::optional<release> latest_release(pqxx::connection& c, const std::string& poll_id) {
   pqxx::read_transaction tx(c);

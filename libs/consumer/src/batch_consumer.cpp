@@ -402,7 +402,7 @@ struct batch_consumer::impl {
   /// Moves the polls that are due from the mixer into the next transaction.
   void move_due(clock_type::time_point now) {
     last_due_check = now;
-    auto due = held.take_due(now);
+    auto due = held.take_due(now, [](item& i, std::size_t missing) { i.content->crowd_shortfall = missing; });
     if (due.empty()) return;
     if (pending.empty()) first_pending = now;
     for (auto& i : due) pending.push_back(std::move(i));

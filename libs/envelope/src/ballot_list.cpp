@@ -15,9 +15,10 @@ std::vector<ballot> make_ballots(const std::vector<std::uint32_t>& choices,
   return out;
 }
 
-std::string encode(const std::vector<ballot>& ballots, bool cover) {
+std::string encode(const std::vector<ballot>& ballots, bool cover, std::uint32_t choices) {
   v1::BallotList m;
   m.set_kind(cover ? 2 : 1);
+  m.set_choices(choices);
   for (const auto& b : ballots) {
     auto* pb = m.add_ballots();
     pb->set_random_id(b.random_id.data(), b.random_id.size());
@@ -29,7 +30,7 @@ std::string encode(const std::vector<ballot>& ballots, bool cover) {
 std::size_t ballot_half_block(std::size_t ballots, std::uint32_t choices) {
   // The longest encoding: the largest choice index in every ballot (varints grow with it).
   const std::vector<ballot> longest(ballots, ballot{{}, choices > 0 ? choices - 1 : 0});
-  return encode(longest, true).size() + 1;
+  return encode(longest, true, choices).size() + 1;
 }
 
 ballot_list decode_ballot_list(const std::string& bytes) {
@@ -40,6 +41,8 @@ ballot_list decode_ballot_list(const std::string& bytes) {
     throw decode_error("too many ballots");
   ballot_list out;
   out.cover = m.kind() == 2;
+  if (m.choices() > max_choices) throw decode_error("too many choices");
+  out.choices = m.choices();
   out.ballots.reserve(m.ballots_size());
   for (const auto& pb : m.ballots()) {
     ballot b;

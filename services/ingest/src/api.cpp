@@ -133,6 +133,12 @@ json::object poll_json(const catalog::poll& p) {
   return o;
 }
 
+/// What the ballot half tells the ballotbox about decoys of its own: the poll's m when its
+/// creator chose decoys (a crowd that did not form then gets decoys uniform over m), else 0.
+std::uint32_t store_decoys_over(const catalog::poll& p) {
+  return p.privacy.decoys.distribution == privacy::decoy_distribution::none ? 0 : static_cast<std::uint32_t>(p.choices.size());
+}
+
 /// What a linked ballot tells: e^ε_rr bounds how far it moves anyone's odds; the posterior at
 /// the released shares (`shares`, empty while no release is out) is what it gives an attacker
 /// who believes them, which says more than 1 − p + p/m when they are skewed.
@@ -594,7 +600,7 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
   const auto submitted = privacy::apply_randomized_response(choice, m, p->privacy.rr, rng());
   const auto ballots = envelope::make_ballots(privacy::plan_ballots(submitted, m, p->privacy.decoys, rng()), rng());
   const std::string message =
-      seal_and_encode({p->id, envelope::encode(actor), envelope::encode(ballots), envelope::sealing::none}, *p);
+      seal_and_encode({p->id, envelope::encode(actor), envelope::encode(ballots, false, store_decoys_over(*p)), envelope::sealing::none}, *p);
   const auto started = clock_type::now();
   const std::size_t ballot_count = ballots.size();
   const kafka::producer::headers headers{{"x-request-id", request_id}};
@@ -787,7 +793,8 @@ int api::send_cover_envelopes(std::chrono::milliseconds idle) {
     const auto m = static_cast<std::uint32_t>(p->choices.size());
     const auto choices = privacy::plan_ballots(static_cast<std::uint32_t>(rng().uniform(m)), m, p->privacy.decoys, rng());
     const std::string message = seal_and_encode(
-        {p->id, envelope::encode(actor), envelope::encode(envelope::make_ballots(choices, rng()), true), envelope::sealing::none}, *p);
+        {p->id, envelope::encode(actor), envelope::encode(envelope::make_ballots(choices, rng()), true, store_decoys_over(*p)), envelope::sealing::none},
+        *p);
     // The same header as a vote's (a request id of the shape ingest generates) and the same
     // metric outcomes: neither the topic's headers nor /metrics tell a cover from a vote.
     const kafka::producer::headers headers{{"x-request-id", random::to_hex(random::random_id(rng()))}};
@@ -803,7 +810,7 @@ int api::shred_expired_keys(std::chrono::seconds grace) {
   auto c = catalog_.acquire();
   const int shredded = catalog::shred_keys(*c, grace);
   if (shredded > 0) {
-    catalog::vacuum_poll_keys(*c);
+    catalog::rewrite_poll_keys(*c);
     std::lock_guard lock(cache_mutex_);
     cache_.clear();
     observability::log_info("keys_shredded", {{"polls", shredded}});

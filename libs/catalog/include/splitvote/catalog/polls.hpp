@@ -69,10 +69,12 @@ bool is_eligible(pqxx::connection& c, const std::string& poll_id, const privacy:
 std::optional<privacy::actor_key> actor_for_token(pqxx::connection& c, const std::string& poll_id,
                                                   const std::array<std::byte, 32>& token_hash);
 
-/// Destroys the keys of polls closed more than `grace` ago; returns how many. The rows go
-/// at once; their dead tuples go with the next vacuum (run it: vacuum_poll_keys).
+/// Destroys the keys of polls closed more than `grace` ago; returns how many. The rows are
+/// deleted, but their bytes stay in the table's file until rewrite_poll_keys.
 int shred_keys(pqxx::connection& c, std::chrono::seconds grace);
-void vacuum_poll_keys(pqxx::connection& c);
+/// Rewrites catalog.poll_keys into a new file (LOCK, TRUNCATE, INSERT, as the scrub does): the
+/// old file, holding the deleted keys, is unlinked at commit.
+void rewrite_poll_keys(pqxx::connection& c);
 
 /// One release of a poll's counts: the raw tally it was drawn from and the noisy counts.
 /// A release of a poll's counts. The exact counts per choice are not kept (they stay in the

@@ -30,6 +30,9 @@ struct decoded {
   virtual ~decoded() = default;
   std::string poll_id;  // empty: the message did not decode and is skipped
   bool real = false;    // a vote, not a cover envelope: counts toward the poll's mix
+  /// Set on one vote of a poll's crowd that left by its wait with fewer than mixing.min_real
+  /// votes: how many votes are missing. The ballotbox adds decoys for them.
+  std::size_t crowd_shortfall = 0;
 };
 
 /// What a store does with the topic. Implementations decode only their own half of each

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -78,7 +79,9 @@ public:
   /// wait for (mixing off, undecodable), leaves whole; a group with enough real envelopes
   /// leaves but for the ones `retain` keeps back (see mix_settings). Groups of covers alone
   /// wait for a vote or their time.
-  std::vector<T> take_due(clock::time_point now) {
+  /// `mark_short(item, missing)` is called on one vote of each group that leaves by its wait
+  /// with fewer than min_real votes (a crowd that did not form), `missing` votes short.
+  std::vector<T> take_due(clock::time_point now, const std::function<void(T&, std::size_t)>& mark_short = {}) {
     std::vector<T> out;
     for (auto it = groups_.begin(); it != groups_.end();) {
       group& g = it->second;
@@ -88,6 +91,10 @@ public:
         continue;
       }
       if (whole || settings_.retain == 0) {
+        if (g.need != 0 && g.real < settings_.min_real && g.real > 0 && mark_short) {
+          const auto vote = std::find_if(g.items.begin(), g.items.end(), [](const entry& e) { return e.key.real; });
+          mark_short(vote->item, settings_.min_real - g.real);
+        }
         for (auto& e : g.items) out.push_back(std::move(e.item));
         held_ -= g.items.size();
         it = groups_.erase(it);

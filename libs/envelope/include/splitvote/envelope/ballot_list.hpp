@@ -20,10 +20,12 @@ std::vector<ballot> make_ballots(const std::vector<std::uint32_t>& choices,
 
 struct ballot_list {
   std::vector<ballot> ballots;
-  bool cover = false;  // sent while idle: all decoys, counts as no envelope
+  bool cover = false;         // sent while idle: all decoys, counts as no envelope
+  std::uint32_t choices = 0;  // the poll's m (0: not said)
 };
 
-std::string encode(const std::vector<ballot>& ballots, bool cover = false);
+/// `choices`: the poll's m, carried so the ballotbox can add decoys uniform over it.
+std::string encode(const std::vector<ballot>& ballots, bool cover = false, std::uint32_t choices = 0);
 /// Throws decode_error (also for an empty list or more than max_ballots).
 ballot_list decode_ballot_list(const std::string& bytes);
 
@@ -33,5 +35,8 @@ inline constexpr std::size_t max_ballots = 1024;
 /// longest list the poll can send, `ballots` ballots with choices below `choices`, so every
 /// half of the poll, vote or cover, pads to this one length.
 std::size_t ballot_half_block(std::size_t ballots, std::uint32_t choices);
+
+/// At most this many choices in a ballot half (the API allows far fewer).
+inline constexpr std::uint32_t max_choices = 1024;
 
 }  // namespace splitvote::envelope
