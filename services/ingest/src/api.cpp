@@ -172,7 +172,10 @@ json::object privacy_statement(const privacy::policy& policy, std::uint32_t m, c
     odds << std::setprecision(3) << policy.rr.odds_ratio_bound(m);
     std::string text = "If one of your stored ballots were linked to you, it would multiply an attacker's odds on your vote by at most " +
                        odds.str() + ": from even odds, at most " + percent(policy.rr.worst_case_posterior(m)) + " sure";
-    if (at_shares) text += "; believing the shares released here, at most " + percent(*at_shares) + " sure";
+    if (at_shares && *at_shares >= 0.999)
+      text += "; the shares released here already say how nearly everyone voted, and a link adds little to them";
+    else if (at_shares)
+      text += "; believing the shares released here, at most " + percent(*at_shares) + " sure";
     o["summary"] = text + ".";
   }
   return o;
@@ -231,7 +234,10 @@ api::released_counts api::release_for(const catalog::poll& p, const privacy::tal
     const privacy::release_history history{latest ? latest->seq : 0, latest ? latest->epsilon_spent : 0,
                                            latest ? std::optional(latest->released_at) : std::nullopt};
     const bool changed = !latest || latest->tally_digest != digest;
-    const auto call = privacy::decide_release(pacing, history, {changed, consistent, closed_at, now});
+    // Nothing stored yet (mixing holds a quiet poll's first votes for their crowd): no release
+    // is spent on an empty tally.
+    const bool agreed = consistent && t.envelopes > 0;
+    const auto call = privacy::decide_release(pacing, history, {changed, agreed, closed_at, now});
     if (!call.draw) {
       if (!latest) return released_counts{out.totals, out.released, std::nullopt, call, false, true};
       return released_counts{{latest->ballots, latest->envelopes}, latest->released, latest, call, changed, false};
@@ -248,7 +254,7 @@ api::released_counts api::release_for(const catalog::poll& p, const privacy::tal
     if (catalog::record_release(*c, p.id, next)) {
       observability::log_info("release", {{"poll_id", p.id}, {"seq", next.seq}, {"epsilon_spent", next.epsilon_spent}});
       const auto after = privacy::decide_release(
-          pacing, {next.seq, next.epsilon_spent, next.released_at}, {false, consistent, closed_at, now});
+          pacing, {next.seq, next.epsilon_spent, next.released_at}, {false, agreed, closed_at, now});
       return released_counts{out.totals, next.released, next, after, false, false};
     }
     // Another reader stored this seq first: use theirs.
