@@ -787,3 +787,76 @@ TEST_CASE("a thief with the ballotbox's WAL: every ballot until the checkpoints,
   CHECK(after == 0);
   CHECK(recycled > more.size() / 2);  // the suite has teeth: recycled segments keep their bytes
 }
+
+namespace {
+
+/// Every version of `table` the heap pages still hold, dead ones included (pageinspect's
+/// heap_page_items: what a copy of the data files shows before a vacuum): their raw tuple data.
+std::vector<std::string> tuple_versions(pqxx::connection& c, const std::string& table) {
+  pqxx::work tx(c);
+  tx.exec("CREATE EXTENSION IF NOT EXISTS pageinspect");
+  const auto pages = tx.exec_params("SELECT pg_relation_size($1::regclass) / 8192", table)[0][0].as<std::int64_t>();
+  std::vector<std::string> out;
+  for (std::int64_t block = 0; block < pages; ++block)
+    for (const auto& row : tx.exec_params("SELECT t_data FROM heap_page_items(get_raw_page($1, $2::int)) WHERE t_data IS NOT NULL",
+                                          table, block))
+      out.push_back(pqxx::binarystring(row[0]).str());
+  tx.commit();
+  return out;
+}
+
+struct offsets_in_dead_tuples {
+  std::size_t versions = 0;  // versions of both stores' consumer_offsets rows
+  std::size_t clear = 0;     // of those, the ones holding a Kafka offset as plain 8 bytes
+};
+
+/// The thief of both clusters reads every version of each store's stored positions (one per
+/// batch that touched the partition: an UPDATE leaves the old version behind) and looks for
+/// Kafka offsets in them: two lists of offsets per batch would line the stores' batches up.
+offsets_in_dead_tuples attack_dead_positions(stack& s, const std::string& name) {
+  s.start_all();
+  const auto poll = create_poll(s.port(), R"({"title":"Dead tuples","choices":["yes","no"]})");
+  std::vector<vote> votes;
+  for (int i = 0; i < 240; ++i) votes.push_back({name + "-" + std::to_string(i), i % 2 ? "yes" : "no"});
+  REQUIRE(cast_votes(s.port(), poll.id, votes).accepted() == 240);
+  REQUIRE(all_stored(await_results(s.port(), poll, [](const auto& r) { return all_stored(r, 240); }), 240));
+  offsets_in_dead_tuples found;
+  for (const auto& [dsn, table] : {std::pair{s.main_dsn(), "pollbook.consumer_offsets"}, {s.ballot_dsn(), "ballotbox.consumer_offsets"}}) {
+    auto c = pg::connect(dsn);
+    for (const auto& data : tuple_versions(*c, table)) {
+      ++found.versions;
+      bool clear = false;
+      // 240 votes over six partitions: offsets up to about 60 each. From 16 up, so that a
+      // partition number and its alignment padding are not taken for one.
+      for (std::uint64_t offset = 16; offset < 400 && !clear; ++offset) {
+        std::string le(8, '\0');
+        for (int i = 0; i < 8; ++i) le[static_cast<std::size_t>(i)] = static_cast<char>((offset >> (8 * i)) & 0xff);
+        clear = data.find(le) != std::string::npos;
+      }
+      found.clear += clear;
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("dead tuples of the stored positions: sealed in every version; in the clear a thief would line the stores up",
+          "[privacy][linkage][dead-tuples]") {
+  offsets_in_dead_tuples sealed, plain;
+  {
+    stack s("linkage-dead-sealed");  // as shipped: each consumer seals its positions under its own key
+    sealed = attack_dead_positions(s, "dead-sealed");
+  }
+  {
+    // The same without keys (plain envelopes, positions unsealed): what the stores kept before.
+    stack s("linkage-dead-plain", {{{"SPLITVOTE_SEAL__SECRET_KEY", ""}},
+                                   {{"SPLITVOTE_SEAL__POLLBOOK_PUBLIC_KEY", ""}, {"SPLITVOTE_SEAL__BALLOTBOX_PUBLIC_KEY", ""}}});
+    plain = attack_dead_positions(s, "dead-plain");
+  }
+  std::cout << "linkage, dead tuples of consumer_offsets: sealed " << sealed.clear << " of " << sealed.versions
+            << " versions hold an offset in the clear; unsealed " << plain.clear << " of " << plain.versions << "\n";
+  CHECK(sealed.versions > 12);  // dead versions were there to read (six partitions in two stores, and more)
+  CHECK(sealed.clear == 0);
+  CHECK(plain.clear > plain.versions / 4);  // the suite has teeth: unsealed, the offsets are there
+}
