@@ -1,6 +1,7 @@
 #include "splitvote/ingest/api.hpp"
 
 #include "splitvote/ballotbox/queries.hpp"
+#include "splitvote/catalog/polls.hpp"
 #include "splitvote/envelope/actor_part.hpp"
 #include "splitvote/envelope/ballot_list.hpp"
 #include "splitvote/envelope/envelope.hpp"

@@ -6,7 +6,7 @@
 #include "splitvote/runtime/timers.hpp"
 
 #include "splitvote/auth/jwt.hpp"
-#include "splitvote/catalog/polls.hpp"
+#include "splitvote/catalog/poll.hpp"
 #include "splitvote/envelope/envelope.hpp"
 #include "splitvote/envelope/seal.hpp"
 #include "splitvote/http/router.hpp"
