@@ -235,33 +235,20 @@ int main(int argc, char** argv) {
     auto readiness = runtime::every(std::chrono::milliseconds(1000), [&api] { api.check_dependencies(); });
     // Crypto-shredding, checked every minute; cover traffic for idle polls.
     const auto shred_after = std::chrono::duration_cast<std::chrono::seconds>(cfg.millis("privacy.shred_after_ms"));
-    auto shredder = runtime::every(shred_after.count() > 0 ? std::chrono::minutes(1) : std::chrono::minutes(0), [&api, shred_after] {
-      try {
-        api.shred_expired_keys(shred_after);
-      } catch (const std::exception& e) {
-        observability::log_warn("shred_failed", {{"error", e.what()}});
-      }
-    });
+    auto shredder = runtime::every(
+        shred_after.count() > 0 ? std::chrono::minutes(1) : std::chrono::minutes(0), [&api, shred_after] { api.shred_expired_keys(shred_after); },
+        [](const std::exception& e) { observability::log_warn("shred_failed", {{"error", e.what()}}); });
     // Reserved voters are forgotten once the pollbook holds their votes: memory follows its lag.
-    auto forget = runtime::every(std::chrono::milliseconds(500), [&api, failing = false]() mutable {
-      try {
-        api.forget_stored_voters();
-        failing = false;
-      } catch (const std::exception& e) {
-        // Once per outage, not twice a second; the readiness probe reports the database.
-        if (!std::exchange(failing, true)) observability::log_warn("forget_stored_failed", {{"error", e.what()}});
-      }
-    });
+    // The readiness probe reports the database; a failure is logged once per outage.
+    auto forget = runtime::every(
+        std::chrono::milliseconds(500), [&api] { api.forget_stored_voters(); },
+        [](const std::exception& e) { observability::log_warn("forget_stored_failed", {{"error", e.what()}}); });
     // The sealers' shared keys are wiped once their period (10 s) is over, busy or not.
     auto seal_keys = runtime::every(std::chrono::milliseconds(1000), [&api] { api.forget_expired_seal_keys(); });
     const auto cover_idle = cfg.millis("privacy.cover_idle_ms");
-    auto cover = runtime::every(cover_idle, [&api, cover_idle] {
-      try {
-        api.send_cover_envelopes(cover_idle);
-      } catch (const std::exception& e) {
-        observability::log_warn("cover_failed", {{"error", e.what()}});
-      }
-    });
+    auto cover = runtime::every(
+        cover_idle, [&api, cover_idle] { api.send_cover_envelopes(cover_idle); },
+        [](const std::exception& e) { observability::log_warn("cover_failed", {{"error", e.what()}}); });
 
     // SIGHUP: reread the TLS certificate and key (new connections get them).
     const int sig = runtime::wait_for_stop_signal([&server] {

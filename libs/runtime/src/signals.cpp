@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
+#include <utility>
 
 namespace splitvote::runtime {
 namespace {
@@ -36,6 +38,18 @@ int wait_for_stop_signal(const std::function<void()>& on_hangup) {
     if (sig != SIGHUP) return sig;
     if (on_hangup) on_hangup();
   }
+}
+
+std::jthread every(std::chrono::milliseconds interval, std::function<void()> task,
+                   std::function<void(const std::exception&)> on_failure) {
+  return every(interval, [task = std::move(task), on_failure = std::move(on_failure), failing = false]() mutable {
+    try {
+      task();
+      failing = false;
+    } catch (const std::exception& e) {
+      if (!std::exchange(failing, true)) on_failure(e);
+    }
+  });
 }
 
 std::jthread every(std::chrono::milliseconds interval, std::function<void()> task) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <thread>
 
@@ -20,5 +21,10 @@ int wait_for_stop_signal(const std::function<void()>& on_hangup = {});
 /// A thread that calls `task` now and then every `interval` until stopped (on destruction or
 /// request_stop()); `task` handles its own errors. An interval of 0 starts no work.
 std::jthread every(std::chrono::milliseconds interval, std::function<void()> task);
+
+/// As above, for a task that may throw: `on_failure` hears the first failure of each run of
+/// failures (once per outage, not once per round); a round that succeeds ends the run.
+std::jthread every(std::chrono::milliseconds interval, std::function<void()> task,
+                   std::function<void(const std::exception&)> on_failure);
 
 }  // namespace splitvote::runtime

@@ -1,0 +1,31 @@
+#include "splitvote/runtime/signals.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+using namespace splitvote;
+
+TEST_CASE("a periodic task that throws is reported once per run of failures", "[unit]") {
+  // Rounds 1-3 fail, 4-5 succeed, 6-7 fail, then success: two outages, two reports.
+  std::atomic<int> round{0}, reports{0};
+  std::atomic<bool> done{false};
+  {
+    auto t = runtime::every(
+        std::chrono::milliseconds(1),
+        [&] {
+          const int r = ++round;
+          if (r >= 8) done = true;
+          if ((r >= 1 && r <= 3) || (r >= 6 && r <= 7)) throw std::runtime_error("down");
+        },
+        [&](const std::exception& e) {
+          CHECK(std::string(e.what()) == "down");
+          ++reports;
+        });
+    for (int i = 0; i < 5000 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  REQUIRE(done);
+  CHECK(reports == 2);
+}
