@@ -4,6 +4,8 @@
 #include "splitvote/v1/ballots.pb.h"
 
 #include <cstring>
+#include <map>
+#include <utility>
 
 namespace splitvote::envelope {
 
@@ -28,9 +30,15 @@ std::string encode(const std::vector<ballot>& ballots, bool cover, std::uint32_t
 }
 
 std::size_t ballot_half_block(std::size_t ballots, std::uint32_t choices) {
+  // Asked once per envelope on the vote path: each thread remembers what it worked out (a
+  // poll's settings give a handful of distinct pairs).
+  thread_local std::map<std::pair<std::size_t, std::uint32_t>, std::size_t> known;
+  if (const auto it = known.find({ballots, choices}); it != known.end()) return it->second;
   // The longest encoding: the largest choice index in every ballot (varints grow with it).
   const std::vector<ballot> longest(ballots, ballot{{}, choices > 0 ? choices - 1 : 0});
-  return encode(longest, true, choices).size() + 1;
+  const std::size_t block = encode(longest, true, choices).size() + 1;
+  if (known.size() < 4096) known.emplace(std::pair{ballots, choices}, block);
+  return block;
 }
 
 ballot_list decode_ballot_list(const std::string& bytes) {
