@@ -83,6 +83,15 @@ struct batch_consumer::impl {
         [this](const auto& parts) { on_revoke(parts); });
   }
 
+  /// What the mixer and the next transaction hold are librdkafka messages: they go before the
+  /// consumer handle does (members die in reverse order, and `held` is declared first). After
+  /// an exception the mixer was still full when the handle went, and freeing its messages
+  /// then aborted the process ("double free", seen in faults.commit-errors).
+  ~impl() {
+    pending.clear();
+    held.clear();
+  }
+
   options opts;
   sink& target;
   std::unique_ptr<random::random_source> rng;
@@ -203,7 +212,17 @@ struct batch_consumer::impl {
       st = state_of(partition, load_row(partition));
       positions.push_back({opts.topic, partition, st.written_below});
     }
-    if (!positions.empty()) kafka_consumer->seek(positions);
+    if (positions.empty()) return;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        kafka_consumer->seek(positions);
+        return;
+      } catch (const kafka::error& e) {
+        if (attempt >= 10 || (stop && stop->load())) throw;
+        log_warn("seek_retry", {{"consumer", opts.name}, {"error", e.what()}});
+        std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
+      }
+    }
   }
 
   /// Writes `pending` and advances the offsets in one transaction. Returns false if the
@@ -310,6 +329,17 @@ struct batch_consumer::impl {
         progress();
         log_error("batch_failed", {{"consumer", opts.name}, {"error", e.what()}});
         if (stop && stop->load()) throw;
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+      } catch (const pqxx::failure& e) {
+        // Any other failure of libpqxx on a session that went away under it (a COPY into a
+        // killed session throws a plain failure in libpqxx 6.4): the connection is not to be
+        // trusted, nothing was committed; retry on a new one like a broken connection.
+        db.reset();
+        database_ok = false;
+        progress();
+        if (stop && stop->load() && draining_expired()) throw;
+        log_warn("database_retry", {{"consumer", opts.name}, {"during", "write batch"}, {"error", e.what()}});
         std::this_thread::sleep_for(backoff);
         backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       }

@@ -138,6 +138,14 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
     try {
       loop.run(stop);
     } catch (...) {
+      // Say what ended the loop before anything is torn down (a crash in teardown hid it once).
+      try {
+        throw;
+      } catch (const std::exception& e) {
+        observability::log_error("loop_failed", {{"error", e.what()}});
+      } catch (...) {
+        observability::log_error("loop_failed", {{"error", "unknown exception"}});
+      }
       // Wake the signal thread so it can be joined, then report the failure.
       stop = true;
       pthread_kill(signals.native_handle(), SIGTERM);
