@@ -102,8 +102,15 @@ for name in ingest; do
   kill -KILL "$pid"
   wait_for "server: $name exited with status 137; restarting it" 10
   wait_for "server: $name restarted" 10
-  new=$(pgrep -P "$SERVER" -f "splitvote-$name" | head -n 1) || fail "$name was not restarted"
-  [[ "$new" != "$pid" ]] || fail "$name still has the killed pid"
+  # The runner prints "restarted" once it has forked; the child execs the binary a moment later
+  # (seen under ASan: pgrep found no splitvote-ingest yet), so look for up to 5 s.
+  new=""
+  for _ in $(seq 50); do
+    new=$(pgrep -P "$SERVER" -f "splitvote-$name" | head -n 1) && [[ "$new" != "$pid" ]] && break
+    new=""
+    sleep 0.1
+  done
+  [[ -n "$new" ]] || fail "$name was not restarted (or still has the killed pid)"
 done
 ready=""
 for _ in $(seq 100); do
