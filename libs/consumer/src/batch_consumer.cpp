@@ -313,14 +313,6 @@ struct batch_consumer::impl {
           resync();
           return;
         }
-      } catch (const pqxx::broken_connection& e) {
-        db.reset();
-        database_ok = false;
-        progress();
-        if (stop && stop->load() && draining_expired()) throw;
-        log_warn("database_retry", {{"consumer", opts.name}, {"during", "write batch"}, {"error", e.what()}});
-        std::this_thread::sleep_for(backoff);
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       } catch (const pqxx::sql_error& e) {
         // A statement failed: nothing was written. Retrying the same batch is the only safe
         // move; the error is logged loudly because it needs an operator.
@@ -332,9 +324,9 @@ struct batch_consumer::impl {
         std::this_thread::sleep_for(backoff);
         backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       } catch (const pqxx::failure& e) {
-        // Any other failure of libpqxx on a session that went away under it (a COPY into a
-        // killed session throws a plain failure in libpqxx 6.4): the connection is not to be
-        // trusted, nothing was committed; retry on a new one like a broken connection.
+        // A broken connection, or any other failure of libpqxx on a session that went away
+        // under it (a COPY into a killed session throws a plain failure in libpqxx 6.4): the
+        // connection is not to be trusted, nothing was committed; retry on a new one.
         db.reset();
         database_ok = false;
         progress();
