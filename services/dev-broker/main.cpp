@@ -1,7 +1,7 @@
 // splitvote-dev-broker: the embedded Kafka for local runs and tests (librdkafka's mock cluster).
 // It speaks the Kafka protocol on loopback; in memory only: its data dies with it.
 #include "src/control.hpp"
-#include "splitvote/kafka/handles.hpp"
+#include "splitvote/kafka/native.hpp"
 #include "splitvote/runtime/signals.hpp"
 
 #include <librdkafka/rdkafka_mock.h>

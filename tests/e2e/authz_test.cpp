@@ -127,7 +127,9 @@ TEST_CASE("the authorization matrix: every endpoint against no, wrong, other pol
     const auto open = create_poll(s.port(), R"({"title":"O","choices":["yes","no"]})");
     CHECK(open.voter_tokens.empty());
     const std::string votes = "/v1/polls/" + open.id + "/votes";
-    CHECK(call("POST", votes, vote_yes, std::nullopt).status == 400);  // no actor id at all
+    const auto anonymous = call("POST", votes, vote_yes, std::nullopt);  // no actor id at all
+    CHECK(anonymous.status == 400);
+    CHECK(problem_type(anonymous) == "/problems/invalid-request");  // bad-request is malformed HTTP
     CHECK(call("POST", votes, R"({"actor_id":"zoe","choice":"yes"})", std::nullopt).status == 202);
     CHECK(call("POST", votes, R"({"actor_id":"zoe","choice":"no"})", a.voter_tokens.at("ann")).status == 409);
     const auto listed = create_poll(s.port(), R"({"title":"L","choices":["yes","no"],"eligible_actors":["ann"],"voter_auth":{"mode":"open"}})");
@@ -138,6 +140,7 @@ TEST_CASE("the authorization matrix: every endpoint against no, wrong, other pol
     const auto jwt = call("POST", "/v1/polls", R"({"title":"J","choices":["yes","no"],"voter_auth":{"mode":"jwt"}})", std::nullopt);
     CHECK(jwt.status == 422);
     CHECK(problem_type(jwt) == "/problems/jwt-unavailable");
+    CHECK(jwt.body.find("auth.jwt") == std::string::npos);  // the settings are the operator's business
   }
 
   SECTION("tokens and admin tokens are stored only as keyed hashes") {

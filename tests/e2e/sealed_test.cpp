@@ -24,7 +24,7 @@ std::vector<std::string> copy_topic(const std::string& bootstrap, std::size_t ex
   kafka::consumer c({{"bootstrap.servers", bootstrap}, {"group.id", group}},
                     [](const auto& parts) {
                       std::vector<kafka::partition_offset> starts;
-                      for (const auto& p : parts) starts.push_back({p.topic, p.partition, RD_KAFKA_OFFSET_BEGINNING});
+                      for (const auto& p : parts) starts.push_back({p.topic, p.partition, kafka::offset_beginning});
                       return starts;
                     },
                     [](const auto&) {});
@@ -32,8 +32,8 @@ std::vector<std::string> copy_topic(const std::string& bootstrap, std::size_t ex
   std::vector<std::string> out;
   eventually(
       [&] {
-        if (auto m = c.poll(std::chrono::milliseconds(100)); m && !m->err)
-          out.emplace_back(static_cast<const char*>(m->payload), m->len);
+        if (auto m = c.poll(std::chrono::milliseconds(100)); m && !m->partition_end() && !m->error())
+          out.emplace_back(m->value());
         return out.size() >= expected;
       },
       std::chrono::seconds(30));

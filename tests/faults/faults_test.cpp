@@ -1,7 +1,7 @@
 // The fault suite: the real binaries, a bounded stream of votes, one fault per case, then the
 // invariant: every 202 is stored exactly once in the pollbook and once as an envelope in the
 // ballotbox, nothing answered otherwise is counted, and ballots equal envelopes plus decoys.
-#include "splitvote/kafka/handles.hpp"
+#include "splitvote/kafka/client.hpp"
 #include "splitvote/pg/pool.hpp"
 #include "splitvote/testing/environment.hpp"
 #include "splitvote/testing/polls.hpp"
@@ -117,12 +117,13 @@ ledger stream(unsigned short port, const std::string& poll_id, int n, int connec
 /// Messages in the votes topic: the sum of the partitions' high watermarks (the idempotent
 /// producer writes each accepted vote once; nothing else writes to a test's own broker).
 std::int64_t topic_messages(const stack& s) {
-  auto h = kafka::make_handle(RD_KAFKA_PRODUCER, kafka::make_conf({{"bootstrap.servers", s.bootstrap()}}));
+  const kafka::client c({{"bootstrap.servers", s.bootstrap()}});
   std::int64_t total = 0;
-  for (int partition = 0; partition < 6; ++partition) {
-    int64_t low = 0, high = 0;
-    if (rd_kafka_query_watermark_offsets(h.get(), "splitvote.votes", partition, &low, &high, 10000)) return -1;
-    total += high;
+  try {
+    for (int partition = 0; partition < 6; ++partition)
+      total += c.high_watermark("splitvote.votes", partition, std::chrono::seconds(10));
+  } catch (const kafka::error&) {
+    return -1;
   }
   return total;
 }

@@ -143,37 +143,49 @@ class watcher {
   watcher(const stack& s, std::string poll_id)
       : pollbook_(pg::connect(s.main_dsn())), ballotbox_(pg::connect(s.ballot_dsn())), poll_(std::move(poll_id)),
         thread_([this](std::stop_token stop) {
-          std::map<std::string, int> ballots;  // random id -> index in ballot_seen
-          while (!stop.stop_requested()) {
-            const int k = static_cast<int>(data_.envelopes.size());
-            {
-              pqxx::read_transaction tx(*pollbook_);
-              for (const auto& r : tx.exec_params("SELECT encode(actor_key, 'hex') FROM pollbook.submissions WHERE poll_id = $1::uuid", poll_))
-                data_.actor_seen.emplace(r[0].as<std::string>(), k);
-            }
-            {
-              pqxx::work tx(*ballotbox_);
-              tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
-              for (const auto& r : tx.exec_params("SELECT random_id::text, choice FROM ballotbox.ballots WHERE poll_id = $1::uuid", poll_))
-                if (ballots.emplace(r[0].as<std::string>(), static_cast<int>(data_.ballot_seen.size())).second)
-                  data_.ballot_seen.emplace_back(k, r[1].as<int>());
-              data_.envelopes.push_back(tx.exec_params("SELECT coalesce(sum(envelopes), 0) FROM ballotbox.envelope_counts"
-                                                       " WHERE poll_id = $1::uuid", poll_)[0][0].as<std::int64_t>());
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          // An exception must not leave the thread (std::terminate: the test would abort and
+          // leave its services running); stop() rethrows it on the test's thread.
+          try {
+            watch(stop);
+          } catch (...) {
+            failure_ = std::current_exception();
           }
         }) {}
 
   series stop() {
     thread_.request_stop();
     thread_.join();
+    if (failure_) std::rethrow_exception(failure_);
     return std::move(data_);
   }
 
  private:
+  void watch(const std::stop_token& stop) {
+    std::map<std::string, int> ballots;  // random id -> index in ballot_seen
+    while (!stop.stop_requested()) {
+      const int k = static_cast<int>(data_.envelopes.size());
+      {
+        pqxx::read_transaction tx(*pollbook_);
+        for (const auto& r : tx.exec_params("SELECT encode(actor_key, 'hex') FROM pollbook.submissions WHERE poll_id = $1::uuid", poll_))
+          data_.actor_seen.emplace(r[0].as<std::string>(), k);
+      }
+      {
+        pqxx::work tx(*ballotbox_);
+        tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        for (const auto& r : tx.exec_params("SELECT random_id::text, choice FROM ballotbox.ballots WHERE poll_id = $1::uuid", poll_))
+          if (ballots.emplace(r[0].as<std::string>(), static_cast<int>(data_.ballot_seen.size())).second)
+            data_.ballot_seen.emplace_back(k, r[1].as<int>());
+        data_.envelopes.push_back(tx.exec_params("SELECT coalesce(sum(envelopes), 0) FROM ballotbox.envelope_counts"
+                                                 " WHERE poll_id = $1::uuid", poll_)[0][0].as<std::int64_t>());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
   std::unique_ptr<pqxx::connection> pollbook_, ballotbox_;
   std::string poll_;
   series data_;
+  std::exception_ptr failure_;  // what ended the watch early
   std::jthread thread_;  // last: starts after everything it uses
 };
 

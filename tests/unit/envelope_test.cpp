@@ -5,6 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
+#include <memory>
 #include <set>
 
 using namespace splitvote;
@@ -181,4 +184,14 @@ TEST_CASE("padded halves: every ballot half of a poll seals to one length, whate
   const std::string poll = "6a0b8a4e-0000-4000-8000-000000000001";
   const auto encoded = envelope::encode({poll, "a", "b", sealing::shared_key_padded});
   CHECK(envelope::decode(encoded.data(), encoded.size()).sealed == sealing::shared_key_padded);
+}
+
+TEST_CASE("a secret key wipes its bytes when it goes", "[unit]") {
+  alignas(envelope::secret_key) std::array<unsigned char, sizeof(envelope::secret_key)> storage{};
+  auto* key = std::construct_at(reinterpret_cast<envelope::secret_key*>(storage.data()));
+  std::fill(key->begin(), key->end(), static_cast<unsigned char>(0xAB));
+  const envelope::secret_key copy = *key;
+  CHECK(copy[0] == 0xAB);
+  std::destroy_at(key);
+  CHECK(std::all_of(storage.begin(), storage.end(), [](unsigned char b) { return b == 0; }));
 }

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <stdexcept>
+#include <thread>
 
 using namespace splitvote::testing;
 
@@ -25,4 +27,14 @@ TEST_CASE("a hung test: the watchdog names the step and kills the children", "[.
     eventually([] { return false; }, std::chrono::minutes(5));
   }
   FAIL("the watchdog did not end the hung test");
+}
+
+// Run only by the CTest test unit.watchdog-terminate (hidden tag): an exception leaves a thread,
+// so std::terminate ends the binary; the handler must name the exception and the test case and
+// kill the child (without it the child outlived the test: the services of an aborted linkage
+// test once kept running into the next ones).
+TEST_CASE("an exception leaves a thread: the test says so and its children die with it", "[.][watchdog-terminate]") {
+  child_process sleeper("/bin/sleep", {"300"}, {}, std::filesystem::temp_directory_path() / "splitvote-watchdog-test.log");
+  std::thread([] { throw std::runtime_error("the demonstration failure"); }).join();
+  FAIL("std::terminate did not end the test");
 }

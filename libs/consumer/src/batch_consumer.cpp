@@ -96,7 +96,7 @@ struct batch_consumer::impl {
   sink& target;
   std::unique_ptr<random::random_source> rng;
   struct item {
-    kafka::message_ptr message;
+    kafka::message message;
     std::unique_ptr<decoded> content;
   };
   mixer<item> held;  // per poll, until due
@@ -233,7 +233,7 @@ struct batch_consumer::impl {
     std::set<int> touched;
     for (const auto& i : pending) {
       if (!i.content->poll_id.empty()) batch.push_back(i.content.get());
-      touched.insert(i.message->partition);
+      touched.insert(i.message.partition());
     }
     // Each touched partition's new position: what is written, and what it still holds back
     // (in the mixer, or stored as held and not yet read again since a restart).
@@ -353,11 +353,8 @@ struct batch_consumer::impl {
   void update_lag() {
     double total = 0;
     for (const auto& [partition, pos] : assigned) {
-      std::int64_t low = 0, high = 0;
-      if (rd_kafka_get_watermark_offsets(kafka_consumer->handle(), opts.topic.c_str(), partition,
-                                         &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-          high >= pos.written_below)
-        total += static_cast<double>(high - pos.written_below);
+      if (const auto high = kafka_consumer->fetched_high_watermark(opts.topic, partition); high && *high >= pos.written_below)
+        total += static_cast<double>(*high - pos.written_below);
     }
     stats.lag->Set(total);
   }
@@ -397,27 +394,27 @@ struct batch_consumer::impl {
     }
   }
 
-  void take(kafka::message_ptr m) {
-    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      if (auto it = assigned.find(m->partition); it != assigned.end()) it->second.at_end = true;
+  void take(kafka::message m) {
+    if (m.partition_end()) {
+      if (auto it = assigned.find(m.partition()); it != assigned.end()) it->second.at_end = true;
       return;
     }
-    if (m->err) {
-      log_warn("kafka_event", {{"consumer", opts.name}, {"error", rd_kafka_message_errstr(m.get())}});
+    if (const auto failure = m.error()) {
+      log_warn("kafka_event", {{"consumer", opts.name}, {"error", *failure}});
       return;
     }
-    auto it = assigned.find(m->partition);
+    auto it = assigned.find(m.partition());
     if (it == assigned.end()) return;  // not ours
     auto& st = it->second;
-    if (m->offset < st.next) {
-      if (st.replay.erase(m->offset) == 0) return;  // written before, or taken already
+    if (m.offset() < st.next) {
+      if (st.replay.erase(m.offset()) == 0) return;  // written before, or taken already
     } else {
-      st.next = m->offset + 1;
+      st.next = m.offset() + 1;
     }
     st.at_end = false;
-    auto content = target.decode(std::string_view(static_cast<const char*>(m->payload), m->len));
+    auto content = target.decode(m.value());
     if (content->poll_id.empty()) stats.skipped->Increment();
-    const mix_key key{m->partition, m->offset, content->poll_id, content->real};
+    const mix_key key{m.partition(), m.offset(), content->poll_id, content->real};
     if (held.add(key, item{std::move(m), std::move(content)}, clock_type::now())) move_due(clock_type::now());
   }
 
@@ -432,7 +429,7 @@ struct batch_consumer::impl {
 
   void run(const std::atomic<bool>& stop_flag) {
     stop = &stop_flag;
-    cluster = kafka::cluster_id(kafka_consumer->handle(), 10000);
+    cluster = kafka_consumer->cluster_id(10s);
     log_info("consumer_started", {{"consumer", opts.name}, {"cluster_id", cluster}, {"topic", opts.topic}});
     draw_threshold();
     kafka_consumer->subscribe(opts.topic);
@@ -445,7 +442,7 @@ struct batch_consumer::impl {
         log_info("draining", {{"consumer", opts.name}});
       }
       if (drain_deadline != clock_type::time_point{} && (drained() || draining_expired())) break;
-      if (auto m = kafka_consumer->poll(50ms)) take(std::move(m));
+      if (auto m = kafka_consumer->poll(50ms)) take(std::move(*m));
       const auto now = clock_type::now();
       if (now - last_due_check >= 100ms) move_due(now);  // the polls whose wait is over
       if (pending.size() >= threshold || (!pending.empty() && now - first_pending >= opts.max_delay))

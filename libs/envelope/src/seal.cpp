@@ -11,24 +11,26 @@
 #include <sys/stat.h>
 
 namespace splitvote::envelope {
+
+secret_key::~secret_key() { sodium_memzero(data(), size()); }
 namespace {
 
 void ensure_sodium() {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
 }
 
-std::array<unsigned char, 32> read_hex_key(const std::string& path) {
+/// Reads 32 key bytes from 64 hex digits into `key`; the text read is wiped (it may be a secret key).
+void read_hex_key(const std::string& path, std::array<unsigned char, 32>& key) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot read key file " + path);
   std::string hex;
   in >> hex;
-  std::array<unsigned char, 32> key{};
   std::size_t len = 0;
-  if (hex.size() != 64 ||
-      sodium_hex2bin(key.data(), key.size(), hex.data(), hex.size(), nullptr, &len, nullptr) != 0 ||
-      len != key.size())
-    throw std::runtime_error("key file " + path + " must hold 64 hex digits");
-  return key;
+  const bool ok = hex.size() == 64 &&
+                  sodium_hex2bin(key.data(), key.size(), hex.data(), hex.size(), nullptr, &len, nullptr) == 0 &&
+                  len == key.size();
+  sodium_memzero(hex.data(), hex.size());
+  if (!ok) throw std::runtime_error("key file " + path + " must hold 64 hex digits");
 }
 
 void write_hex(const std::string& path, const unsigned char* key, mode_t mode) {
@@ -39,6 +41,7 @@ void write_hex(const std::string& path, const unsigned char* key, mode_t mode) {
     if (!out) throw std::runtime_error("cannot write key file " + path);
     out << hex.data() << "\n";
   }
+  sodium_memzero(hex.data(), hex.size());
   ::chmod(path.c_str(), mode);
 }
 
@@ -51,12 +54,16 @@ keypair generate_keypair() {
   return k;
 }
 
-public_key load_public_key(const std::string& path) { return read_hex_key(path); }
+public_key load_public_key(const std::string& path) {
+  public_key key{};
+  read_hex_key(path, key);
+  return key;
+}
 
 keypair load_keypair(const std::string& secret_key_path) {
   ensure_sodium();
   keypair k;
-  k.sk = read_hex_key(secret_key_path);
+  read_hex_key(secret_key_path, k.sk);
   crypto_scalarmult_base(k.pk.data(), k.sk.data());
   return k;
 }

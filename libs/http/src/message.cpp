@@ -1,5 +1,7 @@
 #include "splitvote/http/message.hpp"
 
+#include "splitvote/observability/log.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -39,6 +41,19 @@ response to_response(const problem_error& e) {
   response r = problem(e.status, e.slug, e.title, e.detail);
   for (const auto& h : e.headers) r.headers.push_back(h);
   return r;
+}
+
+response answer_exception(std::exception_ptr failure, std::string_view request_id, std::string_view route) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const problem_error& e) {
+    return to_response(e);
+  } catch (const std::exception& e) {
+    observability::log_error("handler_failed", {{"request_id", request_id}, {"route", route}, {"error", e.what()}});
+  } catch (...) {
+    observability::log_error("handler_failed", {{"request_id", request_id}, {"route", route}, {"error", "unknown exception"}});
+  }
+  return problem(500, "internal", "Internal error", "the request failed; see request id " + std::string(request_id));
 }
 
 }  // namespace splitvote::http

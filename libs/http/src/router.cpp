@@ -1,7 +1,5 @@
 #include "splitvote/http/router.hpp"
 
-#include "splitvote/observability/log.hpp"
-
 #include <algorithm>
 #include <memory>
 
@@ -84,13 +82,8 @@ void router::dispatch(const request& req, const match& m, respond_fn respond) co
   };
   try {
     (*m.h)(req, m.values, once);
-  } catch (const problem_error& e) {
-    once(to_response(e));
-  } catch (const std::exception& e) {
-    observability::log_error("handler_failed", {{"request_id", req.request_id},
-                                                {"route", m.pattern},
-                                                {"error", e.what()}});
-    once(problem(500, "internal", "Internal error", "the request failed; see request id " + req.request_id));
+  } catch (...) {
+    once(answer_exception(std::current_exception(), req.request_id, m.pattern));
   }
 }
 

@@ -35,15 +35,13 @@
 #include <variant>
 
 namespace splitvote::http {
+inline namespace SPLITVOTE_HTTP_VARIANT {
 
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 namespace net = boost::asio;
 namespace ssl = net::ssl;
 
-#ifndef SPLITVOTE_HTTP_TLS
-#define SPLITVOTE_HTTP_TLS 1  // splitvote::http; splitvote::http_plain builds with 0
-#endif
 using tcp = net::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
@@ -788,4 +786,5 @@ void server::stop() {
   i.threads.clear();
 }
 
+}  // inline namespace SPLITVOTE_HTTP_VARIANT
 }  // namespace splitvote::http

@@ -1,5 +1,7 @@
 #include "splitvote/kafka/producer.hpp"
 
+#include "splitvote/kafka/native.hpp"
+
 #include <memory>
 
 namespace splitvote::kafka {
@@ -21,9 +23,7 @@ void on_delivery_report(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
   (*handler)(d);
 }
 
-}  // namespace
-
-producer::producer(std::map<std::string, std::string> settings) {
+handle_ptr make_producer(std::map<std::string, std::string> settings) {
   // The guarantees the product promises; nobody's configuration may turn them off.
   settings["enable.idempotence"] = "true";
   settings["acks"] = "all";
@@ -31,10 +31,15 @@ producer::producer(std::map<std::string, std::string> settings) {
   settings.try_emplace("linger.ms", "2");
   conf_ptr conf = make_conf(settings);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &on_delivery_report);
-  handle_ = make_handle(RD_KAFKA_PRODUCER, std::move(conf));
+  return make_handle(RD_KAFKA_PRODUCER, std::move(conf));
+}
+
+}  // namespace
+
+producer::producer(std::map<std::string, std::string> settings) : client(make_producer(std::move(settings))) {
   /// Delivery reports only arrive while someone polls; this thread is that someone.
   poller_ = std::thread([this] {
-    while (running_.load(std::memory_order_relaxed)) rd_kafka_poll(handle_.get(), 50);
+    while (running_.load(std::memory_order_relaxed)) rd_kafka_poll(native(), 50);
   });
 }
 
@@ -43,8 +48,8 @@ producer::~producer() {
   running_ = false;
   poller_.join();
   // Fail whatever is left so every handler runs exactly once.
-  rd_kafka_purge(handle_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-  rd_kafka_poll(handle_.get(), 0);
+  rd_kafka_purge(native(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_poll(native(), 0);
 }
 
 producer::enqueue producer::produce(const std::string& topic, std::string_view value,
@@ -55,7 +60,7 @@ producer::enqueue producer::produce(const std::string& topic, std::string_view v
                         static_cast<ssize_t>(v.size()));
   auto handler = std::make_unique<delivery_handler>(std::move(on_delivery));
   const rd_kafka_resp_err_t err = rd_kafka_producev(
-      handle_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+      native(), RD_KAFKA_V_TOPIC(topic.c_str()),
       RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h.get()),
       RD_KAFKA_V_OPAQUE(handler.get()), RD_KAFKA_V_END);
@@ -68,18 +73,15 @@ producer::enqueue producer::produce(const std::string& topic, std::string_view v
 }
 
 bool producer::flush(std::chrono::milliseconds timeout) {
-  return rd_kafka_flush(handle_.get(), static_cast<int>(timeout.count())) ==
+  return rd_kafka_flush(native(), static_cast<int>(timeout.count())) ==
          RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 bool producer::reachable(std::chrono::milliseconds timeout) {
-  const rd_kafka_metadata_t* md = nullptr;
-  const auto err = rd_kafka_metadata(handle_.get(), 0, nullptr, &md, static_cast<int>(timeout.count()));
-  if (err) return false;
-  const bool ok = md->broker_cnt > 0;
-  rd_kafka_metadata_destroy(md);
-  return ok;
+  const rd_kafka_metadata_t* raw = nullptr;
+  if (rd_kafka_metadata(native(), 0, nullptr, &raw, static_cast<int>(timeout.count()))) return false;
+  const metadata_ptr md(raw);
+  return md->broker_cnt > 0;
 }
-
 
 }  // namespace splitvote::kafka

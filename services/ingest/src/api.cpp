@@ -6,6 +6,7 @@
 #include "splitvote/envelope/ballot_list.hpp"
 #include "splitvote/envelope/envelope.hpp"
 #include "splitvote/ingest/answer_once.hpp"
+#include "splitvote/ingest/problems.hpp"
 #include "splitvote/ingest/requests.hpp"
 #include "splitvote/observability/log.hpp"
 #include "splitvote/observability/metrics.hpp"
@@ -31,7 +32,6 @@
 namespace splitvote::ingest {
 
 namespace json = boost::json;
-using http::problem_error;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
@@ -282,36 +282,27 @@ void translate_database_errors(F&& f) {
   try {
     f();
   } catch (const pg::unavailable&) {
-    problem_error err(503, "unavailable", "Service unavailable", "the database is unavailable; try again");
-    err.headers.emplace_back("Retry-After", "1");
-    throw err;
+    throw problems::unavailable("the database is unavailable; try again");
   } catch (const pqxx::broken_connection&) {
-    problem_error err(503, "unavailable", "Service unavailable", "the database connection was lost; try again");
-    err.headers.emplace_back("Retry-After", "1");
-    throw err;
+    throw problems::unavailable("the database connection was lost; try again");
   } catch (const pqxx::sql_error& e) {
     if (e.sqlstate() != "57014") throw;  // query_canceled: db.statement_timeout_ms ran out
-    problem_error err(503, "unavailable", "Service unavailable", "the database did not answer in time; try again");
-    err.headers.emplace_back("Retry-After", "1");
-    throw err;
+    throw problems::unavailable("the database did not answer in time; try again");
   }
 }
 
 /// For work that continues off the handler's stack (after an asynchronous lookup): answers
 /// what the router would have answered had `f` thrown in the handler.
 template <class F>
-void answer_failures(const http::respond_fn& respond, const std::string& request_id, F&& f) {
+void answer_failures(const http::respond_fn& respond, const std::string& request_id, std::string_view step, F&& f) {
   try {
-    translate_database_errors(std::forward<F>(f));
-  } catch (const problem_error& e) {
-    respond(http::to_response(e));
-  } catch (const pollbook::submission_check::stopped&) {
-    http::response r = http::problem(503, "unavailable", "Service unavailable", "shutting down; the vote was not counted, try again");
-    r.headers.emplace_back("Retry-After", "1");
-    respond(std::move(r));
-  } catch (const std::exception& e) {
-    observability::log_error("handler_failed", {{"request_id", request_id}, {"error", e.what()}});
-    respond(http::problem(500, "internal", "Internal error", "the request failed; see request id " + request_id));
+    try {
+      translate_database_errors(std::forward<F>(f));
+    } catch (const pollbook::submission_check::stopped&) {
+      throw problems::unavailable("shutting down; the vote was not counted, try again");
+    }
+  } catch (...) {
+    respond(http::answer_exception(std::current_exception(), request_id, step));
   }
 }
 
@@ -327,14 +318,11 @@ http::handler api::offload(work w) {
       const auto respond = answer->take_uncommitted();
       if (!respond) return;
       metrics().timeouts.Increment();
-      http::response r = http::problem(503, "timeout", "Service unavailable",
-                                       "the request did not complete in time (PostgreSQL or Kafka is slow); try again");
-      r.headers.emplace_back("Retry-After", "1");
-      respond(std::move(r));
+      respond(http::to_response(problems::timeout()));
     });
     boost::asio::post(workers_, [w, q, p, answer] {
       if (answer->answered()) return;
-      answer_failures(answer_once::responder(answer), q.request_id, [&] { (*w)(q, p, answer); });
+      answer_failures(answer_once::responder(answer), q.request_id, "worker", [&] { (*w)(q, p, answer); });
     });
   };
 }
@@ -363,17 +351,14 @@ void api::register_routes(http::router& r) {
   r.add("GET", "/livez", [](const request&, const params&, respond_fn f) { f(http::json(200, {{"status", "live"}})); });
   r.add("GET", "/startupz", [this](const request&, const params&, respond_fn f) {
     f(started_ ? http::json(200, {{"status", "started"}})
-               : http::problem(503, "starting", "Starting", "the service is still starting"));
+               : http::to_response(problems::starting()));
   });
   r.add("GET", "/readyz", [this](const request&, const params&, respond_fn f) {
     if (ready()) return f(http::json(200, {{"status", "ready"}}));
-    http::response res = http::problem(503, "not-ready", "Not ready",
-                                       shutting_down_ ? "shutting down" : "PostgreSQL or Kafka is unreachable");
-    res.headers.emplace_back("Retry-After", "1");
-    f(std::move(res));
+    f(http::to_response(problems::not_ready(shutting_down_ ? "shutting down" : "PostgreSQL or Kafka is unreachable")));
   });
   r.add("GET", "/metrics", [this](const request&, const params&, respond_fn f) {
-    metrics().queue.Set(rd_kafka_outq_len(producer_.handle()));  // read when scraped
+    metrics().queue.Set(static_cast<double>(producer_.queued()));  // read when scraped
     metrics().reserved.Set(static_cast<double>(recent_->size()));
     http::response res;
     res.content_type = "text/plain; version=0.0.4";
@@ -397,7 +382,7 @@ bool api::ready() {
 
 std::shared_ptr<const catalog::poll> api::poll_or_404(const std::string& id) {
   if (!random::is_uuid_text(id))
-    throw problem_error(404, "poll-not-found", "Poll not found", "no poll has the id '" + id.substr(0, 64) + "'");
+    throw problems::poll_not_found(id);
   {
     std::lock_guard lock(cache_mutex_);
     if (auto it = cache_.find(id);
@@ -409,7 +394,7 @@ std::shared_ptr<const catalog::poll> api::poll_or_404(const std::string& id) {
     auto c = catalog_.acquire();
     found = catalog::find_poll(*c, id);
   }
-  if (!found) throw problem_error(404, "poll-not-found", "Poll not found", "no poll has the id " + id);
+  if (!found) throw problems::poll_not_found(id);
   auto p = std::make_shared<const catalog::poll>(std::move(*found));
   std::lock_guard lock(cache_mutex_);
   if (cache_.size() > 10000) cache_.clear();
@@ -430,22 +415,16 @@ std::optional<std::string_view> bearer_token(const http::request& req) {
   return v.substr(7);
 }
 
-problem_error unauthorized(const std::string& detail) {
-  problem_error e(401, "unauthorized", "Unauthorized", detail);
-  e.headers.emplace_back("WWW-Authenticate", "Bearer");
-  return e;
-}
-
 }  // namespace
 
 void api::require_admin(const http::request& req, const catalog::poll& p) const {
   const auto token = bearer_token(req);
-  if (!token) throw unauthorized("send the poll's admin token as 'Authorization: Bearer <token>'");
+  if (!token) throw problems::unauthorized("send the poll's admin token as 'Authorization: Bearer <token>'");
   const auto digest = p.admin_token_scheme == catalog::token_scheme::sha256
                           ? privacy::token_hash(*token)
                           : privacy::keyed_token_hash(options_.token_key, "admin/" + p.id, *token);
   if (!privacy::equal_digest(digest, p.admin_token_hash))
-    throw problem_error(403, "forbidden", "Forbidden", "this token is not the poll's admin token");
+    throw problems::forbidden("this token is not the poll's admin token");
 }
 
 privacy::actor_key api::authenticate_voter(const http::request& req, const catalog::poll& p,
@@ -457,45 +436,46 @@ privacy::actor_key api::authenticate_voter(const http::request& req, const catal
     if (p.eligible_count == 0) return;
     auto c = catalog_.acquire();
     if (!catalog::is_eligible(*c, p.id, key))
-      throw problem_error(403, "not-eligible", "Not eligible", "this actor is not on the poll's list of eligible actors");
+      throw problems::not_eligible();
   };
   switch (p.voter_auth) {
     case catalog::voter_auth::open: {
-      if (!body_actor) throw problem_error(400, "bad-request", "Bad request", "actor_id is required");
+      if (!body_actor) throw problems::invalid_request("actor_id is required");
       const auto key = key_of(*body_actor);
       check_eligible(key);
       return key;
     }
     case catalog::voter_auth::tokens: {
       const auto token = bearer_token(req);
-      if (!token) throw unauthorized("this poll's votes carry the voter's token as 'Authorization: Bearer <token>'");
+      if (!token) throw problems::unauthorized("this poll's votes carry the voter's token as 'Authorization: Bearer <token>'");
       std::optional<privacy::actor_key> key;
       {
         auto c = catalog_.acquire();
         key = catalog::actor_for_token(*c, p.id, privacy::keyed_token_hash(options_.token_key, "voter/" + p.id, *token));
       }
-      if (!key) throw problem_error(403, "forbidden", "Forbidden", "this token is not a voting token of this poll");
+      if (!key) throw problems::forbidden("this token is not a voting token of this poll");
       if (body_actor && !privacy::equal_digest(key_of(*body_actor), *key))
-        throw problem_error(403, "actor-mismatch", "Actor mismatch", "the body's actor_id is not the actor this token belongs to");
+        throw problems::actor_mismatch("the body's actor_id is not the actor this token belongs to");
       return *key;
     }
     case catalog::voter_auth::jwt: {
-      if (!options_.jwt)
-        throw problem_error(503, "jwt-unavailable", "JWT verification unavailable",
-                            "this server has no JWT verifier configured (auth.jwt.*); the vote was not counted");
+      if (!options_.jwt) {
+        static std::atomic<bool> hinted{false};  // a configuration mismatch: once is enough
+        if (!hinted.exchange(true))
+          observability::log_warn("jwt_unavailable", {{"poll_id", p.id}, {"hint", "this instance has no auth.jwt.* configured"}});
+        throw problems::jwt_unavailable_for_vote();
+      }
       const auto token = bearer_token(req);
-      if (!token) throw unauthorized("this poll's votes carry a JWT from the identity provider as 'Authorization: Bearer <jwt>'");
+      if (!token) throw problems::unauthorized("this poll's votes carry a JWT from the identity provider as 'Authorization: Bearer <jwt>'");
       std::string actor;
       try {
         actor = options_.jwt->verify(*token, std::chrono::system_clock::now());
       } catch (const auth::jwt_rejection& e) {
         jwt_rejections().Add({{"reason", e.reason}}).Increment();
-        problem_error refused(401, "invalid-token", "Invalid token", "the JWT was refused (" + e.reason + ")");
-        refused.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-        throw refused;
+        throw problems::invalid_token(e.reason);
       }
       if (body_actor && *body_actor != actor)
-        throw problem_error(403, "actor-mismatch", "Actor mismatch", "the body's actor_id is not the actor the JWT names");
+        throw problems::actor_mismatch("the body's actor_id is not the actor the JWT names");
       const auto key = key_of(actor);
       check_eligible(key);
       return key;
@@ -516,9 +496,7 @@ void api::create_poll(const http::request& req, http::respond_fn respond) {
   p.created_at = std::chrono::system_clock::now();
   p.voter_auth = r.voter_auth;
   p.results_visibility = r.results_visibility;
-  if (p.voter_auth == catalog::voter_auth::jwt && !options_.jwt)
-    throw problem_error(422, "jwt-unavailable", "JWT verification unavailable",
-                        "this server has no JWT verifier configured (auth.jwt.*): choose voter_auth open or tokens");
+  if (p.voter_auth == catalog::voter_auth::jwt && !options_.jwt) throw problems::jwt_unavailable_for_creation();
   const auto new_token = [] { return random::to_hex(random::random_id(rng())) + random::to_hex(random::random_id(rng())); };  // 256 bits
   const std::string admin_token = new_token();
   p.admin_token_scheme = catalog::token_scheme::hmac_sha256;
@@ -561,11 +539,11 @@ void api::vote(const http::request& req, const std::string& id, const answer_ptr
   const vote_request v = parse_vote_request(req.body);
   const auto p = poll_or_404(id);
   if (p->is_closed(std::chrono::system_clock::now()))
-    throw problem_error(410, "poll-closed", "Poll closed", "this poll no longer accepts votes");
+    throw problems::poll_closed();
   const privacy::actor_key key = authenticate_voter(req, *p, v.actor_id);
   const auto choice_it = std::find(p->choices.begin(), p->choices.end(), v.choice);
   if (choice_it == p->choices.end())
-    throw problem_error(422, "unknown-choice", "Unknown choice", "the poll has no such choice");
+    throw problems::unknown_choice();
   const auto choice = static_cast<std::uint32_t>(choice_it - p->choices.begin());
   check_then_send(p, key, choice, req.request_id, answer, 0);
 }
@@ -576,15 +554,13 @@ void api::check_then_send(std::shared_ptr<const catalog::poll> p, const privacy:
   // on from there. A connection may be gone by then: answering is safe regardless.
   const auto asked = recent_voters::clock::now();
   checks_->submit(p->id, key, [this, p, key, choice, answer, request_id, asked, attempt](std::exception_ptr error, bool stored) {
-    answer_failures(answer_once::responder(answer), request_id, [&] {
+    answer_failures(answer_once::responder(answer), request_id, "vote after the pollbook lookup", [&] {
       if (error) std::rethrow_exception(error);
       if (!stored && !recent_->lookup_current(asked)) {
         // The reservations forgot a vote the pollbook stored after this lookup began: the
         // lookup may have missed it, so ask again (from the checker's thread; it batches).
         if (attempt < 3) return check_then_send(p, key, choice, request_id, answer, attempt + 1);
-        problem_error e(503, "unavailable", "Service unavailable", "the vote could not be checked; it was not counted, try again");
-        e.headers.emplace_back("Retry-After", "1");
-        throw e;
+        throw problems::unavailable("the vote could not be checked; it was not counted, try again");
       }
       send_vote(p, key, choice, stored, request_id, answer);
     });
@@ -593,13 +569,13 @@ void api::check_then_send(std::shared_ptr<const catalog::poll> p, const privacy:
 
 void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy::actor_key& key, std::uint32_t choice,
                     bool stored, const std::string& request_id, const answer_ptr& answer) {
-  if (stored) throw problem_error(409, "already-voted", "Already voted", "this actor has already voted in this poll");
+  if (stored) throw problems::already_voted();
   // The point of no return: past it the vote goes to Kafka and only its delivery (or the
   // delivery deadline) answers. The request deadline answered first: the client was told the
   // vote was not counted, so it is not sent.
   if (!answer->commit()) return;
   if (!recent_->reserve(key))
-    throw problem_error(409, "already-voted", "Already voted", "this actor has already voted in this poll");
+    throw problems::already_voted();
 
   envelope::actor_part actor{key, random::random_id(rng())};
   // Randomized response happens here, before anything about the choice leaves this function.
@@ -630,19 +606,12 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
           observability::log_warn("produce_failed", {{"request_id", request_id}, {"error", *d.error},
                                                      {"possibly_persisted", d.possibly_persisted}, {"after_deadline", late}});
           if (late) return;  // the client was told the outcome is unknown; the actor stays reserved
-          http::response r;
-          if (d.possibly_persisted) {
-            // The broker may have it: a retry could count twice, so the actor stays reserved
-            // (a retry gets 409) and the answer says the outcome is unknown.
-            r = http::problem(503, "outcome-unknown", "Outcome unknown",
-                              "Kafka did not confirm the vote in time; it may still be counted, do not vote again");
-          } else {
-            recent->release(key);
-            r = http::problem(503, "unavailable", "Service unavailable",
-                              "the vote could not be recorded; it was not counted, try again");
-          }
-          r.headers.emplace_back("Retry-After", "1");
-          return respond(std::move(r));
+          // The broker may have it: a retry could count twice, so the actor stays reserved
+          // (a retry gets 409) and the answer says the outcome is unknown.
+          if (d.possibly_persisted) return respond(http::to_response(problems::outcome_unknown()));
+          recent->release(key);
+          return respond(
+              http::to_response(problems::unavailable("the vote could not be recorded; it was not counted, try again")));
         }
         recent->delivered(key, d.partition, d.offset);
         metrics().produce_results.Add({{"outcome", late ? "delivered_after_deadline" : "delivered"}}).Increment();
@@ -655,12 +624,14 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
     recent_->release(key);
     const bool full = outcome == kafka::producer::enqueue::queue_full;
     metrics().produce_results.Add({{"outcome", full ? "queue_full" : "failed"}}).Increment();
-    problem_error e(503, "unavailable", "Service unavailable",
-                    full ? "the producer queue is full (kafka.queue_max_messages / kafka.queue_max_kbytes); "
-                           "the vote was not counted, try again"
-                         : "Kafka refused the vote; it was not counted, try again");
-    e.headers.emplace_back("Retry-After", "1");
-    throw e;
+    // The operator's hint goes to the log (once; the metric counts them all), the client
+    // hears only that it may try again.
+    static std::atomic<bool> hinted{false};
+    if (full && !hinted.exchange(true))
+      observability::log_warn("producer_queue_full", {{"request_id", request_id},
+                                                      {"hint", "raise kafka.queue_max_messages / kafka.queue_max_kbytes"}});
+    throw problems::unavailable(full ? "the vote queue is full; the vote was not counted, try again"
+                                     : "Kafka refused the vote; it was not counted, try again");
   }
   {
     std::lock_guard lock(activity_mutex_);
@@ -670,10 +641,7 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
     const auto respond = answer->take();
     if (!respond) return;
     metrics().produce_results.Add({{"outcome", "unknown"}}).Increment();
-    http::response r = http::problem(503, "outcome-unknown", "Outcome unknown",
-                                     "Kafka did not confirm the vote in time; it may still be counted, do not vote again");
-    r.headers.emplace_back("Retry-After", "1");
-    respond(std::move(r));
+    respond(http::to_response(problems::outcome_unknown()));
   });
 }
 
@@ -699,7 +667,7 @@ void api::results(const http::request& req, const std::string& id, http::respond
   json::object consistency{{"pollbook_submissions", part.submissions},
                            {"ballotbox_envelopes", t.envelopes},
                            {"stores_agree", part.submissions == t.envelopes}};
-  if (const auto at = read_positions(true); !at.highs.empty()) {
+  if (const auto at = positions_for_results(); !at.highs.empty()) {
     std::int64_t pollbook_lag = 0, ballotbox_lag = 0;
     for (int i = 0; i < static_cast<int>(at.highs.size()); ++i) {
       const auto committed = [i](const std::map<int, std::int64_t>& m) {
@@ -836,20 +804,36 @@ std::size_t api::forget_stored_voters() {
   return recent_->forget_stored(at.pollbook, recent_voters::clock::now());
 }
 
+api::topic_positions api::positions_for_results() {
+  {
+    std::lock_guard lock(positions_mutex_);
+    if (clock_type::now() - positions_at_ < std::chrono::seconds(1)) return positions_;
+  }
+  std::unique_lock reading(positions_read_mutex_, std::try_to_lock);
+  if (!reading) {
+    std::lock_guard lock(positions_mutex_);
+    return positions_;
+  }
+  auto fresh = read_positions(true);
+  std::lock_guard lock(positions_mutex_);
+  positions_ = fresh;
+  positions_at_ = clock_type::now();
+  return fresh;
+}
+
 api::topic_positions api::read_positions(bool with_ballotbox) {
   topic_positions out;
   const auto deadline = clock_type::now() + options_.kafka_read_budget;
-  const auto left_ms = [&] {
-    return static_cast<int>(std::max<std::int64_t>(
-        1, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now()).count()));
+  const auto left = [&] {
+    return std::max(std::chrono::milliseconds(1),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now()));
   };
   try {
-    const int partitions = kafka::partition_count(producer_.handle(), options_.topic, left_ms());
-    for (int i = 0; i < partitions; ++i)
-      out.highs.push_back(kafka::high_watermark(producer_.handle(), options_.topic, i, left_ms()));
-    out.pollbook = kafka::committed_offsets(producer_.handle(), options_.pollbook_group, options_.topic, partitions, left_ms());
+    const int partitions = producer_.partition_count(options_.topic, left());
+    for (int i = 0; i < partitions; ++i) out.highs.push_back(producer_.high_watermark(options_.topic, i, left()));
+    out.pollbook = producer_.committed_offsets(options_.pollbook_group, options_.topic, partitions, left());
     if (with_ballotbox)
-      out.ballotbox = kafka::committed_offsets(producer_.handle(), options_.ballotbox_group, options_.topic, partitions, left_ms());
+      out.ballotbox = producer_.committed_offsets(options_.ballotbox_group, options_.topic, partitions, left());
   } catch (const kafka::error&) {
     return {};  // none rather than some: a partial lag would look complete
   }

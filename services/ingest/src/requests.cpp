@@ -1,6 +1,6 @@
 #include "splitvote/ingest/requests.hpp"
 
-#include "splitvote/http/message.hpp"
+#include "splitvote/ingest/problems.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
@@ -18,7 +18,7 @@ namespace json = boost::json;
 namespace {
 
 [[noreturn]] void bad(const std::string& detail) {
-  throw http::problem_error(400, "invalid-request", "Invalid request", detail);
+  throw problems::invalid_request(detail);
 }
 
 /// Finds a key repeated within one object. Boost.JSON's parse() keeps one of the values
@@ -206,8 +206,7 @@ void require_json(std::optional<std::string_view> content_type) {
     while (!mime.empty() && mime.back() == ' ') mime.pop_back();
     if (mime == "application/json") return;
   }
-  throw http::problem_error(415, "unsupported-media-type", "Unsupported media type",
-                            "send the body as application/json");
+  throw problems::unsupported_media_type("send the body as application/json");
 }
 
 poll_request parse_poll_request(std::string_view body) {

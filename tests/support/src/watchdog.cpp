@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <mutex>
 #include <map>
 #include <sstream>
@@ -53,6 +54,38 @@ void fire(double seconds) {
   std::_Exit(124);
 }
 
+/// std::terminate (an exception left a thread, or a noexcept function): says which exception
+/// and which test, and kills the services the test started, so they do not outlive it.
+[[noreturn]] void on_terminate() {
+  std::string what = "no active exception";
+  if (const auto e = std::current_exception()) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      what = x.what();
+    } catch (...) {
+      what = "an exception of unknown type";
+    }
+  }
+  auto& s = shared();
+  std::ostringstream out;
+  out << "\nterminate: " << what;
+  if (s.mutex.try_lock()) {  // not if this thread died holding it
+    out << "; test case: " << (s.test_case.empty() ? "(none started)" : s.test_case);
+    if (!s.children.empty()) out << "; killed " << s.children.size() << " child process(es):";
+    for (const auto& [pid, name] : s.children) {
+      ::kill(pid, SIGKILL);
+      out << " " << name << " (pid " << pid << ")";
+    }
+    s.mutex.unlock();
+  }
+  out << "\n";
+  const std::string text = out.str();
+  std::fputs(text.c_str(), stderr);
+  std::fflush(stderr);
+  std::abort();
+}
+
 }  // namespace
 
 step::step(std::string what) {
@@ -93,6 +126,7 @@ void forget_child(int pid) {
 }
 
 void start_watchdog() {
+  std::set_terminate(on_terminate);
   const char* limit = std::getenv("SPLITVOTE_TEST_TIMEOUT");
   if (!limit) return;
   char* end = nullptr;

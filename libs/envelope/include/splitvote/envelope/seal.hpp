@@ -17,10 +17,18 @@ namespace splitvote::envelope {
 
 using public_key = std::array<unsigned char, 32>;
 
+/// 32 secret bytes that wipe themselves (sodium_memzero) when they go, copies included.
+struct secret_key : std::array<unsigned char, 32> {
+  secret_key() : std::array<unsigned char, 32>{} {}
+  secret_key(const secret_key&) = default;
+  secret_key& operator=(const secret_key&) = default;
+  ~secret_key();
+};
+
 /// A consumer's key pair; the secret half never leaves the consumer's process.
 struct keypair {
   public_key pk{};
-  std::array<unsigned char, 32> sk{};
+  secret_key sk;
 };
 
 /// A fresh key pair from the CSPRNG.

@@ -11,7 +11,20 @@
 #include <string>
 #include <vector>
 
+// splitvote::http serves HTTP and HTTPS; splitvote::http_plain is the same server compiled
+// without the TLS session code (PUBLIC SPLITVOTE_HTTP_TLS=0). Each has its own inline namespace,
+// so the two archives never define the same symbol, even in a binary that links both.
+#ifndef SPLITVOTE_HTTP_TLS
+#define SPLITVOTE_HTTP_TLS 1
+#endif
+#if SPLITVOTE_HTTP_TLS
+#define SPLITVOTE_HTTP_VARIANT with_tls
+#else
+#define SPLITVOTE_HTTP_VARIANT plain
+#endif
+
 namespace splitvote::http {
+inline namespace SPLITVOTE_HTTP_VARIANT {
 
 struct server_options {
   std::string address = "127.0.0.1";
@@ -95,4 +108,5 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
+}  // inline namespace SPLITVOTE_HTTP_VARIANT
 }  // namespace splitvote::http

@@ -1,13 +1,15 @@
 // A Kafka group consumer whose partition positions come from our own store, not from Kafka.
 #pragma once
 
-#include "splitvote/kafka/handles.hpp"
+#include "splitvote/kafka/client.hpp"
+#include "splitvote/kafka/message.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,7 +21,7 @@ struct partition_offset {
   std::int64_t offset = 0;  // next offset to read
 };
 
-class consumer {
+class consumer : public client {
 public:
   /// Given the partitions just assigned, returns where to start each (from the offset store).
   using on_assign = std::function<std::vector<partition_offset>(const std::vector<partition_offset>&)>;
@@ -29,15 +31,13 @@ public:
   /// `settings` are raw librdkafka keys; group.id must be among them. Auto commit and auto
   /// offset store are forced off: offsets are committed by the caller after its own commit.
   consumer(std::map<std::string, std::string> settings, on_assign assign, on_revoke revoke);
-  ~consumer();
-  consumer(const consumer&) = delete;
-  consumer& operator=(const consumer&) = delete;
+  ~consumer() override;
 
   void subscribe(const std::string& topic);
 
-  /// The next message or event (may be an error message such as partition EOF), or null.
+  /// The next message or event (such as the end of a partition), or none within the timeout.
   /// Rethrows what a rebalance handler threw: the assignment is then empty.
-  message_ptr poll(std::chrono::milliseconds timeout);
+  std::optional<message> poll(std::chrono::milliseconds timeout);
 
   /// Moves the read position of assigned partitions (after a fenced write).
   void seek(const std::vector<partition_offset>& positions);
@@ -48,13 +48,9 @@ public:
   /// Leaves the group (revoking partitions through on_revoke) and closes.
   void close();
 
-  rd_kafka_t* handle() const { return handle_.get(); }
-
 private:
-  static void rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
-                        rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  struct callbacks;  // librdkafka's rebalance callback, in consumer.cpp
 
-  handle_ptr handle_;
   on_assign assign_;
   on_revoke revoke_;
   bool closed_ = false;

@@ -1,7 +1,7 @@
 // An idempotent Kafka producer that reports each message's delivery to a callback.
 #pragma once
 
-#include "splitvote/kafka/handles.hpp"
+#include "splitvote/kafka/client.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -17,7 +17,7 @@
 
 namespace splitvote::kafka {
 
-class producer {
+class producer : public client {
 public:
   /// How a message ended. `possibly_persisted`: it failed (for example timed out) after it
   /// may have reached the broker, so it may yet be consumed.
@@ -33,9 +33,7 @@ public:
 
   /// `settings` are raw librdkafka keys; the delivery guarantees are forced on top of them.
   explicit producer(std::map<std::string, std::string> settings);
-  ~producer();
-  producer(const producer&) = delete;
-  producer& operator=(const producer&) = delete;
+  ~producer() override;
 
   enum class enqueue { queued, queue_full, failed };
   /// Hands a message to librdkafka. Only on `queued` will `on_delivery` be called.
@@ -48,10 +46,7 @@ public:
   /// Whether a broker answers a metadata request within the timeout.
   bool reachable(std::chrono::milliseconds timeout);
 
-  rd_kafka_t* handle() const { return handle_.get(); }
-
 private:
-  handle_ptr handle_;
   std::atomic<bool> running_{true};
   std::thread poller_;
 };

@@ -125,6 +125,10 @@ private:
   /// The topic's high watermarks and the stores' committed positions, read within
   /// kafka_read_budget (the ballotbox's only if asked).
   topic_positions read_positions(bool with_ballotbox);
+  /// Both stores' positions for results: read at most once a second, by one request at a time;
+  /// a request that comes while another reads takes the last answer (none at first) instead
+  /// of waiting, so a slow or frozen Kafka costs one worker, not one per results request.
+  topic_positions positions_for_results();
 
   /// The poll from the cache or the catalog; 404 problem if there is none.
   std::shared_ptr<const catalog::poll> poll_or_404(const std::string& id);
@@ -148,6 +152,10 @@ private:
     std::chrono::steady_clock::time_point loaded;
   };
   std::mutex cache_mutex_;
+  std::mutex positions_read_mutex_;  // held while positions_for_results reads Kafka
+  std::mutex positions_mutex_;       // guards the two below
+  topic_positions positions_;
+  std::chrono::steady_clock::time_point positions_at_{};
   std::unordered_map<std::string, cached_poll> cache_;
 
   std::atomic<std::chrono::steady_clock::rep> dependencies_ok_at_{0};  // steady_clock ticks; 0: never

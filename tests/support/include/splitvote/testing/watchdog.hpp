@@ -32,7 +32,8 @@ std::string where(const boost::source_location& at);
 /// Started once by the test binaries' main: when $SPLITVOTE_TEST_TIMEOUT (seconds, CTest's TIMEOUT
 /// of that test, set by tests/CMakeLists.txt) is nearly used up, prints the test case, its
 /// sections and every open step to stderr, kills the child processes still running, and exits
-/// with status 124. Without the variable it does nothing.
+/// with status 124. Without the variable it does nothing. In any case it installs a terminate
+/// handler that names the exception and the test case and kills the children before aborting.
 void start_watchdog();
 
 /// The Catch test case and section the run is in (kept by the main's listener).

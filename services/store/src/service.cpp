@@ -1,4 +1,4 @@
-#include "splitvote/consumer/service.hpp"
+#include "splitvote/store/service.hpp"
 
 #include "splitvote/config/settings.hpp"
 #include "splitvote/envelope/seal.hpp"
@@ -16,13 +16,13 @@
 #include <optional>
 #include <thread>
 
-namespace splitvote::consumer {
+namespace splitvote::store {
 
 namespace {
 
 /// /livez: the loop goes round (a wait for the database counts); /readyz: in the group with
 /// its partitions, the database answering, not stopping; /metrics: the process registry.
-void add_probe_routes(http::router& r, const batch_consumer& loop) {
+void add_probe_routes(http::router& r, const consumer::batch_consumer& loop) {
   using http::params;
   using http::request;
   using http::respond_fn;
@@ -33,10 +33,11 @@ void add_probe_routes(http::router& r, const batch_consumer& loop) {
   r.add("GET", "/readyz", [&loop](const request&, const params&, respond_fn f) {
     const auto h = loop.status();
     if (h.joined && h.database_ok && !h.stopping) return f(http::json(200, {{"status", "ready"}}));
-    http::response res = http::problem(503, "not-ready", "Not ready",
-                                       h.stopping ? "stopping" : !h.joined ? "not yet in the consumer group" : "the database is unreachable");
-    res.headers.emplace_back("Retry-After", "1");
-    f(std::move(res));
+    f(http::to_response(http::problem_error(503, "not-ready", "Not ready",
+                                            h.stopping  ? "stopping"
+                                            : !h.joined ? "not yet in the consumer group"
+                                                        : "the database is unreachable")
+                            .retry_after()));
   });
   r.add("GET", "/metrics", [](const request&, const params&, respond_fn f) {
     http::response res;
@@ -81,7 +82,7 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
       auto c = pg::connect(cfg.str("db.dsn"), limits);
       pg::require_schema_version(*c, spec.schema, spec.schema_version);
     }
-    options opts;
+    consumer::options opts;
     opts.name = spec.name;
     opts.dsn = cfg.str("db.dsn");
     opts.limits = limits;
@@ -114,9 +115,9 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
     // Stored positions are sealed under a key derived from the consumer's own (the current
     // one seals; older ones of a rotation still open what they sealed).
     for (const auto& k : envelope::load_keypairs(cfg.str("seal.secret_key")))
-      opts.position_keys.push_back(derive_position_key(k.sk));
+      opts.position_keys.push_back(consumer::derive_position_key(k.sk));
     const auto s = make_sink(cfg.str("seal.secret_key"));
-    batch_consumer loop(opts, *s);
+    consumer::batch_consumer loop(opts, *s);
     http::router routes;  // before the server that dispatches to it
     std::optional<http::server> probes;
     if (const auto port = cfg.integer("http.port", 0, 65535); port > 0) {
@@ -164,4 +165,4 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
   }
 }
 
-}  // namespace splitvote::consumer
+}  // namespace splitvote::store

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace splitvote::consumer {
+namespace splitvote::store {
 
 struct service_spec {
   std::string name;    // "pollbook": also the consumer group suffix and the log service name
@@ -18,9 +18,9 @@ struct service_spec {
 };
 
 /// Builds the store's sink from the configured secret key file (empty: none configured).
-using sink_factory = std::function<std::unique_ptr<sink>(const std::string& secret_key_file)>;
+using sink_factory = std::function<std::unique_ptr<consumer::sink>(const std::string& secret_key_file)>;
 
 /// Runs the service until SIGINT/SIGTERM; returns the process exit code.
 int run_service(const service_spec& spec, const sink_factory& make_sink, int argc, char** argv);
 
-}  // namespace splitvote::consumer
+}  // namespace splitvote::store
