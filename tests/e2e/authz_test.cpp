@@ -1,4 +1,5 @@
 // Who may do what, end to end: each endpoint with no, a wrong, another poll's and the right credential.
+#include "splitvote/testing/answers.hpp"
 #include "splitvote/testing/polls.hpp"
 #include "splitvote/testing/stack.hpp"
 
@@ -28,11 +29,6 @@ struct caller {
     return c.request(method, target, body, headers);
   }
 };
-
-std::string problem_type(const http_response& r) {
-  if (r.header("content-type") != "application/problem+json") return "(not a problem: " + r.body.substr(0, 80) + ")";
-  return std::string(r.json().as_object().at("type").as_string());
-}
 
 }  // namespace
 

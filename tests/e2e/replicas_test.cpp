@@ -1,4 +1,5 @@
 // End to end: two ingest instances on one topic and one pair of stores, directly and behind the shipped nginx.
+#include "splitvote/testing/answers.hpp"
 #include "splitvote/testing/http_client.hpp"
 #include "splitvote/testing/polls.hpp"
 #include "splitvote/testing/proxy.hpp"
@@ -29,10 +30,6 @@ namespace {
 /// Exact counts: no decoys, no randomized response, no release noise.
 const char* quiet_poll =
     R"({"title":"Replicas","choices":["pizza","sushi"],"privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})";
-
-std::string vote_body(const std::string& actor, const std::string& choice) {
-  return R"({"actor_id":")" + actor + R"(","choice":")" + choice + R"("})";
-}
 
 /// Both consumers, then ingest instances 0 and 1.
 void start_two_ingests(stack& s) {

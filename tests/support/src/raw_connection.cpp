@@ -84,4 +84,16 @@ bool raw_connection::read_until(std::string_view text, std::chrono::milliseconds
   return true;
 }
 
+std::string raw_vote(const std::string& poll_id, const std::string& body, const std::string& extra) {
+  return "POST /v1/polls/" + poll_id + "/votes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + extra +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+std::vector<std::string> statuses(const std::string& stream) {
+  std::vector<std::string> out;
+  for (auto at = stream.find("HTTP/1.1 "); at != std::string::npos; at = stream.find("HTTP/1.1 ", at + 1))
+    out.push_back(stream.substr(at + 9, 3));
+  return out;
+}
+
 }  // namespace splitvote::testing

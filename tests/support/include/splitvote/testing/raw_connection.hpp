@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace splitvote::testing {
 
@@ -39,5 +40,11 @@ private:
   bool closed_ = false;
   std::string received_;
 };
+
+/// A raw POST of a vote with Content-Length; `extra` headers end with \r\n each.
+std::string raw_vote(const std::string& poll_id, const std::string& body, const std::string& extra = {});
+
+/// Every status line in a stream of responses, in order ("202", "400", ...).
+std::vector<std::string> statuses(const std::string& stream);
 
 }  // namespace splitvote::testing
