@@ -1,8 +1,8 @@
 // splitvote-dev-broker: the embedded Kafka for local runs and tests (librdkafka's mock cluster).
 // It speaks the Kafka protocol on loopback; in memory only: its data dies with it.
-#include "src/control.hpp"
 #include "splitvote/kafka/native.hpp"
 #include "splitvote/runtime/signals.hpp"
+#include "src/control.hpp"
 
 #include <librdkafka/rdkafka_mock.h>
 
@@ -24,11 +24,12 @@ struct mock_deleter {
 };
 
 int usage() {
-  std::cerr << "usage: splitvote-dev-broker [--brokers N] [--topic NAME] [--partitions N]\n"
-               "                            [--extra-topic NAME:PARTITIONS]... [--bootstrap-file PATH] [--control FIFO]\n"
-               "Prints 'bootstrap.servers=HOST:PORT,...' when ready; stops on SIGINT/SIGTERM.\n"
-               "--control: a FIFO for fault injection, one command per line (for tests):\n"
-               "  down B | up B | leader TOPIC PARTITION B | errors API_KEY COUNT ERROR_CODE | rtt B MS\n";
+  std::cerr
+      << "usage: splitvote-dev-broker [--brokers N] [--topic NAME] [--partitions N]\n"
+         "                            [--extra-topic NAME:PARTITIONS]... [--bootstrap-file PATH] [--control FIFO]\n"
+         "Prints 'bootstrap.servers=HOST:PORT,...' when ready; stops on SIGINT/SIGTERM.\n"
+         "--control: a FIFO for fault injection, one command per line (for tests):\n"
+         "  down B | up B | leader TOPIC PARTITION B | errors API_KEY COUNT ERROR_CODE | rtt B MS\n";
   return 2;
 }
 
@@ -44,18 +45,23 @@ int main(int argc, char** argv) {
     if (i + 1 >= argc) return usage();
     const std::string value = argv[++i];
     try {
-      if (arg == "--brokers") brokers = std::stoi(value);
-      else if (arg == "--partitions") partitions = std::stoi(value);
-      else if (arg == "--topic") topic = value;
+      if (arg == "--brokers")
+        brokers = std::stoi(value);
+      else if (arg == "--partitions")
+        partitions = std::stoi(value);
+      else if (arg == "--topic")
+        topic = value;
       else if (arg == "--extra-topic") {
         const auto colon = value.rfind(':');
         if (colon == std::string::npos || colon == 0) return usage();
         extra_topics.emplace_back(value.substr(0, colon), std::stoi(value.substr(colon + 1)));
         if (extra_topics.back().second < 1) return usage();
-      }
-      else if (arg == "--bootstrap-file") bootstrap_file = value;
-      else if (arg == "--control") control_path = value;
-      else return usage();
+      } else if (arg == "--bootstrap-file")
+        bootstrap_file = value;
+      else if (arg == "--control")
+        control_path = value;
+      else
+        return usage();
     } catch (const std::exception&) {
       return usage();
     }

@@ -31,8 +31,8 @@ int main(int argc, char** argv) {
       if (cfg.str(t.key).empty()) continue;
       auto c = pg::connect(cfg.str(t.key), limits);
       const int applied = pg::apply_migrations(*c, t.schema, t.migrations);
-      std::cout << "splitvote-migrate: " << t.schema << " at version " << pg::schema_version(*c, t.schema)
-                << " (" << applied << " applied)\n";
+      std::cout << "splitvote-migrate: " << t.schema << " at version " << pg::schema_version(*c, t.schema) << " ("
+                << applied << " applied)\n";
       ++migrated;
     }
     if (migrated == 0) {

@@ -48,7 +48,8 @@ TEST_CASE("the authorization matrix: every endpoint against no, wrong, other pol
   const std::string vote_yes = R"({"choice":"yes"})";
 
   SECTION("reading a poll needs nothing and never shows a token") {
-    for (const auto& token : std::vector<std::optional<std::string>>{std::nullopt, wrong_token, b.admin_token, a.admin_token}) {
+    for (const auto& token :
+         std::vector<std::optional<std::string>>{std::nullopt, wrong_token, b.admin_token, a.admin_token}) {
       const auto r = call("GET", "/v1/polls/" + a.id, "", token);
       CHECK(r.status == 200);
       CHECK_FALSE(r.json().as_object().contains("admin_token"));
@@ -60,7 +61,9 @@ TEST_CASE("the authorization matrix: every endpoint against no, wrong, other pol
     }
   }
 
-  SECTION("votes of a tokens poll: 401 without, 403 wrong / other poll's / admin token / other actor, 202 right, 409 replayed") {
+  SECTION(
+      "votes of a tokens poll: 401 without, 403 wrong / other poll's / admin token / other actor, 202 right, 409 "
+      "replayed") {
     const auto none = call("POST", a_votes, vote_yes, std::nullopt);
     CHECK(none.status == 401);
     CHECK(none.header("www-authenticate") == "Bearer");
@@ -97,7 +100,7 @@ TEST_CASE("the authorization matrix: every endpoint against no, wrong, other pol
       INFO(what);
       CHECK(call(method, target, "", std::nullopt).status == 401);
       CHECK(call(method, target, "", wrong_token).status == 403);
-      CHECK(call(method, target, "", b.admin_token).status == 403);           // another poll's admin token
+      CHECK(call(method, target, "", b.admin_token).status == 403);             // another poll's admin token
       CHECK(call(method, target, "", a.voter_tokens.at("ann")).status == 403);  // a voter's token
     }
     CHECK(call("GET", a_results, "", a.admin_token).status == 200);
@@ -115,7 +118,8 @@ TEST_CASE("the authorization matrix: every endpoint against no, wrong, other pol
     CHECK(call("GET", pub_results, "", a.admin_token).status == 403);
     CHECK(call("POST", "/v1/polls/" + pub.id + "/close", "", a.admin_token).status == 403);
     CHECK(call("POST", "/v1/polls/" + pub.id + "/close", "", pub.admin_token).status == 200);
-    for (const auto& token : std::vector<std::optional<std::string>>{std::nullopt, wrong_token, a.admin_token, pub.admin_token})
+    for (const auto& token :
+         std::vector<std::optional<std::string>>{std::nullopt, wrong_token, a.admin_token, pub.admin_token})
       CHECK(call("GET", pub_results, "", token).status == 200);
   }
 
@@ -128,12 +132,16 @@ TEST_CASE("the authorization matrix: every endpoint against no, wrong, other pol
     CHECK(problem_type(anonymous) == "/problems/invalid-request");  // bad-request is malformed HTTP
     CHECK(call("POST", votes, R"({"actor_id":"zoe","choice":"yes"})", std::nullopt).status == 202);
     CHECK(call("POST", votes, R"({"actor_id":"zoe","choice":"no"})", a.voter_tokens.at("ann")).status == 409);
-    const auto listed = create_poll(s.port(), R"({"title":"L","choices":["yes","no"],"eligible_actors":["ann"],"voter_auth":{"mode":"open"}})");
+    const auto listed = create_poll(
+        s.port(), R"({"title":"L","choices":["yes","no"],"eligible_actors":["ann"],"voter_auth":{"mode":"open"}})");
     CHECK(listed.voter_tokens.empty());
-    CHECK(call("POST", "/v1/polls/" + listed.id + "/votes", R"({"actor_id":"eve","choice":"yes"})", std::nullopt).status == 403);
-    CHECK(call("POST", "/v1/polls/" + listed.id + "/votes", R"({"actor_id":"ann","choice":"yes"})", std::nullopt).status == 202);
+    CHECK(call("POST", "/v1/polls/" + listed.id + "/votes", R"({"actor_id":"eve","choice":"yes"})", std::nullopt)
+              .status == 403);
+    CHECK(call("POST", "/v1/polls/" + listed.id + "/votes", R"({"actor_id":"ann","choice":"yes"})", std::nullopt)
+              .status == 202);
     // Without auth.jwt.* this server cannot check JWTs, so it makes no jwt polls.
-    const auto jwt = call("POST", "/v1/polls", R"({"title":"J","choices":["yes","no"],"voter_auth":{"mode":"jwt"}})", std::nullopt);
+    const auto jwt =
+        call("POST", "/v1/polls", R"({"title":"J","choices":["yes","no"],"voter_auth":{"mode":"jwt"}})", std::nullopt);
     CHECK(jwt.status == 422);
     CHECK(problem_type(jwt) == "/problems/jwt-unavailable");
     CHECK(jwt.body.find("auth.jwt") == std::string::npos);  // the settings are the operator's business
@@ -142,9 +150,12 @@ TEST_CASE("the authorization matrix: every endpoint against no, wrong, other pol
   SECTION("tokens and admin tokens are stored only as keyed hashes") {
     pqxx::connection db(s.main_dsn());
     pqxx::work tx(db);
-    const auto dump = tx.exec_params1(
-        "SELECT string_agg(p::text, ' ') || (SELECT string_agg(e::text, ' ') FROM catalog.eligible_actors e)"
-        " FROM catalog.polls p").at(0).as<std::string>();
+    const auto dump =
+        tx.exec_params1(
+              "SELECT string_agg(p::text, ' ') || (SELECT string_agg(e::text, ' ') FROM catalog.eligible_actors e)"
+              " FROM catalog.polls p")
+            .at(0)
+            .as<std::string>();
     for (const auto* poll : {&a, &b}) {
       CHECK(dump.find(poll->admin_token) == std::string::npos);
       for (const auto& [actor, token] : poll->voter_tokens) {
@@ -153,11 +164,15 @@ TEST_CASE("the authorization matrix: every endpoint against no, wrong, other pol
       }
     }
     // Each of A's tokens has its own hash; none of them is the plain SHA-256 of the token.
-    CHECK(tx.exec_params1("SELECT count(DISTINCT token_hash) FROM catalog.eligible_actors WHERE poll_id = $1::uuid", a.id)
-              .at(0).as<int>() == 3);
+    CHECK(
+        tx.exec_params1("SELECT count(DISTINCT token_hash) FROM catalog.eligible_actors WHERE poll_id = $1::uuid", a.id)
+            .at(0)
+            .as<int>() == 3);
     CHECK(tx.exec_params1("SELECT count(*) FROM catalog.eligible_actors WHERE poll_id = $1::uuid"
-                          " AND token_hash = sha256(convert_to($2, 'UTF8'))", a.id, a.voter_tokens.at("ann"))
-              .at(0).as<int>() == 0);
+                          " AND token_hash = sha256(convert_to($2, 'UTF8'))",
+                          a.id, a.voter_tokens.at("ann"))
+              .at(0)
+              .as<int>() == 0);
     CHECK(tx.exec_params1("SELECT token_scheme FROM catalog.polls WHERE id = $1::uuid", a.id).at(0).as<std::string>() ==
           "hmac-sha256");
   }

@@ -11,10 +11,10 @@
 
 #include <atomic>
 #include <fstream>
-#include <map>
-#include <mutex>
 #include <future>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 using namespace splitvote::testing;
@@ -33,13 +33,15 @@ std::string percent_encode_first(const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("bad input gets its documented status and a problem body, and leaves the counts unchanged", "[e2e][bad-input]") {
+TEST_CASE("bad input gets its documented status and a problem body, and leaves the counts unchanged",
+          "[e2e][bad-input]") {
   stack s("e2e-bad-input");
   s.start_all();
   const auto poll = create_poll(s.port(), exact_lunch_poll);
   const auto other = create_poll(s.port(), exact_lunch_poll);  // for the inputs that must be accepted
   std::vector<vote> seed;
-  for (int i = 0; i < 6; ++i) seed.push_back({"seed-" + std::to_string(i), i < 3 ? "pizza" : i < 5 ? "sushi" : "salad"});
+  for (int i = 0; i < 6; ++i)
+    seed.push_back({"seed-" + std::to_string(i), i < 3 ? "pizza" : i < 5 ? "sushi" : "salad"});
   REQUIRE(cast_votes(s.port(), poll.id, seed).accepted() == 6);
   check_counts(await_results(s.port(), poll, [](const auto& r) { return settled(r, 6); }), 3, 2, 1);
 
@@ -59,26 +61,40 @@ TEST_CASE("bad input gets its documented status and a problem body, and leaves t
       {"array body", "POST", votes, R"([{"actor_id":"b2","choice":"pizza"}])", 400, "/problems/invalid-request"},
       {"string body", "POST", votes, R"("pizza")", 400, "/problems/invalid-request"},
       {"trailing garbage", "POST", votes, R"({"actor_id":"b3","choice":"pizza"}xyz)", 400, "/problems/invalid-request"},
-      {"two documents", "POST", votes, R"({"actor_id":"b4","choice":"pizza"}{"actor_id":"b5","choice":"pizza"})", 400, "/problems/invalid-request"},
+      {"two documents", "POST", votes, R"({"actor_id":"b4","choice":"pizza"}{"actor_id":"b5","choice":"pizza"})", 400,
+       "/problems/invalid-request"},
       {"choice a number", "POST", votes, R"({"actor_id":"b6","choice":1})", 400, "/problems/invalid-request"},
       {"actor_id null", "POST", votes, R"({"actor_id":null,"choice":"pizza"})", 400, "/problems/invalid-request"},
       {"actor_id an array", "POST", votes, R"({"actor_id":["b7"],"choice":"pizza"})", 400, "/problems/invalid-request"},
-      {"actor_id an object", "POST", votes, R"({"actor_id":{"id":"b8"},"choice":"pizza"})", 400, "/problems/invalid-request"},
+      {"actor_id an object", "POST", votes, R"({"actor_id":{"id":"b8"},"choice":"pizza"})", 400,
+       "/problems/invalid-request"},
       {"empty actor_id", "POST", votes, R"({"actor_id":"","choice":"pizza"})", 400, "/problems/invalid-request"},
       {"huge actor_id", "POST", votes, vote_body(long_id, "pizza"), 400, "/problems/invalid-request"},
       {"huge choice", "POST", votes, vote_body("b9", std::string(3000, 'p')), 400, "/problems/invalid-request"},
-      {"actor_id above the body limit", "POST", votes, vote_body(std::string(5000, 'x'), "pizza"), 413, "/problems/body-too-large"},
-      {"unknown field", "POST", votes, R"({"actor_id":"b10","choice":"pizza","weight":1000})", 400, "/problems/invalid-request"},
-      {"unknown nested field", "POST", votes, R"({"actor_id":"b11","choice":"pizza","meta":{"x":1}})", 400, "/problems/invalid-request"},
-      {"invalid UTF-8 in actor_id", "POST", votes, "{\"actor_id\":\"b12\xff\",\"choice\":\"pizza\"}", 400, "/problems/invalid-request"},
-      {"overlong UTF-8 in actor_id", "POST", votes, "{\"actor_id\":\"\xc0\xaf\",\"choice\":\"pizza\"}", 400, "/problems/invalid-request"},
-      {"UTF-16 surrogate in actor_id", "POST", votes, "{\"actor_id\":\"\xed\xa0\x80\",\"choice\":\"pizza\"}", 400, "/problems/invalid-request"},
-      {"cut multi-byte character in actor_id", "POST", votes, "{\"actor_id\":\"b13\xe2\x82\",\"choice\":\"pizza\"}", 400, "/problems/invalid-request"},
-      {"invalid UTF-8 in choice", "POST", votes, "{\"actor_id\":\"b14\",\"choice\":\"pizz\xe0\"}", 400, "/problems/invalid-request"},
-      {"lone surrogate escape", "POST", votes, R"({"actor_id":"\ud800","choice":"pizza"})", 400, "/problems/invalid-request"},
-      {"duplicate actor_id", "POST", votes, R"({"actor_id":"b15","actor_id":"b16","choice":"pizza"})", 400, "/problems/invalid-request"},
-      {"duplicate choice", "POST", votes, R"({"actor_id":"b17","choice":"pizza","choice":"salad"})", 400, "/problems/invalid-request"},
-      {"duplicate key, escaped", "POST", votes, R"({"actor_id":"b18","choice":"pizza","\u0063hoice":"salad"})", 400, "/problems/invalid-request"},
+      {"actor_id above the body limit", "POST", votes, vote_body(std::string(5000, 'x'), "pizza"), 413,
+       "/problems/body-too-large"},
+      {"unknown field", "POST", votes, R"({"actor_id":"b10","choice":"pizza","weight":1000})", 400,
+       "/problems/invalid-request"},
+      {"unknown nested field", "POST", votes, R"({"actor_id":"b11","choice":"pizza","meta":{"x":1}})", 400,
+       "/problems/invalid-request"},
+      {"invalid UTF-8 in actor_id", "POST", votes, "{\"actor_id\":\"b12\xff\",\"choice\":\"pizza\"}", 400,
+       "/problems/invalid-request"},
+      {"overlong UTF-8 in actor_id", "POST", votes, "{\"actor_id\":\"\xc0\xaf\",\"choice\":\"pizza\"}", 400,
+       "/problems/invalid-request"},
+      {"UTF-16 surrogate in actor_id", "POST", votes, "{\"actor_id\":\"\xed\xa0\x80\",\"choice\":\"pizza\"}", 400,
+       "/problems/invalid-request"},
+      {"cut multi-byte character in actor_id", "POST", votes, "{\"actor_id\":\"b13\xe2\x82\",\"choice\":\"pizza\"}",
+       400, "/problems/invalid-request"},
+      {"invalid UTF-8 in choice", "POST", votes, "{\"actor_id\":\"b14\",\"choice\":\"pizz\xe0\"}", 400,
+       "/problems/invalid-request"},
+      {"lone surrogate escape", "POST", votes, R"({"actor_id":"\ud800","choice":"pizza"})", 400,
+       "/problems/invalid-request"},
+      {"duplicate actor_id", "POST", votes, R"({"actor_id":"b15","actor_id":"b16","choice":"pizza"})", 400,
+       "/problems/invalid-request"},
+      {"duplicate choice", "POST", votes, R"({"actor_id":"b17","choice":"pizza","choice":"salad"})", 400,
+       "/problems/invalid-request"},
+      {"duplicate key, escaped", "POST", votes, R"({"actor_id":"b18","choice":"pizza","\u0063hoice":"salad"})", 400,
+       "/problems/invalid-request"},
       {"unknown choice", "POST", votes, vote_body("b19", "tacos"), 422, "/problems/unknown-choice"},
       {"choice differs in case", "POST", votes, vote_body("b20", "Pizza"), 422, "/problems/unknown-choice"},
       {"already voted", "POST", votes, vote_body("seed-0", "salad"), 409, "/problems/already-voted"},
@@ -87,21 +103,29 @@ TEST_CASE("bad input gets its documented status and a problem body, and leaves t
       {"PATCH on polls", "PATCH", "/v1/polls", exact_lunch_poll, 405, "/problems/method-not-allowed"},
       {"DELETE on a poll", "DELETE", "/v1/polls/" + poll.id, "", 405, "/problems/method-not-allowed"},
       {"POST on a probe", "POST", "/livez", "", 405, "/problems/method-not-allowed"},
-      {"dot-dot segment as the id", "POST", "/v1/polls/../votes", vote_body("b22", "pizza"), 404, "/problems/poll-not-found"},
+      {"dot-dot segment as the id", "POST", "/v1/polls/../votes", vote_body("b22", "pizza"), 404,
+       "/problems/poll-not-found"},
       {"dot-dot to another collection", "GET", "/v1/polls/../polls", "", 404, "/problems/not-found"},
       {"dot-dot to another poll", "GET", "/v1/polls/" + poll.id + "/../" + other.id, "", 404, "/problems/not-found"},
       {"dot-dot out of results", "GET", "/v1/polls/" + poll.id + "/results/../close", "", 404, "/problems/not-found"},
-      {"encoded dot-dot id", "POST", "/v1/polls/%2e%2e/votes", vote_body("b23", "pizza"), 404, "/problems/poll-not-found"},
+      {"encoded dot-dot id", "POST", "/v1/polls/%2e%2e/votes", vote_body("b23", "pizza"), 404,
+       "/problems/poll-not-found"},
       {"encoded dot-dot id, upper case", "GET", "/v1/polls/%2E%2E", "", 404, "/problems/poll-not-found"},
       {"encoded slash in the id", "GET", "/v1/polls/" + poll.id + "%2Fresults", "", 404, "/problems/poll-not-found"},
-      {"encoded traversal to /etc", "POST", "/v1/polls/..%2F..%2F..%2Fetc%2Fpasswd/votes", vote_body("b24", "pizza"), 404, "/problems/poll-not-found"},
-      {"percent-encoded poll id", "POST", "/v1/polls/" + percent_encode_first(poll.id) + "/votes", vote_body("b25", "pizza"), 404, "/problems/poll-not-found"},
+      {"encoded traversal to /etc", "POST", "/v1/polls/..%2F..%2F..%2Fetc%2Fpasswd/votes", vote_body("b24", "pizza"),
+       404, "/problems/poll-not-found"},
+      {"percent-encoded poll id", "POST", "/v1/polls/" + percent_encode_first(poll.id) + "/votes",
+       vote_body("b25", "pizza"), 404, "/problems/poll-not-found"},
       {"backslash traversal", "GET", "/v1/polls/..\\..\\etc", "", 404, "/problems/poll-not-found"},
-      {"upper-case poll id", "POST", "/v1/polls/" + [&] {
-         std::string up = poll.id;
-         for (auto& ch : up) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-         return up;
-       }() + "/votes", vote_body("b26", "pizza"), 404, "/problems/poll-not-found"},
+      {"upper-case poll id", "POST",
+       "/v1/polls/" +
+           [&] {
+             std::string up = poll.id;
+             for (auto& ch : up) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+             return up;
+           }() +
+           "/votes",
+       vote_body("b26", "pizza"), 404, "/problems/poll-not-found"},
   };
   for (const auto& bc : cases) {
     INFO(bc.what);
@@ -114,7 +138,8 @@ TEST_CASE("bad input gets its documented status and a problem body, and leaves t
   {  // chunked bodies: one within the limit counts like any vote, one above it is 413
     raw_connection ok(s.port());
     const std::string body = vote_body("chunked-1", "salad");
-    ok.send("POST /v1/polls/" + other.id + "/votes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    ok.send("POST /v1/polls/" + other.id +
+            "/votes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
             [&] {
               std::string chunks;
@@ -130,7 +155,8 @@ TEST_CASE("bad input gets its documented status and a problem body, and leaves t
     CHECK(statuses(ok.received()) == std::vector<std::string>{"202"});
 
     raw_connection big(s.port());
-    big.send("POST " + votes + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+    big.send("POST " + votes +
+             " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
     for (int i = 0; i < 10 && !big.closed(); ++i) big.send("400\r\n" + std::string(1024, 'a') + "\r\n");
     CHECK(big.read_until_closed(10s));
     CHECK(statuses(big.received()) == std::vector<std::string>{"413"});

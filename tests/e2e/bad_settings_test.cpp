@@ -14,8 +14,8 @@
 
 #include "splitvote/testing/jwt.hpp"
 
-#include <catch2/catch.hpp>
 #include <openssl/x509.h>
+#include <catch2/catch.hpp>
 
 #include <csignal>
 #include <cstdlib>
@@ -28,7 +28,8 @@ using namespace splitvote::testing;
 using namespace std::chrono_literals;
 using svc = stack::service;
 
-TEST_CASE("bad proxy, CORS, TLS and JWT settings stop ingest at start with status 2 and the key's name", "[e2e][bad-settings]") {
+TEST_CASE("bad proxy, CORS, TLS and JWT settings stop ingest at start with status 2 and the key's name",
+          "[e2e][bad-settings]") {
   const auto dir = temp_dir("e2e-bad-abuse-config");
   const std::map<std::string, std::string> base{{"SPLITVOTE_CATALOG__DSN", "postgresql://nobody@127.0.0.1:1/x"},
                                                 {"SPLITVOTE_POLLBOOK__DSN", "postgresql://nobody@127.0.0.1:1/x"},
@@ -40,14 +41,21 @@ TEST_CASE("bad proxy, CORS, TLS and JWT settings stop ingest at start with statu
       {{{"SPLITVOTE_HTTP__CORS__ALLOWED_ORIGINS", "*"}}, "http.cors.allowed_origins: '*'"},
       {{{"SPLITVOTE_HTTP__TLS__CERTIFICATE_CHAIN", (dir / "cert.pem").string()}}, "http.tls: set both"},
       {{{"SPLITVOTE_HTTP__RATE_LIMIT__CLIENT_PER_SECOND", "-1"}}, "http.rate_limit.client_per_second"},
-      {{{"SPLITVOTE_AUTH__JWT__ALGORITHMS", "none"}, {"SPLITVOTE_AUTH__JWT__ISSUER", "i"}, {"SPLITVOTE_AUTH__JWT__AUDIENCE", "a"}},
+      {{{"SPLITVOTE_AUTH__JWT__ALGORITHMS", "none"},
+        {"SPLITVOTE_AUTH__JWT__ISSUER", "i"},
+        {"SPLITVOTE_AUTH__JWT__AUDIENCE", "a"}},
        "auth.jwt: "},
-      {{{"SPLITVOTE_AUTH__JWT__ALGORITHMS", "RS256"}, {"SPLITVOTE_AUTH__JWT__ISSUER", "i"}, {"SPLITVOTE_AUTH__JWT__AUDIENCE", "a"}},
+      {{{"SPLITVOTE_AUTH__JWT__ALGORITHMS", "RS256"},
+        {"SPLITVOTE_AUTH__JWT__ISSUER", "i"},
+        {"SPLITVOTE_AUTH__JWT__AUDIENCE", "a"}},
        "auth.jwt: "},  // RS256 without a JWKS
-      {{{"SPLITVOTE_AUTH__JWT__ALGORITHMS", "HS256"}, {"SPLITVOTE_AUTH__JWT__HS256_SECRET", "short"},
-        {"SPLITVOTE_AUTH__JWT__ISSUER", "i"}, {"SPLITVOTE_AUTH__JWT__AUDIENCE", "a"}},
+      {{{"SPLITVOTE_AUTH__JWT__ALGORITHMS", "HS256"},
+        {"SPLITVOTE_AUTH__JWT__HS256_SECRET", "short"},
+        {"SPLITVOTE_AUTH__JWT__ISSUER", "i"},
+        {"SPLITVOTE_AUTH__JWT__AUDIENCE", "a"}},
        "auth.jwt: "},
-      {{{"SPLITVOTE_AUTH__JWT__ALGORITHMS", "RS256"}, {"SPLITVOTE_AUTH__JWT__JWKS_FILE", (dir / "missing.json").string()}},
+      {{{"SPLITVOTE_AUTH__JWT__ALGORITHMS", "RS256"},
+        {"SPLITVOTE_AUTH__JWT__JWKS_FILE", (dir / "missing.json").string()}},
        "auth.jwt.jwks_file: cannot read"},
   };
   int n = 0;

@@ -11,10 +11,10 @@
 
 #include <atomic>
 #include <fstream>
-#include <map>
-#include <mutex>
 #include <future>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 using namespace splitvote::testing;
@@ -38,7 +38,8 @@ TEST_CASE("a connection stops counting when it closes: a client that opens one p
   CHECK(cast.accepted() == threads * per_thread);
   // Back to idle at once: only the scrape's own connection counts.
   const bool idle = eventually([&] { return metric(s.port(), "splitvote_http_open_connections") == 1; }, 1s);
-  INFO("open connections now: " << metric(s.port(), "splitvote_http_open_connections") << ", "
+  INFO("open connections now: "
+       << metric(s.port(), "splitvote_http_open_connections") << ", "
        << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - last_answer).count()
        << " ms after the last answer");
   CHECK(idle);

@@ -14,8 +14,8 @@
 
 #include "splitvote/testing/jwt.hpp"
 
-#include <catch2/catch.hpp>
 #include <openssl/x509.h>
+#include <catch2/catch.hpp>
 
 #include <csignal>
 #include <cstdlib>
@@ -29,9 +29,10 @@ using namespace std::chrono_literals;
 using svc = stack::service;
 
 TEST_CASE("CORS answers only configured origins; every answer carries the security headers", "[e2e][cors]") {
-  stack s("e2e-cors", {{}, {{"SPLITVOTE_HTTP__CORS__ALLOWED_ORIGINS", "https://app.example,http://localhost:5173"},
-                            {"SPLITVOTE_HTTP__CORS__MAX_AGE_S", "300"},
-                            {"SPLITVOTE_HTTP__MAX_CONNECTIONS_PER_ADDRESS", "4"}}});
+  stack s("e2e-cors", {{},
+                       {{"SPLITVOTE_HTTP__CORS__ALLOWED_ORIGINS", "https://app.example,http://localhost:5173"},
+                        {"SPLITVOTE_HTTP__CORS__MAX_AGE_S", "300"},
+                        {"SPLITVOTE_HTTP__MAX_CONNECTIONS_PER_ADDRESS", "4"}}});
   s.start_all();
   const auto poll = create_poll(s.port(), exact_lunch_poll);
   const std::string votes = "/v1/polls/" + poll.id + "/votes";
@@ -60,7 +61,8 @@ TEST_CASE("CORS answers only configured origins; every answer carries the securi
     auto wrong_method = preflight;
     wrong_method["Access-Control-Request-Method"] = "DELETE";
     CHECK(c.request("OPTIONS", votes, {}, wrong_method).status == 403);
-    CHECK(c.request("OPTIONS", "/v1/polls/" + poll.id, {}, {{"Origin", "http://localhost:5173"}, {"Access-Control-Request-Method", "GET"}})
+    CHECK(c.request("OPTIONS", "/v1/polls/" + poll.id, {},
+                    {{"Origin", "http://localhost:5173"}, {"Access-Control-Request-Method", "GET"}})
               .header("access-control-allow-origin") == "http://localhost:5173");
     // Not a preflight: what the resource allows.
     const auto plain = c.request("OPTIONS", votes, {}, {});
@@ -70,7 +72,8 @@ TEST_CASE("CORS answers only configured origins; every answer carries the securi
     CHECK(c.request("OPTIONS", "/v1/nothing", {}, preflight).status == 404);
 
     // Actual requests: the allowed origin is named, another is not (its page cannot read the answer).
-    const auto mine = c.request("POST", votes, vote_body("c1"), {{"Content-Type", "application/json"}, {"Origin", "https://app.example"}});
+    const auto mine = c.request("POST", votes, vote_body("c1"),
+                                {{"Content-Type", "application/json"}, {"Origin", "https://app.example"}});
     CHECK(mine.status == 202);
     CHECK(mine.header("access-control-allow-origin") == "https://app.example");
     CHECK(mine.header("access-control-expose-headers").find("Retry-After") != std::string::npos);
@@ -81,17 +84,17 @@ TEST_CASE("CORS answers only configured origins; every answer carries the securi
     CHECK(c.get("/v1/polls/" + poll.id).header("access-control-allow-origin").empty());
 
     // Security headers on answers of every kind.
-    for (const auto& r : {mine, theirs, c.post("/v1/polls", exact_lunch_poll), c.post(votes, "{"), c.post(votes, vote_body("c1")),
-                          c.get("/v1/polls/00000000-0000-4000-8000-000000000000"), c.request("DELETE", votes, {}, {}),
-                          c.get("/nowhere"), c.get("/livez"), c.get("/readyz"), c.get("/metrics"),
-                          c.get("/v1/polls/" + poll.id + "/results")}) {
+    for (const auto& r : {mine, theirs, c.post("/v1/polls", exact_lunch_poll), c.post(votes, "{"),
+                          c.post(votes, vote_body("c1")), c.get("/v1/polls/00000000-0000-4000-8000-000000000000"),
+                          c.request("DELETE", votes, {}, {}), c.get("/nowhere"), c.get("/livez"), c.get("/readyz"),
+                          c.get("/metrics"), c.get("/v1/polls/" + poll.id + "/results")}) {
       INFO(r.status << " " << r.body.substr(0, 200));
       check_security_headers(r.headers);
     }
   }
   // ... and on what the server answers before any handler: malformed HTTP, headers too large.
   for (const std::string& bytes : {std::string("GARBAGE\r\n\r\n"),
-                                  "GET /livez HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n"}) {
+                                   "GET /livez HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n"}) {
     raw_connection raw(s.port());
     raw.send(bytes);
     REQUIRE(raw.read_until_closed(5s));
@@ -102,13 +105,15 @@ TEST_CASE("CORS answers only configured origins; every answer carries the securi
 
   {  // http.max_connections_per_address: a fifth connection from 127.0.0.1 gets 429 and is closed
     std::vector<std::unique_ptr<raw_connection>> held;
-    REQUIRE(eventually([&] {  // connections above may still be closing
-      auto conn = std::make_unique<raw_connection>(s.port());
-      conn->send("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n");
-      if (!conn->read_until("\r\n\r\n", 5s) || !conn->received().starts_with("HTTP/1.1 200")) return false;
-      held.push_back(std::move(conn));
-      return held.size() == 4;
-    }, 10s));
+    REQUIRE(eventually(
+        [&] {  // connections above may still be closing
+          auto conn = std::make_unique<raw_connection>(s.port());
+          conn->send("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n");
+          if (!conn->read_until("\r\n\r\n", 5s) || !conn->received().starts_with("HTTP/1.1 200")) return false;
+          held.push_back(std::move(conn));
+          return held.size() == 4;
+        },
+        10s));
     raw_connection extra(s.port());
     extra.send("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(extra.read_until_closed(5s));

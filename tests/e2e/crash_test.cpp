@@ -1,6 +1,6 @@
 // End to end with crashes: kill -9 of the consumers mid-stream, and decoys counted exactly.
-#include "splitvote/testing/polls.hpp"
 #include <boost/json/serialize.hpp>
+#include "splitvote/testing/polls.hpp"
 #include "splitvote/testing/stack.hpp"
 
 #include <catch2/catch.hpp>
@@ -35,32 +35,39 @@ TEST_CASE("kill -9 of the ballotbox and the pollbook mid-stream: the counts stay
   // Both consumers must be in the group and writing, so the kills hit live work.
   REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
   REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
-  const auto poll = create_poll(s.port(), R"({"title":"Crash","choices":["red","green","blue"],"privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
+  const auto poll = create_poll(
+      s.port(),
+      R"({"title":"Crash","choices":["red","green","blue"],"privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
 
   // The faults are injected from the progress callback, at fixed points of the stream.
   std::mutex faults;
-  const auto cast = cast_votes(s.port(), poll.id, split("crash-", {{"red", 700}, {"green", 500}, {"blue", 300}}), 4, [&](int done) {
-    std::lock_guard lock(faults);
-    if (done == 300) {
-      CHECK(s.wait_for_log(svc::ballotbox, 0, "batch_committed"));
-      s.process(svc::ballotbox)->signal(SIGKILL);
-    }
-    if (done == 600) s.start(svc::ballotbox);
-    if (done == 800) {
-      CHECK(s.wait_for_log(svc::pollbook, 0, "batch_committed"));
-      s.process(svc::pollbook)->signal(SIGKILL);
-    }
-    if (done == 1100) s.start(svc::pollbook);
-  });
+  const auto cast =
+      cast_votes(s.port(), poll.id, split("crash-", {{"red", 700}, {"green", 500}, {"blue", 300}}), 4, [&](int done) {
+        std::lock_guard lock(faults);
+        if (done == 300) {
+          CHECK(s.wait_for_log(svc::ballotbox, 0, "batch_committed"));
+          s.process(svc::ballotbox)->signal(SIGKILL);
+        }
+        if (done == 600) s.start(svc::ballotbox);
+        if (done == 800) {
+          CHECK(s.wait_for_log(svc::pollbook, 0, "batch_committed"));
+          s.process(svc::pollbook)->signal(SIGKILL);
+        }
+        if (done == 1100) s.start(svc::pollbook);
+      });
   REQUIRE(cast.accepted() == 1500);
   // Each restarted instance rejoined the group and wrote again (its log is appended).
   CHECK(s.wait_for_log(svc::ballotbox, 0, "consumer_started", 2));
   CHECK(s.wait_for_log(svc::pollbook, 0, "consumer_started", 2));
 
-  const auto r = await_results(s.port(), poll, [](const auto& r) {
-    return count_at(r, "participation", "unique_actors") == 1500 && count_at(r, "consistency", "ballotbox_envelopes") == 1500 &&
-           r.at("consistency").as_object().at("complete").as_bool();
-  }, std::chrono::seconds(90));
+  const auto r = await_results(
+      s.port(), poll,
+      [](const auto& r) {
+        return count_at(r, "participation", "unique_actors") == 1500 &&
+               count_at(r, "consistency", "ballotbox_envelopes") == 1500 &&
+               r.at("consistency").as_object().at("complete").as_bool();
+      },
+      std::chrono::seconds(90));
   INFO(boost::json::serialize(r));
   CHECK(count_at(r, "participation", "submissions") == 1500);
   CHECK(count_at(r, "participation", "duplicates") == 0);
@@ -74,7 +81,9 @@ TEST_CASE("fixed k=3 decoys: four ballots per envelope, estimates sum to n and s
   stack s("e2e-decoys");
   s.start_all();
   REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
-  const auto poll = create_poll(s.port(), R"({"title":"Decoys","choices":["red","green","blue"],"privacy":{"decoys":{"distribution":"fixed","k":3},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
+  const auto poll = create_poll(
+      s.port(),
+      R"({"title":"Decoys","choices":["red","green","blue"],"privacy":{"decoys":{"distribution":"fixed","k":3},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
   const std::vector<std::pair<std::string, int>> truth = {{"red", 400}, {"green", 250}, {"blue", 150}};
   std::mutex faults;
   const auto cast = cast_votes(s.port(), poll.id, split("decoy-", truth), 4, [&](int done) {
@@ -87,9 +96,13 @@ TEST_CASE("fixed k=3 decoys: four ballots per envelope, estimates sum to n and s
   });
   REQUIRE(cast.accepted() == 800);
 
-  const auto r = await_results(s.port(), poll, [](const auto& r) {
-    return count_at(r, "consistency", "ballotbox_envelopes") == 800 && r.at("consistency").as_object().at("complete").as_bool();
-  }, std::chrono::seconds(90));
+  const auto r = await_results(
+      s.port(), poll,
+      [](const auto& r) {
+        return count_at(r, "consistency", "ballotbox_envelopes") == 800 &&
+               r.at("consistency").as_object().at("complete").as_bool();
+      },
+      std::chrono::seconds(90));
   INFO(boost::json::serialize(r));
   const auto& mech = r.at("mechanism").as_object();
   CHECK(mech.at("envelopes").as_int64() == 800);

@@ -14,8 +14,8 @@
 
 #include "splitvote/testing/jwt.hpp"
 
-#include <catch2/catch.hpp>
 #include <openssl/x509.h>
+#include <catch2/catch.hpp>
 
 #include <csignal>
 #include <cstdlib>
@@ -32,29 +32,30 @@ TEST_CASE("jwt polls: the identity provider's token names the actor; forged, exp
           "[e2e][jwt-votes]") {
   const auto dir = temp_dir("e2e-jwt");
   const rsa_key idp, stranger;
-  {
-    std::ofstream(dir / "jwks.json") << jwks({idp.jwk("k1")});
-  }
-  stack s("e2e-jwt", {{}, {{"SPLITVOTE_AUTH__JWT__ALGORITHMS", "RS256"},
-                           {"SPLITVOTE_AUTH__JWT__JWKS_FILE", (dir / "jwks.json").string()},
-                           {"SPLITVOTE_AUTH__JWT__ISSUER", "https://idp.test"},
-                           {"SPLITVOTE_AUTH__JWT__AUDIENCE", "splitvote"},
-                           {"SPLITVOTE_AUTH__JWT__LEEWAY_S", "30"},
-                           {"SPLITVOTE_AUTH__JWT__MAX_TOKEN_BYTES", "4096"}}});
+  { std::ofstream(dir / "jwks.json") << jwks({idp.jwk("k1")}); }
+  stack s("e2e-jwt", {{},
+                      {{"SPLITVOTE_AUTH__JWT__ALGORITHMS", "RS256"},
+                       {"SPLITVOTE_AUTH__JWT__JWKS_FILE", (dir / "jwks.json").string()},
+                       {"SPLITVOTE_AUTH__JWT__ISSUER", "https://idp.test"},
+                       {"SPLITVOTE_AUTH__JWT__AUDIENCE", "splitvote"},
+                       {"SPLITVOTE_AUTH__JWT__LEEWAY_S", "30"},
+                       {"SPLITVOTE_AUTH__JWT__MAX_TOKEN_BYTES", "4096"}}});
   s.start_all();
   const auto open_to_all = create_poll(s.port(), R"({"title":"J","choices":["yes","no"],"voter_auth":{"mode":"jwt"},
       "privacy":{"decoys":{"distribution":"none"}}})");
-  const auto listed = create_poll(s.port(), R"({"title":"JL","choices":["yes","no"],"eligible_actors":["ann"],"voter_auth":{"mode":"jwt"}})");
+  const auto listed = create_poll(
+      s.port(), R"({"title":"JL","choices":["yes","no"],"eligible_actors":["ann"],"voter_auth":{"mode":"jwt"}})");
   CHECK(listed.voter_tokens.empty());  // the identity provider authenticates: no tokens of ours
 
   const long now = static_cast<long>(std::time(nullptr));
   const auto claims = [&](const std::string& sub, long exp_offset = 600, const std::string& aud = "\"splitvote\"",
                           const std::string& iss = "https://idp.test", const std::string& extra = "") {
-    return R"({"sub":")" + sub + R"(","iss":")" + iss + R"(","aud":)" + aud + R"(,"exp":)" + std::to_string(now + exp_offset) +
-           extra + "}";
+    return R"({"sub":")" + sub + R"(","iss":")" + iss + R"(","aud":)" + aud + R"(,"exp":)" +
+           std::to_string(now + exp_offset) + extra + "}";
   };
   const std::string rs = R"({"alg":"RS256","kid":"k1","typ":"JWT"})";
-  const auto vote = [&](const created_poll& p, const std::string& token, const std::string& body = R"({"choice":"yes"})") {
+  const auto vote = [&](const created_poll& p, const std::string& token,
+                        const std::string& body = R"({"choice":"yes"})") {
     http_client c(s.port());
     return c.request("POST", "/v1/polls/" + p.id + "/votes", body,
                      {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}});
@@ -77,13 +78,19 @@ TEST_CASE("jwt polls: the identity provider's token names the actor; forged, exp
     refused(make_jwt(rs, claims("mallory", 600, "\"another-service\""), &idp), "audience");
     refused(make_jwt(rs, claims("mallory", 600, "[\"a\",\"b\"]"), &idp), "audience");
     refused(make_jwt(rs, claims("mallory", 600, "\"splitvote\"", "https://evil.test"), &idp), "issuer");
-    refused(make_jwt(rs, claims("mallory", 600, "\"splitvote\"", "https://idp.test", R"(,"nbf":)" + std::to_string(now + 3600)), &idp),
-            "not-yet-valid");
+    refused(
+        make_jwt(rs,
+                 claims("mallory", 600, "\"splitvote\"", "https://idp.test", R"(,"nbf":)" + std::to_string(now + 3600)),
+                 &idp),
+        "not-yet-valid");
     refused(make_jwt(rs, body, &stranger), "signature");  // signed by another key, claiming the provider's kid
     auto flipped = make_jwt(rs, body, &idp);
     flipped[flipped.size() - 5] = flipped[flipped.size() - 5] == 'A' ? 'B' : 'A';
     refused(flipped, "signature");
-    refused(make_jwt(rs, claims("mallory", 600, "\"splitvote\"", "https://idp.test", R"(,"pad":")" + std::string(5000, 'p') + "\""), &idp),
+    refused(make_jwt(rs,
+                     claims("mallory", 600, "\"splitvote\"", "https://idp.test",
+                            R"(,"pad":")" + std::string(5000, 'p') + "\""),
+                     &idp),
             "oversize");
     refused("not.a.jwt", "malformed");
     CHECK(vote(open_to_all, "", R"({"choice":"yes"})").status == 401);

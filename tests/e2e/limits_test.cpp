@@ -1,4 +1,5 @@
-// End to end: the in-flight, connection and producer-queue limits (503 at once, nothing lost), and ingest's memory under a flood.
+// End to end: the in-flight, connection and producer-queue limits (503 at once, nothing lost), and ingest's memory
+// under a flood.
 #include "splitvote/testing/answers.hpp"
 #include "splitvote/testing/environment.hpp"
 #include "splitvote/testing/polls.hpp"
@@ -11,10 +12,10 @@
 
 #include <atomic>
 #include <fstream>
-#include <map>
-#include <mutex>
 #include <future>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 using namespace splitvote::testing;
@@ -24,16 +25,19 @@ using svc = stack::service;
 TEST_CASE("requests over http.max_in_flight get 503 at once, probes still answer, nothing is lost", "[e2e][limits]") {
   // linger.ms holds each vote in the producer for 2 s: two votes stay in flight long enough
   // to see what a third one gets.
-  stack s("e2e-in-flight", {{}, {{"SPLITVOTE_HTTP__MAX_IN_FLIGHT", "2"},
-                                 {"SPLITVOTE_HTTP__MAX_CONNECTIONS", "8"},
-                                 {"SPLITVOTE_KAFKA__RDKAFKA__LINGER__MS", "2000"}}});
+  stack s("e2e-in-flight", {{},
+                            {{"SPLITVOTE_HTTP__MAX_IN_FLIGHT", "2"},
+                             {"SPLITVOTE_HTTP__MAX_CONNECTIONS", "8"},
+                             {"SPLITVOTE_KAFKA__RDKAFKA__LINGER__MS", "2000"}}});
   s.start_all();
   const auto poll = create_poll(s.port(), exact_lunch_poll);
   const std::string votes = "/v1/polls/" + poll.id + "/votes";
 
   {
-    auto first = std::async(std::launch::async, [&] { return http_client(s.port()).post(votes, vote_body("a1", "pizza")); });
-    auto second = std::async(std::launch::async, [&] { return http_client(s.port()).post(votes, vote_body("a2", "sushi")); });
+    auto first =
+        std::async(std::launch::async, [&] { return http_client(s.port()).post(votes, vote_body("a1", "pizza")); });
+    auto second =
+        std::async(std::launch::async, [&] { return http_client(s.port()).post(votes, vote_body("a2", "sushi")); });
     // Both admitted and waiting for Kafka in librdkafka's queue.
     REQUIRE(eventually([&] { return metric(s.port(), "splitvote_producer_queue_messages") == 2; }, 10s));
 
@@ -41,7 +45,7 @@ TEST_CASE("requests over http.max_in_flight get 503 at once, probes still answer
     const auto third = c.post(votes, vote_body("a3", "salad"));
     check_problem(third, 503, "/problems/overloaded");
     CHECK(third.header("retry-after") == "1");
-    CHECK(c.get("/livez").status == 200);   // probes are exempt
+    CHECK(c.get("/livez").status == 200);  // probes are exempt
     CHECK(c.get("/readyz").status == 200);
     CHECK(c.get("/startupz").status == 200);
 
@@ -57,13 +61,15 @@ TEST_CASE("requests over http.max_in_flight get 503 at once, probes still answer
   {  // http.max_connections: a ninth connection is answered 503 and closed
     std::vector<std::unique_ptr<raw_connection>> held;
     // Connections of the part above may still be closing: hold eight once the server has room.
-    REQUIRE(eventually([&] {
-      auto conn = std::make_unique<raw_connection>(s.port());
-      conn->send("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n");
-      if (!conn->read_until("\r\n\r\n", 5s) || !conn->received().starts_with("HTTP/1.1 200")) return false;
-      held.push_back(std::move(conn));
-      return held.size() == 8;
-    }, 10s));
+    REQUIRE(eventually(
+        [&] {
+          auto conn = std::make_unique<raw_connection>(s.port());
+          conn->send("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n");
+          if (!conn->read_until("\r\n\r\n", 5s) || !conn->received().starts_with("HTTP/1.1 200")) return false;
+          held.push_back(std::move(conn));
+          return held.size() == 8;
+        },
+        10s));
     raw_connection extra(s.port());
     extra.send("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(extra.read_until_closed(5s));
@@ -81,13 +87,14 @@ TEST_CASE("requests over http.max_in_flight get 503 at once, probes still answer
 }
 
 TEST_CASE("a full producer queue answers 503 with Retry-After, counts nothing and frees the actor", "[e2e][limits]") {
-  stack s("e2e-queue-full", {{}, {{"SPLITVOTE_KAFKA__QUEUE_MAX_MESSAGES", "1"},
-                                  {"SPLITVOTE_KAFKA__RDKAFKA__LINGER__MS", "2000"}}});
+  stack s("e2e-queue-full",
+          {{}, {{"SPLITVOTE_KAFKA__QUEUE_MAX_MESSAGES", "1"}, {"SPLITVOTE_KAFKA__RDKAFKA__LINGER__MS", "2000"}}});
   s.start_all();
   const auto poll = create_poll(s.port(), exact_lunch_poll);
   const std::string votes = "/v1/polls/" + poll.id + "/votes";
 
-  auto first = std::async(std::launch::async, [&] { return http_client(s.port()).post(votes, vote_body("q1", "pizza")); });
+  auto first =
+      std::async(std::launch::async, [&] { return http_client(s.port()).post(votes, vote_body("q1", "pizza")); });
   // The first vote is in librdkafka's queue (not merely being checked) before the second comes.
   REQUIRE(eventually([&] { return metric(s.port(), "splitvote_producer_queue_messages") == 1; }, 10s));
   http_client c(s.port());
@@ -120,7 +127,8 @@ long status_kib(int pid, const std::string& field) {
 
 // A measurement, not a test (hidden; run by hand: splitvote-e2e-tests "[flood]"): ingest's
 // memory while Kafka is stalled and 3,000 clients each send one vote at once, with and
-// without the limits (SPLITVOTE_FLOOD_CLIENTS changes the 3,000). Its figures are in docs/operations.md ("Limits and overload").
+// without the limits (SPLITVOTE_FLOOD_CLIENTS changes the 3,000). Its figures are in docs/operations.md ("Limits and
+// overload").
 TEST_CASE("memory of ingest under a flood with a stalled Kafka", "[.][flood]") {
   struct flood_limit {
     const char* name;
@@ -128,12 +136,14 @@ TEST_CASE("memory of ingest under a flood with a stalled Kafka", "[.][flood]") {
   };
   const std::vector<flood_limit> limits = {
       {"no limits (librdkafka's own queue bounds)",
-       {{"SPLITVOTE_HTTP__MAX_IN_FLIGHT", "0"}, {"SPLITVOTE_HTTP__MAX_CONNECTIONS", "0"},
-        {"SPLITVOTE_KAFKA__QUEUE_MAX_MESSAGES", "100000"}, {"SPLITVOTE_KAFKA__QUEUE_MAX_KBYTES", "1048576"}}},
-      {"http.max_in_flight=200",
-       {{"SPLITVOTE_HTTP__MAX_IN_FLIGHT", "200"}, {"SPLITVOTE_HTTP__MAX_CONNECTIONS", "0"}}},
+       {{"SPLITVOTE_HTTP__MAX_IN_FLIGHT", "0"},
+        {"SPLITVOTE_HTTP__MAX_CONNECTIONS", "0"},
+        {"SPLITVOTE_KAFKA__QUEUE_MAX_MESSAGES", "100000"},
+        {"SPLITVOTE_KAFKA__QUEUE_MAX_KBYTES", "1048576"}}},
+      {"http.max_in_flight=200", {{"SPLITVOTE_HTTP__MAX_IN_FLIGHT", "200"}, {"SPLITVOTE_HTTP__MAX_CONNECTIONS", "0"}}},
       {"kafka.queue_max_messages=200",
-       {{"SPLITVOTE_HTTP__MAX_IN_FLIGHT", "0"}, {"SPLITVOTE_HTTP__MAX_CONNECTIONS", "0"},
+       {{"SPLITVOTE_HTTP__MAX_IN_FLIGHT", "0"},
+        {"SPLITVOTE_HTTP__MAX_CONNECTIONS", "0"},
         {"SPLITVOTE_KAFKA__QUEUE_MAX_MESSAGES", "200"}}},
   };
   const int clients = std::stoi(setting("SPLITVOTE_FLOOD_CLIENTS", "3000"));

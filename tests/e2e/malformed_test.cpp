@@ -11,10 +11,10 @@
 
 #include <atomic>
 #include <fstream>
-#include <map>
-#include <mutex>
 #include <future>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 using namespace splitvote::testing;
@@ -38,37 +38,73 @@ TEST_CASE("malformed HTTP is answered 400 or closed, and the server serves on", 
       {"garbage request line", "HELLO THERE\r\n\r\n", {"400"}},
       {"request line without target", "GET\r\n\r\n", {"400"}},
       {"binary garbage", std::string("\xff\xfe\x01\x02\x80\x81 \r\n\r\n", 12), {"400"}},
-      {"TLS client hello", std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + std::string(64, 'x'), {"400"}},
+      {"TLS client hello",
+       std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + std::string(64, 'x'),
+       {"400"}},
       {"header without colon", "GET /livez HTTP/1.1\r\nHost x\r\n\r\n", {"400"}},
       {"space in header name", "GET /livez HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n", {"400"}},
       {"bare LF line ends", "GET /livez HTTP/1.1\nHost: x\n\n", {"400"}},
       {"NUL in target", std::string("GET /li\0vez HTTP/1.1\r\nHost: x\r\n\r\n", 33), {"400"}},
       {"NUL in header value", std::string("GET /livez HTTP/1.1\r\nHost: x\0y\r\n\r\n", 34), {"400"}},
-      {"Content-Length not a number", "POST " + votes + " HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n" + vote, {"400"}},
-      {"negative Content-Length", "POST " + votes + " HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n" + vote, {"400"}},
-      {"Content-Length overflow", "POST " + votes + " HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", {"400"}},
-      {"two Content-Lengths", "POST " + votes + " HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n" + vote, {"400"}},
+      {"Content-Length not a number",
+       "POST " + votes + " HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n" + vote,
+       {"400"}},
+      {"negative Content-Length",
+       "POST " + votes + " HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n" + vote,
+       {"400"}},
+      {"Content-Length overflow",
+       "POST " + votes + " HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+       {"400"}},
+      {"two Content-Lengths",
+       "POST " + votes + " HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n" + vote,
+       {"400"}},
       {"Content-Length and Transfer-Encoding",
        "POST " + votes + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-           std::to_string(vote.size()) + "\r\nTransfer-Encoding: chunked\r\n\r\n" + vote, {"400"}},
-      {"unknown Transfer-Encoding", "POST " + votes + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: rot13\r\n\r\n" + vote, {"400"}},
-      {"bad chunk size", "POST " + votes + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n" + vote + "\r\n0\r\n\r\n", {"400"}},
-      {"chunk size overflow", "POST " + votes + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\nabc\r\n", {"400"}},
-      {"chunk without CRLF", "POST " + votes + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcdef0\r\n\r\n", {"400"}},
+           std::to_string(vote.size()) + "\r\nTransfer-Encoding: chunked\r\n\r\n" + vote,
+       {"400"}},
+      {"unknown Transfer-Encoding",
+       "POST " + votes + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: rot13\r\n\r\n" + vote,
+       {"400"}},
+      {"bad chunk size",
+       "POST " + votes +
+           " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n" + vote +
+           "\r\n0\r\n\r\n",
+       {"400"}},
+      {"chunk size overflow",
+       "POST " + votes +
+           " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: "
+           "chunked\r\n\r\nffffffffffffffffffff\r\nabc\r\n",
+       {"400"}},
+      {"chunk without CRLF",
+       "POST " + votes +
+           " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: "
+           "chunked\r\n\r\n3\r\nabcdef0\r\n\r\n",
+       {"400"}},
       {"HTTP/0.9 request", "GET /livez\r\n\r\n", {"400"}},
       {"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", {"400"}},
       {"HTTP/3.0", "GET /livez HTTP/3.0\r\nHost: x\r\n\r\n", {"400"}},
       {"absolute-form target", "GET http://evil.example/livez HTTP/1.1\r\nHost: x\r\n\r\n", {"400"}},
       {"absurdly long method", std::string(20000, 'G') + " /livez HTTP/1.1\r\nHost: x\r\n\r\n", {"431"}},
       {"absurdly long target", "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", {"431"}},
-      {"absurdly many headers", "GET /livez HTTP/1.1\r\nHost: x\r\n" + [] {
-         std::string h;
-         for (int i = 0; i < 2000; ++i) h += "X-H" + std::to_string(i) + ": v\r\n";
-         return h;
-       }() + "\r\n", {"431"}},
+      {"absurdly many headers",
+       "GET /livez HTTP/1.1\r\nHost: x\r\n" +
+           [] {
+             std::string h;
+             for (int i = 0; i < 2000; ++i) h += "X-H" + std::to_string(i) + ": v\r\n";
+             return h;
+           }() +
+           "\r\n",
+       {"431"}},
       {"truncated headers, then end of stream", "GET /livez HTTP/1.1\r\nHo", {"close"}, true},
-      {"truncated body, then end of stream", "POST " + votes + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"actor_id\"", {"close"}, true},
-      {"truncated body, then silence", "POST " + votes + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"actor_id\"", {"close"}},
+      {"truncated body, then end of stream",
+       "POST " + votes +
+           " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"actor_id\"",
+       {"close"},
+       true},
+      {"truncated body, then silence",
+       "POST " + votes +
+           " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"actor_id\"",
+       {"close"}},
       {"only blank lines", "\r\n\r\n\r\n", {"400"}},
   };
   for (const auto& bc : cases) {

@@ -35,7 +35,8 @@ std::string program(const std::string& name) {
 }
 
 /// Runs `exe args...` to completion; returns its exit status and output.
-std::pair<int, std::string> run(const std::string& exe, std::vector<std::string> args, const std::filesystem::path& log) {
+std::pair<int, std::string> run(const std::string& exe, std::vector<std::string> args,
+                                const std::filesystem::path& log) {
   child_process p(exe, std::move(args), {}, log);
   const auto status = p.wait(std::chrono::seconds(60));
   REQUIRE(status);
@@ -93,8 +94,8 @@ TEST_CASE("promtool accepts every service's metrics and a real Prometheus scrape
       const auto file = s.dir() / (name + ".metrics");
       std::ofstream(file) << exposition.body;
       // promtool reads the exposition on stdin and lints it; any finding is a non-zero exit.
-      const auto [status, output] =
-          run("/bin/sh", {"-c", "\"$0\" check metrics < \"$1\"", promtool, file.string()}, s.dir() / (name + ".promtool.log"));
+      const auto [status, output] = run("/bin/sh", {"-c", "\"$0\" check metrics < \"$1\"", promtool, file.string()},
+                                        s.dir() / (name + ".promtool.log"));
       INFO(name << ": " << output);
       CHECK(status == 0);
       CHECK(output.find("error") == std::string::npos);
@@ -106,30 +107,44 @@ TEST_CASE("promtool accepts every service's metrics and a real Prometheus scrape
     const auto config = s.dir() / "prometheus.yml";
     std::ofstream(config) << "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n"
                           << "  - job_name: ingest\n    static_configs: [{targets: ['127.0.0.1:" << s.port() << "']}]\n"
-                          << "  - job_name: pollbook\n    static_configs: [{targets: ['127.0.0.1:" << s.probe_port(svc::pollbook) << "']}]\n"
-                          << "  - job_name: ballotbox\n    static_configs: [{targets: ['127.0.0.1:" << s.probe_port(svc::ballotbox) << "']}]\n";
+                          << "  - job_name: pollbook\n    static_configs: [{targets: ['127.0.0.1:"
+                          << s.probe_port(svc::pollbook) << "']}]\n"
+                          << "  - job_name: ballotbox\n    static_configs: [{targets: ['127.0.0.1:"
+                          << s.probe_port(svc::ballotbox) << "']}]\n";
     child_process server(prometheus,
                          {"--config.file=" + config.string(), "--storage.tsdb.path=" + (s.dir() / "tsdb").string(),
                           "--web.listen-address=127.0.0.1:" + std::to_string(port), "--log.level=warn"},
                          {}, s.dir() / "prometheus.log");
-    REQUIRE(eventually([&] {
-      try { return http_client(port, contract_record::no).get("/-/ready").status == 200; } catch (const std::exception&) { return false; }
-    }, std::chrono::seconds(30)));
+    REQUIRE(eventually(
+        [&] {
+          try {
+            return http_client(port, contract_record::no).get("/-/ready").status == 200;
+          } catch (const std::exception&) {
+            return false;
+          }
+        },
+        std::chrono::seconds(30)));
 
     INFO(read_file(s.dir() / "prometheus.log"));
     // Every target up.
     CHECK(eventually([&] { return query_value(port, "sum(up)") == 3.0; }, std::chrono::seconds(30)));
     // The votes route's 202s as ingest counted them, and the envelopes each consumer stored.
-    CHECK(eventually([&] {
-      return query_value(port, R"(sum(splitvote_http_requests_total{route="/v1/polls/{id}/votes",status="202"}))") == 40.0;
-    }, std::chrono::seconds(30)));
-    CHECK(eventually([&] { return query_value(port, R"(sum(splitvote_consumer_envelopes_total{job="pollbook"}))") == 40.0; },
-                     std::chrono::seconds(30)));
-    CHECK(eventually([&] { return query_value(port, R"(sum(splitvote_consumer_envelopes_total{job="ballotbox"}))") == 40.0; },
-                     std::chrono::seconds(30)));
+    CHECK(eventually(
+        [&] {
+          return query_value(
+                     port, R"(sum(splitvote_http_requests_total{route="/v1/polls/{id}/votes",status="202"}))") == 40.0;
+        },
+        std::chrono::seconds(30)));
+    CHECK(eventually(
+        [&] { return query_value(port, R"(sum(splitvote_consumer_envelopes_total{job="pollbook"}))") == 40.0; },
+        std::chrono::seconds(30)));
+    CHECK(eventually(
+        [&] { return query_value(port, R"(sum(splitvote_consumer_envelopes_total{job="ballotbox"}))") == 40.0; },
+        std::chrono::seconds(30)));
     // A histogram is queryable as one: the vote route's p99 exists and is a latency.
     const auto p99 = query_value(
-        port, R"(histogram_quantile(0.99, sum by (le) (splitvote_http_request_duration_seconds_bucket{route="/v1/polls/{id}/votes"})))");
+        port,
+        R"(histogram_quantile(0.99, sum by (le) (splitvote_http_request_duration_seconds_bucket{route="/v1/polls/{id}/votes"})))");
     REQUIRE(p99);
     CHECK(*p99 > 0.0);
     CHECK(*p99 < 10.0);

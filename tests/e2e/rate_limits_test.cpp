@@ -14,8 +14,8 @@
 
 #include "splitvote/testing/jwt.hpp"
 
-#include <catch2/catch.hpp>
 #include <openssl/x509.h>
+#include <catch2/catch.hpp>
 
 #include <csignal>
 #include <cstdlib>
@@ -28,14 +28,16 @@ using namespace splitvote::testing;
 using namespace std::chrono_literals;
 using svc = stack::service;
 
-TEST_CASE("rate limits per client address, per poll and on poll creation answer 429 with Retry-After", "[e2e][rate-limits]") {
-  stack s("e2e-rate-limits", {{}, {{"SPLITVOTE_HTTP__RATE_LIMIT__CLIENT_PER_SECOND", "1"},
-                                   {"SPLITVOTE_HTTP__RATE_LIMIT__CLIENT_BURST", "40"},
-                                   {"SPLITVOTE_HTTP__RATE_LIMIT__POLL_VOTES_PER_SECOND", "1"},
-                                   {"SPLITVOTE_HTTP__RATE_LIMIT__POLL_VOTES_BURST", "3"},
-                                   {"SPLITVOTE_HTTP__RATE_LIMIT__CREATIONS_PER_MINUTE", "1"},
-                                   {"SPLITVOTE_HTTP__RATE_LIMIT__CREATIONS_BURST", "2"},
-                                   {"SPLITVOTE_HTTP__TRUSTED_PROXIES", "127.0.0.1, ::1"}}});
+TEST_CASE("rate limits per client address, per poll and on poll creation answer 429 with Retry-After",
+          "[e2e][rate-limits]") {
+  stack s("e2e-rate-limits", {{},
+                              {{"SPLITVOTE_HTTP__RATE_LIMIT__CLIENT_PER_SECOND", "1"},
+                               {"SPLITVOTE_HTTP__RATE_LIMIT__CLIENT_BURST", "40"},
+                               {"SPLITVOTE_HTTP__RATE_LIMIT__POLL_VOTES_PER_SECOND", "1"},
+                               {"SPLITVOTE_HTTP__RATE_LIMIT__POLL_VOTES_BURST", "3"},
+                               {"SPLITVOTE_HTTP__RATE_LIMIT__CREATIONS_PER_MINUTE", "1"},
+                               {"SPLITVOTE_HTTP__RATE_LIMIT__CREATIONS_BURST", "2"},
+                               {"SPLITVOTE_HTTP__TRUSTED_PROXIES", "127.0.0.1, ::1"}}});
   s.start_all();
   http_client c(s.port());
 
@@ -87,14 +89,16 @@ TEST_CASE("rate limits per client address, per poll and on poll creation answer 
 }
 
 TEST_CASE("without trusted proxies X-Forwarded-For is ignored: a client cannot pose as many", "[e2e][rate-limits]") {
-  stack s("e2e-rate-limits-spoof", {{}, {{"SPLITVOTE_HTTP__RATE_LIMIT__CLIENT_PER_SECOND", "1"},
-                                         {"SPLITVOTE_HTTP__RATE_LIMIT__CLIENT_BURST", "10"}}});
+  stack s("e2e-rate-limits-spoof", {{},
+                                    {{"SPLITVOTE_HTTP__RATE_LIMIT__CLIENT_PER_SECOND", "1"},
+                                     {"SPLITVOTE_HTTP__RATE_LIMIT__CLIENT_BURST", "10"}}});
   s.start_all();
   http_client c(s.port());
   int allowed = 0;
   http_response last;
   for (int i = 0; i < 100; ++i) {
-    last = c.get("/v1/polls/00000000-0000-4000-8000-000000000000", {{"X-Forwarded-For", "203.0.113." + std::to_string(i)}});
+    last = c.get("/v1/polls/00000000-0000-4000-8000-000000000000",
+                 {{"X-Forwarded-For", "203.0.113." + std::to_string(i)}});
     if (last.status == 429) break;
     ++allowed;
   }

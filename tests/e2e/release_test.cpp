@@ -1,7 +1,7 @@
 // End to end with the privacy defaults: noisy releases drawn once, reused, and limited by a budget.
 #include "splitvote/pg/pool.hpp"
-#include "splitvote/testing/process.hpp"
 #include "splitvote/testing/polls.hpp"
+#include "splitvote/testing/process.hpp"
 #include "splitvote/testing/stack.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -41,10 +41,13 @@ boost::json::object results_once_stored(const stack& s, const created_poll& poll
     pqxx::read_transaction tx(c);
     return tx.exec_params(sql, poll.id)[0][0].as<std::int64_t>();
   };
-  REQUIRE(eventually([&] {
-    return count(*pollbook, "SELECT count(*) FROM pollbook.submissions WHERE poll_id = $1::uuid") == n &&
-           count(*ballotbox, "SELECT coalesce(sum(envelopes), 0) FROM ballotbox.envelope_counts WHERE poll_id = $1::uuid") == n;
-  }, std::chrono::seconds(30)));
+  REQUIRE(eventually(
+      [&] {
+        return count(*pollbook, "SELECT count(*) FROM pollbook.submissions WHERE poll_id = $1::uuid") == n &&
+               count(*ballotbox,
+                     "SELECT coalesce(sum(envelopes), 0) FROM ballotbox.envelope_counts WHERE poll_id = $1::uuid") == n;
+      },
+      std::chrono::seconds(30)));
   return await_results(s.port(), poll, [n](const auto& r) { return stored(r, n); });
 }
 
@@ -76,7 +79,9 @@ TEST_CASE("with the privacy defaults a release is drawn once, reused, and bounde
   // Reading again does not draw new noise: the same release, the same counts.
   http_client c(s.port());
   for (int i = 0; i < 5; ++i) {
-    const auto again = c.get("/v1/polls/" + poll.id + "/results", {{"Authorization", "Bearer " + poll.admin_token}}).json().as_object();
+    const auto again = c.get("/v1/polls/" + poll.id + "/results", {{"Authorization", "Bearer " + poll.admin_token}})
+                           .json()
+                           .as_object();
     CHECK(release_of(again).at("seq").as_int64() == 1);
     CHECK(released_counts(again) == released_counts(first));
   }
@@ -105,7 +110,8 @@ TEST_CASE("with the privacy defaults a release is drawn once, reused, and bounde
 
   // The close draws the release that was kept (the tests' final_release_after_ms is 0): the
   // final tally is published with the whole budget.
-  REQUIRE(c.request("POST", "/v1/polls/" + poll.id + "/close", "", {{"Authorization", "Bearer " + poll.admin_token}}).status == 200);
+  REQUIRE(c.request("POST", "/v1/polls/" + poll.id + "/close", "", {{"Authorization", "Bearer " + poll.admin_token}})
+              .status == 200);
   const auto final_results = results_once_stored(s, poll, 330);
   INFO(boost::json::serialize(final_results));
   CHECK(release_of(final_results).at("seq").as_int64() == 2);
@@ -113,7 +119,8 @@ TEST_CASE("with the privacy defaults a release is drawn once, reused, and bounde
   CHECK(release_of(final_results).at("budget_exhausted").as_bool());
   CHECK_FALSE(release_of(final_results).at("counts_changed_since").as_bool());
   // Reading again spends nothing more.
-  const auto again = c.get("/v1/polls/" + poll.id + "/results", {{"Authorization", "Bearer " + poll.admin_token}}).json().as_object();
+  const auto again =
+      c.get("/v1/polls/" + poll.id + "/results", {{"Authorization", "Bearer " + poll.admin_token}}).json().as_object();
   CHECK(release_of(again).at("seq").as_int64() == 2);
   CHECK(released_counts(again) == released_counts(final_results));
 }

@@ -132,9 +132,11 @@ TEST_CASE("a poll closed through one replica is refused by the other within the 
     const std::string votes = "/v1/polls/" + poll.id + "/votes";
     http_client on_1(s.port(1)), on_0(s.port(0));
     // Instance 1 has the poll cached, from a recent read.
-    for (int i = 0; i < 5; ++i) REQUIRE(on_1.post(votes, vote_body("close-" + std::to_string(actor++), "pizza")).status == 202);
-    REQUIRE(on_0.request("POST", "/v1/polls/" + poll.id + "/close", "", {{"Authorization", "Bearer " + poll.admin_token}})
-                .status == 200);
+    for (int i = 0; i < 5; ++i)
+      REQUIRE(on_1.post(votes, vote_body("close-" + std::to_string(actor++), "pizza")).status == 202);
+    REQUIRE(
+        on_0.request("POST", "/v1/polls/" + poll.id + "/close", "", {{"Authorization", "Bearer " + poll.admin_token}})
+            .status == 200);
     const auto closed = std::chrono::steady_clock::now();
     int accepted_after_close = 0;
     std::optional<std::chrono::milliseconds> refused_after;
@@ -144,11 +146,13 @@ TEST_CASE("a poll closed through one replica is refused by the other within the 
       REQUIRE((status == 202 || status == 410));
       if (status == 202) ++accepted_after_close;
       if (status == 410)
-        refused_after = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - closed);
+        refused_after =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - closed);
     }
     REQUIRE(refused_after);
     std::cout << "replicas-close, round " << round << ": instance 1 refused the first vote " << refused_after->count()
-              << " ms after the close answered on instance 0 (" << accepted_after_close << " votes accepted in between)\n";
+              << " ms after the close answered on instance 0 (" << accepted_after_close
+              << " votes accepted in between)\n";
     CHECK(*refused_after <= bound);
     // And from then on, every vote there.
     for (int i = 0; i < 20; ++i) {
@@ -159,8 +163,7 @@ TEST_CASE("a poll closed through one replica is refused by the other within the 
   }
 }
 
-TEST_CASE("the shipped nginx in front of two replicas reuses its upstream connections",
-          "[e2e][replicas-keepalive]") {
+TEST_CASE("the shipped nginx in front of two replicas reuses its upstream connections", "[e2e][replicas-keepalive]") {
   stack s("e2e-replicas-keepalive");
   start_two_ingests(s);
   const nginx_proxy proxy(s.dir(), {s.port(0), s.port(1)});

@@ -20,14 +20,16 @@ using svc = stack::service;
 namespace {
 
 /// Every message on the topic, read from the beginning by a group of the thief's own.
-std::vector<std::string> copy_topic(const std::string& bootstrap, std::size_t expected, const std::string& group = "thief") {
-  kafka::consumer c({{"bootstrap.servers", bootstrap}, {"group.id", group}},
-                    [](const auto& parts) {
-                      std::vector<kafka::partition_offset> starts;
-                      for (const auto& p : parts) starts.push_back({p.topic, p.partition, kafka::offset_beginning});
-                      return starts;
-                    },
-                    [](const auto&) {});
+std::vector<std::string> copy_topic(const std::string& bootstrap, std::size_t expected,
+                                    const std::string& group = "thief") {
+  kafka::consumer c(
+      {{"bootstrap.servers", bootstrap}, {"group.id", group}},
+      [](const auto& parts) {
+        std::vector<kafka::partition_offset> starts;
+        for (const auto& p : parts) starts.push_back({p.topic, p.partition, kafka::offset_beginning});
+        return starts;
+      },
+      [](const auto&) {});
   c.subscribe(envelope::topic);
   std::vector<std::string> out;
   eventually(
@@ -49,7 +51,8 @@ TEST_CASE("a copy of the topic holds only sealed halves, and no log pairs an act
   const auto poll = create_poll(s.port(), R"({"title":"Sealed","choices":["alpha-choice","omega-choice"],
       "privacy":{"decoys":{"distribution":"fixed","k":1},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
   std::vector<vote> votes;
-  for (int i = 0; i < 60; ++i) votes.push_back({"sealed-actor-" + std::to_string(i), i % 2 ? "alpha-choice" : "omega-choice"});
+  for (int i = 0; i < 60; ++i)
+    votes.push_back({"sealed-actor-" + std::to_string(i), i % 2 ? "alpha-choice" : "omega-choice"});
   REQUIRE(cast_votes(s.port(), poll.id, votes).accepted() == 60);
   const auto results = await_results(s.port(), poll, [](const auto& r) {
     return r.at("consistency").as_object().at("ballotbox_envelopes").as_int64() == 60 &&
@@ -71,7 +74,8 @@ TEST_CASE("a copy of the topic holds only sealed halves, and no log pairs an act
   for (const auto& v : votes) {
     const std::string hex = s.actor_key_hex(poll.id, v.actor);
     std::string raw;
-    for (std::size_t i = 0; i < hex.size(); i += 2) raw.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    for (std::size_t i = 0; i < hex.size(); i += 2)
+      raw.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
     needles.push_back(raw);
   }
   {
@@ -100,7 +104,8 @@ TEST_CASE("a copy of the topic holds only sealed halves, and no log pairs an act
   // many ballots an envelope holds. Every message of the poll has one length.
   const auto defaults = create_poll(s.port(), R"({"title":"Lengths","choices":["alpha-choice","omega-choice"]})");
   std::vector<vote> more;
-  for (int i = 0; i < 40; ++i) more.push_back({"sealed-actor-d" + std::to_string(i), i % 2 ? "alpha-choice" : "omega-choice"});
+  for (int i = 0; i < 40; ++i)
+    more.push_back({"sealed-actor-d" + std::to_string(i), i % 2 ? "alpha-choice" : "omega-choice"});
   REQUIRE(cast_votes(s.port(), defaults.id, more).accepted() == 40);
   std::set<std::size_t> lengths;
   const auto copy = copy_topic(s.bootstrap(), 100, "second-thief");
@@ -141,11 +146,11 @@ TEST_CASE("cover envelopes fill idle time, look like votes on the topic, and cou
   });
   INFO(boost::json::serialize(r));
   const auto& mech = r.at("mechanism").as_object();
-  CHECK(mech.at("envelopes").as_int64() == 30);                      // covers are no votes
+  CHECK(mech.at("envelopes").as_int64() == 30);  // covers are no votes
   CHECK(r.at("participation").as_object().at("unique_actors").as_int64() == 30);
   CHECK(r.at("consistency").as_object().at("stores_agree").as_bool());
   const std::int64_t ballots = mech.at("ballots").as_int64();
-  CHECK(ballots >= 70);                                                // at least 5 covers of 2
+  CHECK(ballots >= 70);  // at least 5 covers of 2
   CHECK(mech.at("decoy_ballots").as_int64() == ballots - 30);
   CHECK(estimate_of(r, "red") + estimate_of(r, "blue") == Approx(30));
 
@@ -157,7 +162,8 @@ TEST_CASE("cover envelopes fill idle time, look like votes on the topic, and cou
   CHECK(sizes.size() == 1);
 }
 
-TEST_CASE("a lone vote is never written alone: the ballotbox adds decoys for the crowd that did not form", "[e2e][lone-vote]") {
+TEST_CASE("a lone vote is never written alone: the ballotbox adds decoys for the crowd that did not form",
+          "[e2e][lone-vote]") {
   stack s("e2e-lone-vote");  // mixing as shipped (at least 5 votes a crowd), a 1 s wait
   s.start_all();
   const auto poll = create_poll(s.port(), R"({"title":"Lone","choices":["red","blue","green"],

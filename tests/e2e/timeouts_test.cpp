@@ -11,10 +11,10 @@
 
 #include <atomic>
 #include <fstream>
-#include <map>
-#include <mutex>
 #include <future>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 using namespace splitvote::testing;
@@ -22,9 +22,10 @@ using namespace std::chrono_literals;
 using svc = stack::service;
 
 TEST_CASE("slow clients are cut off at the read timeout and cannot hold the only worker", "[e2e][timeouts]") {
-  stack s("e2e-slow-loris", {{}, {{"SPLITVOTE_HTTP__THREADS", "1"},
-                                  {"SPLITVOTE_HTTP__READ_TIMEOUT_MS", "1000"},
-                                  {"SPLITVOTE_HTTP__IDLE_TIMEOUT_MS", "1000"}}});
+  stack s("e2e-slow-loris", {{},
+                             {{"SPLITVOTE_HTTP__THREADS", "1"},
+                              {"SPLITVOTE_HTTP__READ_TIMEOUT_MS", "1000"},
+                              {"SPLITVOTE_HTTP__IDLE_TIMEOUT_MS", "1000"}}});
   s.start_all();
 
   // Eight connections, each sending one byte of a never-ending header every 100 ms for up to
@@ -55,8 +56,8 @@ TEST_CASE("slow clients are cut off at the read timeout and cannot hold the only
 
   for (auto& f : slow) {
     const auto o = f.get();
-    CHECK(o.closed_by_server);   // cut off, not left to dribble for 20 s
-    CHECK(o.received.empty());   // and never answered: its request never completed
+    CHECK(o.closed_by_server);  // cut off, not left to dribble for 20 s
+    CHECK(o.received.empty());  // and never answered: its request never completed
   }
 
   {  // an idle keep-alive connection is closed after the idle timeout
@@ -70,7 +71,8 @@ TEST_CASE("slow clients are cut off at the read timeout and cannot hold the only
     raw_connection conn(s.port());
     conn.send("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(conn.read_until("\r\n\r\n", 5s));
-    const std::string next = "GET /livez HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const std::string next =
+        "GET /livez HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     for (std::size_t i = 0; i < next.size() && !conn.closed(); ++i) {
       conn.send(next.substr(i, 1));
       conn.read_for(100ms);

@@ -14,8 +14,8 @@
 
 #include "splitvote/testing/jwt.hpp"
 
-#include <catch2/catch.hpp>
 #include <openssl/x509.h>
+#include <catch2/catch.hpp>
 
 #include <csignal>
 #include <cstdlib>
@@ -35,9 +35,10 @@ namespace bhttp = boost::beast::http;
 
 /// A self-signed EC certificate for localhost/127.0.0.1 with the given common name.
 void make_certificate(const std::filesystem::path& cert, const std::filesystem::path& key, const std::string& cn) {
-  const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=" + cn +
-                          " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout '" + key.string() + "' -out '" +
-                          cert.string() + "' 2>/dev/null";
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=" + cn +
+      " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout '" + key.string() + "' -out '" + cert.string() +
+      "' 2>/dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);
   // For security.logs: no log may quote the private key (each base64 line of the PEM).
   std::ifstream pem(key);
@@ -96,15 +97,17 @@ std::map<std::string, std::string> lowered(const bhttp::response<bhttp::string_b
 }
 }  // namespace
 
-TEST_CASE("ingest serves HTTPS (TLS 1.2+, modern suites) and SIGHUP loads a new certificate for new connections", "[e2e][tls]") {
+TEST_CASE("ingest serves HTTPS (TLS 1.2+, modern suites) and SIGHUP loads a new certificate for new connections",
+          "[e2e][tls]") {
   const auto dir = temp_dir("e2e-tls-certs");
   const auto cert = dir / "cert.pem", key = dir / "key.pem";
   const auto first_ca = dir / "first.pem", second_ca = dir / "second.pem";
   make_certificate(cert, key, "splitvote-test-1");
   std::filesystem::copy_file(cert, first_ca, std::filesystem::copy_options::overwrite_existing);
 
-  stack s("e2e-tls", {{}, {{"SPLITVOTE_HTTP__TLS__CERTIFICATE_CHAIN", cert.string()},
-                           {"SPLITVOTE_HTTP__TLS__PRIVATE_KEY", key.string()}}});
+  stack s("e2e-tls", {{},
+                      {{"SPLITVOTE_HTTP__TLS__CERTIFICATE_CHAIN", cert.string()},
+                       {"SPLITVOTE_HTTP__TLS__PRIVATE_KEY", key.string()}}});
   s.start_all();
 
   tls_connection held(s.port(), first_ca);

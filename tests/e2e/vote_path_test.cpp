@@ -33,12 +33,13 @@ TEST_CASE("1,000 actors vote with a known split and the results match it exactly
 
   const auto cast = cast_votes(s.port(), poll.id, known_split("actor-", 500, 300, 200));
   REQUIRE(cast.accepted() == 1000);
-  std::cout << "e2e vote path: 1000 votes accepted (202) in " << cast.seconds << " s = "
-            << 1000 / cast.seconds << " votes/s over 4 connections\n";
+  std::cout << "e2e vote path: 1000 votes accepted (202) in " << cast.seconds << " s = " << 1000 / cast.seconds
+            << " votes/s over 4 connections\n";
 
   const auto stored_from = std::chrono::steady_clock::now();
   const auto results = await_results(s.port(), poll, [](const auto& r) { return settled(r, 1000); });
-  std::cout << "e2e vote path: stores complete " << std::chrono::duration<double>(std::chrono::steady_clock::now() - stored_from).count()
+  std::cout << "e2e vote path: stores complete "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - stored_from).count()
             << " s after the last 202\n";
   check_counts(results, 500, 300, 200);
   CHECK(results.at("consistency").as_object().at("stores_agree").as_bool());
@@ -59,14 +60,20 @@ TEST_CASE("1,000 actors vote with a known split and the results match it exactly
     CHECK(reserved == "0");
     int refused = 0;
     for (int i = 0; i < 100; ++i)
-      refused += c.post("/v1/polls/" + poll.id + "/votes", R"({"actor_id":"actor-)" + std::to_string(i * 10) + R"(","choice":"salad"})").status == 409;
+      refused += c.post("/v1/polls/" + poll.id + "/votes",
+                        R"({"actor_id":"actor-)" + std::to_string(i * 10) + R"(","choice":"salad"})")
+                     .status == 409;
     CHECK(refused == 100);
   }
 
   {  // every bad request gets its status and a problem body, and nothing is counted
-    const auto restricted = create_poll(s.port(), R"({"title":"Board","choices":["yes","no"],"eligible_actors":["ann","ben"],"voter_auth":{"mode":"open"}})");
+    const auto restricted = create_poll(
+        s.port(),
+        R"({"title":"Board","choices":["yes","no"],"eligible_actors":["ann","ben"],"voter_auth":{"mode":"open"}})");
     const auto closed = create_poll(s.port(), R"({"title":"Old","choices":["yes","no"]})");
-    REQUIRE(c.request("POST", "/v1/polls/" + closed.id + "/close", "", {{"Authorization", "Bearer " + closed.admin_token}}).status == 200);
+    REQUIRE(
+        c.request("POST", "/v1/polls/" + closed.id + "/close", "", {{"Authorization", "Bearer " + closed.admin_token}})
+            .status == 200);
 
     const std::string votes = "/v1/polls/" + poll.id + "/votes";
     const std::map<std::string, std::string> json_type{{"Content-Type", "application/json"}};
@@ -82,20 +89,41 @@ TEST_CASE("1,000 actors vote with a known split and the results match it exactly
         {"missing field", "POST", votes, R"({"choice":"pizza"})", json_type, 400},
         {"unknown field", "POST", votes, R"({"actor_id":"x1","choice":"pizza","weight":2})", json_type, 400},
         {"invalid UTF-8", "POST", votes, "{\"actor_id\":\"\xc3\x28\",\"choice\":\"pizza\"}", json_type, 400},
-        {"not eligible", "POST", "/v1/polls/" + restricted.id + "/votes", R"({"actor_id":"zed","choice":"yes"})", json_type, 403},
-        {"no such poll", "POST", "/v1/polls/00000000-0000-0000-0000-000000000000/votes", R"({"actor_id":"x2","choice":"pizza"})", json_type, 404},
-        {"path traversal id", "POST", "/v1/polls/..%2F..%2Fetc%2Fpasswd/votes", R"({"actor_id":"x3","choice":"pizza"})", json_type, 404},
+        {"not eligible", "POST", "/v1/polls/" + restricted.id + "/votes", R"({"actor_id":"zed","choice":"yes"})",
+         json_type, 403},
+        {"no such poll", "POST", "/v1/polls/00000000-0000-0000-0000-000000000000/votes",
+         R"({"actor_id":"x2","choice":"pizza"})", json_type, 404},
+        {"path traversal id", "POST", "/v1/polls/..%2F..%2Fetc%2Fpasswd/votes", R"({"actor_id":"x3","choice":"pizza"})",
+         json_type, 404},
         {"already voted", "POST", votes, R"({"actor_id":"actor-1","choice":"pizza"})", json_type, 409},
-        {"closed poll", "POST", "/v1/polls/" + closed.id + "/votes", R"({"actor_id":"x4","choice":"yes"})", json_type, 410},
-        {"body too large", "POST", votes, R"({"actor_id":")" + std::string(8000, 'a') + R"(","choice":"pizza"})", json_type, 413},
-        {"not JSON", "POST", votes, "actor_id=x5&choice=pizza", {{"Content-Type", "application/x-www-form-urlencoded"}}, 415},
+        {"closed poll", "POST", "/v1/polls/" + closed.id + "/votes", R"({"actor_id":"x4","choice":"yes"})", json_type,
+         410},
+        {"body too large", "POST", votes, R"({"actor_id":")" + std::string(8000, 'a') + R"(","choice":"pizza"})",
+         json_type, 413},
+        {"not JSON",
+         "POST",
+         votes,
+         "actor_id=x5&choice=pizza",
+         {{"Content-Type", "application/x-www-form-urlencoded"}},
+         415},
         {"unknown choice", "POST", votes, R"({"actor_id":"x6","choice":"tacos"})", json_type, 422},
         {"wrong method", "DELETE", votes, "", {}, 405},
         {"results without token", "GET", "/v1/polls/" + poll.id + "/results", "", {}, 401},
-        {"results with a wrong token", "GET", "/v1/polls/" + poll.id + "/results", "", {{"Authorization", "Bearer nope"}}, 403},
-        {"close with a wrong token", "POST", "/v1/polls/" + poll.id + "/close", "", {{"Authorization", "Bearer nope"}}, 403},
+        {"results with a wrong token",
+         "GET",
+         "/v1/polls/" + poll.id + "/results",
+         "",
+         {{"Authorization", "Bearer nope"}},
+         403},
+        {"close with a wrong token",
+         "POST",
+         "/v1/polls/" + poll.id + "/close",
+         "",
+         {{"Authorization", "Bearer nope"}},
+         403},
         {"unknown route", "GET", "/v2/everything", "", {}, 404},
-        {"closes_at in the past", "POST", "/v1/polls", R"({"title":"t","choices":["a","b"],"closes_at":"2001-01-01T00:00:00Z"})", json_type, 400},
+        {"closes_at in the past", "POST", "/v1/polls",
+         R"({"title":"t","choices":["a","b"],"closes_at":"2001-01-01T00:00:00Z"})", json_type, 400},
     };
     for (const auto& bc : cases) {
       INFO(bc.what);
@@ -111,13 +139,15 @@ TEST_CASE("1,000 actors vote with a known split and the results match it exactly
     }
     // A body above the poll route's 4 MiB is refused from its Content-Length alone (a
     // client still sending it would see the connection close, so only the headers go).
-    const auto too_big = http_client::raw(s.port(),
+    const auto too_big = http_client::raw(
+        s.port(),
         "POST /v1/polls HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5242880\r\n\r\n");
     CHECK(too_big.starts_with("HTTP/1.1 413"));
     CHECK(too_big.find("application/problem+json") != std::string::npos);
     // A large electorate (well above 64 KiB of body) is accepted on the poll route.
     std::string electorate = R"({"title":"Big","choices":["yes","no"],"eligible_actors":[)";
-    for (int i = 0; i < 5000; ++i) electorate += (i ? ",\"" : "\"") + std::string("member-number-") + std::to_string(i) + "\"";
+    for (int i = 0; i < 5000; ++i)
+      electorate += (i ? ",\"" : "\"") + std::string("member-number-") + std::to_string(i) + "\"";
     electorate += "]}";
     REQUIRE(electorate.size() > 64 * 1024);
     const auto big = c.post("/v1/polls", electorate);
@@ -133,7 +163,8 @@ TEST_CASE("1,000 actors vote with a known split and the results match it exactly
     }
     CHECK(tokens.size() == 5000);
     CHECK(actors.size() == 5000);
-    CHECK(c.get("/v1/polls/" + std::string(big_body.at("id").as_string())).body.find("voter_tokens") == std::string::npos);
+    CHECK(c.get("/v1/polls/" + std::string(big_body.at("id").as_string())).body.find("voter_tokens") ==
+          std::string::npos);
     // The restricted poll accepts its own actors.
     CHECK(c.post("/v1/polls/" + restricted.id + "/votes", R"({"actor_id":"ann","choice":"yes"})").status == 202);
 
@@ -170,7 +201,8 @@ TEST_CASE("probes and metrics answer", "[e2e][probes]") {
     REQUIRE(s.wait_for_log(who, 0, "partitions_assigned"));
     http_client p(s.probe_port(who));
     CHECK(p.get("/livez").status == 200);
-    CHECK(eventually([&] { return http_client(s.probe_port(who)).get("/readyz").status == 200; }, std::chrono::seconds(10)));
+    CHECK(eventually([&] { return http_client(s.probe_port(who)).get("/readyz").status == 200; },
+                     std::chrono::seconds(10)));
     const auto m = p.get("/metrics");
     CHECK(m.status == 200);
     CHECK(m.body.find("splitvote_consumer_lag") != std::string::npos);

@@ -64,9 +64,10 @@ TEST_CASE("ingest serves the web UI under /, safely and with its headers", "[e2e
   }
 
   SECTION("unknown files and traversal attempts are 404 problems") {
-    for (const auto& path : std::vector<std::string>{"/assets/nope.js", "/assets/..%2f..%2fCMakeLists.txt", "/assets/../index.html",
-                                   "/assets/%2e%2e", "/assets/..", "/assets/app.js%00.html", "/assets/.hidden",
-                                   "/assets/..\\..\\main.cpp", "/web/index.html", "/p/x/y/z"}) {
+    for (const auto& path :
+         std::vector<std::string>{"/assets/nope.js", "/assets/..%2f..%2fCMakeLists.txt", "/assets/../index.html",
+                                  "/assets/%2e%2e", "/assets/..", "/assets/app.js%00.html", "/assets/.hidden",
+                                  "/assets/..\\..\\main.cpp", "/web/index.html", "/p/x/y/z"}) {
       INFO(path);
       const auto r = c.get(path);
       CHECK(r.status == 404);
@@ -111,12 +112,13 @@ TEST_CASE("web.root points ingest at another directory; 'off' serves no UI", "[e
 TEST_CASE("the pages in Chromium: create a poll, vote, see the chart", "[browser]") {
   const char* node = std::getenv("SPLITVOTE_NODE");
   const char* script = std::getenv("SPLITVOTE_BROWSER_TEST");
-  REQUIRE(node);    // tests/browser/run.sh sets both, or skips
+  REQUIRE(node);  // tests/browser/run.sh sets both, or skips
   REQUIRE(script);
   stack s("browser-ui");
   s.start_all();
-  const auto shots = std::getenv("SPLITVOTE_UI_SCREENSHOTS") ? std::filesystem::path(std::getenv("SPLITVOTE_UI_SCREENSHOTS"))
-                                                              : s.dir() / "screenshots";
+  const auto shots = std::getenv("SPLITVOTE_UI_SCREENSHOTS")
+                         ? std::filesystem::path(std::getenv("SPLITVOTE_UI_SCREENSHOTS"))
+                         : s.dir() / "screenshots";
   std::filesystem::create_directories(shots);
   const auto log = s.dir() / "browser.log";
   child_process browser(node, {script},

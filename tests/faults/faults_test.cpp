@@ -41,7 +41,7 @@ enum class answer {
 struct ledger {
   std::vector<vote> votes;
   std::vector<answer> answers;
-  std::map<unsigned, int> statuses;    // status -> count (0: no answer)
+  std::map<unsigned, int> statuses;     // status -> count (0: no answer)
   std::map<std::string, int> problems;  // "status type" -> count, for the answers other than 202
   std::vector<double> latency;          // seconds from sending to the answer (or the failure)
   int without_retry_after = 0;          // 503s and 429s that did not say when to retry
@@ -50,7 +50,8 @@ struct ledger {
   std::string summary() const {
     std::string out;
     for (const auto& [status, n] : statuses)
-      out += (out.empty() ? "" : ", ") + (status ? std::to_string(status) : std::string("no answer")) + " x" + std::to_string(n);
+      out += (out.empty() ? "" : ", ") + (status ? std::to_string(status) : std::string("no answer")) + " x" +
+             std::to_string(n);
     for (const auto& [problem, n] : problems) out += "; " + problem + " x" + std::to_string(n);
     return out + "; " + std::to_string(seconds) + " s";
   }
@@ -76,9 +77,12 @@ ledger stream(unsigned short port, const std::string& poll_id, int n, int connec
     threads.emplace_back([&] {
       std::unique_ptr<http_client> c;
       for (std::size_t i = next++; i < l.votes.size(); i = next++) {
-        const std::string body = R"({"actor_id":")" + l.votes[i].actor + R"(","choice":")" + l.votes[i].choice + R"("})";
+        const std::string body =
+            R"({"actor_id":")" + l.votes[i].actor + R"(","choice":")" + l.votes[i].choice + R"("})";
         const auto sent = std::chrono::steady_clock::now();
-        const auto took = [&] { l.latency[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count(); };
+        const auto took = [&] {
+          l.latency[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+        };
         try {
           if (!c) c = std::make_unique<http_client>(port);
           const auto r = c->post("/v1/polls/" + poll_id + "/votes", body);
@@ -133,10 +137,13 @@ std::int64_t topic_messages(const stack& s) {
 /// how many unanswered votes were counted.
 int check_invariant(const stack& s, const created_poll& poll, const ledger& l, int k, const std::string& name) {
   const int accepted = l.count(answer::accepted);
-  const auto r = await_results(s.port(), poll, [&](const boost::json::object& r) {
-    const auto& c = r.at("consistency").as_object();
-    return c.at("complete").as_bool();  // both consumers at the end of the topic, stores agree
-  }, 120s);
+  const auto r = await_results(
+      s.port(), poll,
+      [&](const boost::json::object& r) {
+        const auto& c = r.at("consistency").as_object();
+        return c.at("complete").as_bool();  // both consumers at the end of the topic, stores agree
+      },
+      120s);
   REQUIRE(r.at("consistency").as_object().at("complete").as_bool());
 
   std::map<std::string, int> stored;  // actor key -> rows
@@ -145,7 +152,8 @@ int check_invariant(const stack& s, const created_poll& poll, const ledger& l, i
     auto c = pg::connect(s.main_dsn());
     pqxx::read_transaction tx(*c);
     for (const auto& row : tx.exec_params("SELECT encode(actor_key, 'hex'), count(*) FROM pollbook.submissions"
-                                          " WHERE poll_id = $1::uuid GROUP BY 1", poll.id)) {
+                                          " WHERE poll_id = $1::uuid GROUP BY 1",
+                                          poll.id)) {
       stored[row[0].as<std::string>()] = row[1].as<int>();
       submissions += row[1].as<int>();
     }
@@ -154,9 +162,12 @@ int check_invariant(const stack& s, const created_poll& poll, const ledger& l, i
   {
     auto c = pg::connect(s.ballot_dsn());
     pqxx::read_transaction tx(*c);
-    envelopes = tx.exec_params("SELECT coalesce(sum(envelopes), 0) FROM ballotbox.envelope_counts WHERE poll_id = $1::uuid",
-                               poll.id)[0][0].as<std::int64_t>();
-    ballots = tx.exec_params("SELECT count(*) FROM ballotbox.ballots WHERE poll_id = $1::uuid", poll.id)[0][0].as<std::int64_t>();
+    envelopes =
+        tx.exec_params("SELECT coalesce(sum(envelopes), 0) FROM ballotbox.envelope_counts WHERE poll_id = $1::uuid",
+                       poll.id)[0][0]
+            .as<std::int64_t>();
+    ballots = tx.exec_params("SELECT count(*) FROM ballotbox.ballots WHERE poll_id = $1::uuid", poll.id)[0][0]
+                  .as<std::int64_t>();
   }
   int lost = 0, doubled = 0, counted_refused = 0, unknown_counted = 0;
   std::set<std::string> known;
@@ -166,24 +177,30 @@ int check_invariant(const stack& s, const created_poll& poll, const ledger& l, i
     const int rows = stored.count(key) ? stored.at(key) : 0;
     doubled += rows > 1;
     switch (l.answers[i]) {
-      case answer::accepted: lost += rows == 0; break;
-      case answer::unknown: unknown_counted += rows == 1; break;
-      case answer::refused: counted_refused += rows > 0; break;
+      case answer::accepted:
+        lost += rows == 0;
+        break;
+      case answer::unknown:
+        unknown_counted += rows == 1;
+        break;
+      case answer::refused:
+        counted_refused += rows > 0;
+        break;
     }
   }
   const auto in_topic = topic_messages(s);
   int strangers = 0;
   for (const auto& [key, rows] : stored) strangers += !known.count(key);
   std::cout << "faults, " << name << ": " << l.votes.size() << " votes (" << l.summary() << "); stored " << submissions
-            << " submissions, " << envelopes << " envelopes, " << ballots << " ballots; 202s lost " << lost << ", doubled "
-            << doubled << ", refused but counted " << counted_refused << ", unanswered and counted " << unknown_counted
-            << " of " << l.count(answer::unknown) << "; messages in the topic " << in_topic << "\n";
+            << " submissions, " << envelopes << " envelopes, " << ballots << " ballots; 202s lost " << lost
+            << ", doubled " << doubled << ", refused but counted " << counted_refused << ", unanswered and counted "
+            << unknown_counted << " of " << l.count(answer::unknown) << "; messages in the topic " << in_topic << "\n";
   CHECK(lost == 0);
   CHECK(doubled == 0);
   CHECK(counted_refused == 0);
   CHECK(strangers == 0);
   CHECK(submissions == accepted + unknown_counted);
-  CHECK(in_topic == submissions);  // each stored vote once on the topic, none left unread
+  CHECK(in_topic == submissions);   // each stored vote once on the topic, none left unread
   CHECK(envelopes == submissions);  // each stored vote once as an envelope
   // Each envelope's 1 + k ballots, plus the ballotbox's own decoys for crowds that did not
   // form by mixing's wait (mixing.min_real − votes of such a crowd, times 1 + k each): never
@@ -290,11 +307,14 @@ private:
 
 std::string describe(const std::map<unsigned, int>& statuses) {
   std::string out;
-  for (const auto& [status, n] : statuses) out += (out.empty() ? "" : ", ") + std::to_string(status) + " x" + std::to_string(n);
+  for (const auto& [status, n] : statuses)
+    out += (out.empty() ? "" : ", ") + std::to_string(status) + " x" + std::to_string(n);
   return out;
 }
 
-double slowest(const ledger& l) { return l.latency.empty() ? 0 : *std::max_element(l.latency.begin(), l.latency.end()); }
+double slowest(const ledger& l) {
+  return l.latency.empty() ? 0 : *std::max_element(l.latency.begin(), l.latency.end());
+}
 
 /// A freeze case's run: 1,200 votes on 4 keep-alive connections, 10 ms apart; at vote 300
 /// `freeze()`, then the probers `start_probes` makes ask while readiness turns 503 (within 4 s)
@@ -305,23 +325,27 @@ struct frozen_run {
   std::list<prober> probes;  // the first one asks for the probes and /metrics
 };
 
-void stream_through_freeze(const stack& s, const created_poll& poll, frozen_run& run, const std::function<void()>& freeze,
-                           const std::function<void()>& thaw, const std::function<void(std::list<prober>&)>& start_probes,
+void stream_through_freeze(const stack& s, const created_poll& poll, frozen_run& run,
+                           const std::function<void()>& freeze, const std::function<void()>& thaw,
+                           const std::function<void(std::list<prober>&)>& start_probes,
                            std::chrono::milliseconds hold) {
   std::jthread fault;
   std::mutex faults;
-  run.l = stream(s.port(), poll.id, 1200, 4, [&](int done) {
-    std::lock_guard lock(faults);
-    if (done == 300)
-      fault = std::jthread([&] {
-        freeze();
-        start_probes(run.probes);
-        run.saw_unready = eventually([&] { return !ready(s.port()); }, 4s);
-        std::this_thread::sleep_for(hold);
-        for (auto& p : run.probes) p.stop();
-        thaw();
-      });
-  }, 10ms);
+  run.l = stream(
+      s.port(), poll.id, 1200, 4,
+      [&](int done) {
+        std::lock_guard lock(faults);
+        if (done == 300)
+          fault = std::jthread([&] {
+            freeze();
+            start_probes(run.probes);
+            run.saw_unready = eventually([&] { return !ready(s.port()); }, 4s);
+            std::this_thread::sleep_for(hold);
+            for (auto& p : run.probes) p.stop();
+            thaw();
+          });
+      },
+      10ms);
   if (fault.joinable()) fault.join();
   REQUIRE_FALSE(run.probes.empty());
 }
@@ -332,9 +356,10 @@ void stream_through_freeze(const stack& s, const created_poll& poll, frozen_run&
 /// invariant.
 void check_freeze(stack& s, const created_poll& poll, frozen_run& run, double deadline, const std::string& name) {
   auto& probes = run.probes.front();
-  std::cout << "faults, " << name << ": slowest vote answer " << slowest(run.l) << " s; /livez " << probes.slowest("/livez")
-            << " s (" << describe(probes.statuses("/livez")) << "), /metrics " << probes.slowest("/metrics") << " s, /readyz "
-            << probes.slowest("/readyz") << " s (" << describe(probes.statuses("/readyz")) << ")\n";
+  std::cout << "faults, " << name << ": slowest vote answer " << slowest(run.l) << " s; /livez "
+            << probes.slowest("/livez") << " s (" << describe(probes.statuses("/livez")) << "), /metrics "
+            << probes.slowest("/metrics") << " s, /readyz " << probes.slowest("/readyz") << " s ("
+            << describe(probes.statuses("/readyz")) << ")\n";
   CHECK(probes.slowest("/livez") < 1.0);
   CHECK(probes.slowest("/metrics") < 1.0);
   CHECK(probes.slowest("/readyz") < 1.0);
@@ -352,7 +377,8 @@ void check_freeze(stack& s, const created_poll& poll, frozen_run& run, double de
 
 }  // namespace
 
-TEST_CASE("kill -9 of one of two instances of each consumer mid-stream: the survivor takes over", "[faults][kill-one-of-two]") {
+TEST_CASE("kill -9 of one of two instances of each consumer mid-stream: the survivor takes over",
+          "[faults][kill-one-of-two]") {
   stack s("faults-kill", {{{"SPLITVOTE_BATCH__MAX", "200"}, {"SPLITVOTE_BATCH__MAX_DELAY_MS", "300"}}, {}});
   s.start(svc::pollbook, 0);
   s.start(svc::pollbook, 1);
@@ -382,7 +408,8 @@ TEST_CASE("kill -9 of one of two instances of each consumer mid-stream: the surv
   CHECK(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned", 2, 1s));
 }
 
-TEST_CASE("PostgreSQL stopped and restarted mid-stream: consumers wait and resume, readiness follows", "[faults][pg-restart]") {
+TEST_CASE("PostgreSQL stopped and restarted mid-stream: consumers wait and resume, readiness follows",
+          "[faults][pg-restart]") {
   stack s("faults-pg");
   s.start_all();
   REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
@@ -390,33 +417,37 @@ TEST_CASE("PostgreSQL stopped and restarted mid-stream: consumers wait and resum
   const auto poll = create_poll(s.port(), fixed_decoys_poll);
   restart_on_exit main{"main"}, ballot{"ballot"};
   // The outages run beside the stream (votes keep coming while a cluster is down).
-  std::atomic<bool> saw_unready = false, saw_ready_again = false, pollbook_unready = false, pollbook_ready_again = false;
+  std::atomic<bool> saw_unready = false, saw_ready_again = false, pollbook_unready = false,
+                    pollbook_ready_again = false;
   std::jthread outage;
   std::mutex faults;
-  const auto l = stream(s.port(), poll.id, 1500, 4, [&](int done) {
-    std::lock_guard lock(faults);
-    if (done == 300)
-      outage = std::jthread([&] {
-        // Catalog and pollbook down: votes are refused (503), ingest reports not ready.
-        main.stop();
-        saw_unready = eventually([&] { return !ready(s.port()); }, 10s);
-        pollbook_unready = eventually([&] { return !ready(s.probe_port(svc::pollbook)); }, 10s);
-        std::this_thread::sleep_for(2s);
-        main.start();
-        saw_ready_again = eventually([&] { return ready(s.port()); }, 30s);
-        pollbook_ready_again = eventually([&] { return ready(s.probe_port(svc::pollbook)); }, 30s);
-        // Then the ballotbox's cluster: votes still flow to Kafka, its consumer waits.
-        ballot.stop();
-        std::this_thread::sleep_for(3s);
-        ballot.start();
-      });
-  }, 20ms);  // about 200 votes/s: the stream outlasts both outages
+  const auto l = stream(
+      s.port(), poll.id, 1500, 4,
+      [&](int done) {
+        std::lock_guard lock(faults);
+        if (done == 300)
+          outage = std::jthread([&] {
+            // Catalog and pollbook down: votes are refused (503), ingest reports not ready.
+            main.stop();
+            saw_unready = eventually([&] { return !ready(s.port()); }, 10s);
+            pollbook_unready = eventually([&] { return !ready(s.probe_port(svc::pollbook)); }, 10s);
+            std::this_thread::sleep_for(2s);
+            main.start();
+            saw_ready_again = eventually([&] { return ready(s.port()); }, 30s);
+            pollbook_ready_again = eventually([&] { return ready(s.probe_port(svc::pollbook)); }, 30s);
+            // Then the ballotbox's cluster: votes still flow to Kafka, its consumer waits.
+            ballot.stop();
+            std::this_thread::sleep_for(3s);
+            ballot.start();
+          });
+      },
+      20ms);  // about 200 votes/s: the stream outlasts both outages
   if (outage.joinable()) outage.join();
   CHECK(saw_unready);
   CHECK(saw_ready_again);
   CHECK(pollbook_unready);  // the consumer's own readiness follows its database too
   CHECK(pollbook_ready_again);
-  CHECK(l.statuses.count(503));   // votes while the pollbook's cluster was down
+  CHECK(l.statuses.count(503));  // votes while the pollbook's cluster was down
   CHECK(l.count(answer::accepted) > 500);
   CHECK(s.wait_for_log(svc::pollbook, 0, "database_retry"));
   CHECK(s.wait_for_log(svc::ballotbox, 0, "database_retry"));
@@ -436,9 +467,9 @@ TEST_CASE("injected produce and fetch errors: retried, nothing lost or doubled",
   std::mutex faults;
   const auto l = stream(s.port(), poll.id, 1500, 4, [&](int done) {
     std::lock_guard lock(faults);
-    if (done == 300) s.inject("errors 0 30 19");   // Produce: NOT_ENOUGH_REPLICAS (retriable)
-    if (done == 700) s.inject("errors 1 30 6");    // Fetch: NOT_LEADER_OR_FOLLOWER
-    if (done == 1100) s.inject("errors 0 10 7");   // Produce: REQUEST_TIMED_OUT
+    if (done == 300) s.inject("errors 0 30 19");  // Produce: NOT_ENOUGH_REPLICAS (retriable)
+    if (done == 700) s.inject("errors 1 30 6");   // Fetch: NOT_LEADER_OR_FOLLOWER
+    if (done == 1100) s.inject("errors 0 10 7");  // Produce: REQUEST_TIMED_OUT
     // OffsetCommit: NOT_COORDINATOR. The consumers' offsets live in PostgreSQL beside the
     // rows; Kafka's copy is advisory, so a failed commit must cost nothing.
     if (done == 1200) s.inject("errors 8 20 16");
@@ -474,7 +505,8 @@ TEST_CASE("a broker down and back, then injected errors", "[faults][broker-down]
 // messages away from partitions it sees unavailable, so with one broker down the case
 // depended on what was queued for it at that moment (CI once saw nothing: 800 x 202 in
 // 0.72 s, no vote delayed, nothing tested).
-TEST_CASE("the brokers down longer than the delivery timeout: votes fail cleanly, none counted twice", "[faults][broker-long]") {
+TEST_CASE("the brokers down longer than the delivery timeout: votes fail cleanly, none counted twice",
+          "[faults][broker-long]") {
   stack s("faults-broker-long", {{}, one_in_flight({{"SPLITVOTE_KAFKA__DELIVERY_TIMEOUT_MS", "2000"}})});
   s.start_all();
   REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
@@ -483,19 +515,22 @@ TEST_CASE("the brokers down longer than the delivery timeout: votes fail cleanly
   std::jthread outage;  // the brokers come back beside the stream
   std::mutex faults;
   bool down = false;
-  const auto l = stream(s.port(), poll.id, 800, 4, [&](int done) {
-    std::lock_guard lock(faults);
-    if (done == 200) {
-      // Down before the next vote of this connection is sent: that vote, and every vote sent
-      // in the next 3 s, has no broker to go to.
-      for (int broker : {1, 2, 3}) s.inject("down " + std::to_string(broker));
-      down = true;
-      outage = std::jthread([&] {
-        std::this_thread::sleep_for(3s);
-        for (int broker : {1, 2, 3}) s.inject("up " + std::to_string(broker));
-      });
-    }
-  }, 2ms);  // about 1,000 votes/s at most: the stream outlasts the down commands
+  const auto l = stream(
+      s.port(), poll.id, 800, 4,
+      [&](int done) {
+        std::lock_guard lock(faults);
+        if (done == 200) {
+          // Down before the next vote of this connection is sent: that vote, and every vote sent
+          // in the next 3 s, has no broker to go to.
+          for (int broker : {1, 2, 3}) s.inject("down " + std::to_string(broker));
+          down = true;
+          outage = std::jthread([&] {
+            std::this_thread::sleep_for(3s);
+            for (int broker : {1, 2, 3}) s.inject("up " + std::to_string(broker));
+          });
+        }
+      },
+      2ms);  // about 1,000 votes/s at most: the stream outlasts the down commands
   if (outage.joinable()) outage.join();
   REQUIRE(down);
   // Votes sent while no broker was up were not acknowledged within 2 s: 503 outcome-unknown.
@@ -506,7 +541,8 @@ TEST_CASE("the brokers down longer than the delivery timeout: votes fail cleanly
   CHECK(check_invariant(s, poll, l, 1, "all brokers down 3 s with a 2 s delivery timeout") == l.count(answer::unknown));
 }
 
-TEST_CASE("the consumers' database sessions killed mid-batch: commits fail, nothing lost or doubled", "[faults][commit-errors]") {
+TEST_CASE("the consumers' database sessions killed mid-batch: commits fail, nothing lost or doubled",
+          "[faults][commit-errors]") {
   stack s("faults-commit", {{{"SPLITVOTE_BATCH__MAX", "100"}, {"SPLITVOTE_BATCH__MAX_DELAY_MS", "50"}}, {}});
   s.start_all();
   REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
@@ -517,8 +553,12 @@ TEST_CASE("the consumers' database sessions killed mid-batch: commits fail, noth
     pqxx::nontransaction tx(*c);
     // This stack's database only: the clusters are shared with the tests beside it (ctest -j),
     // whose consumers connect with the same role (seen: e2e.malformed's consumers killed at start).
-    return tx.exec_params("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                          "WHERE usename = $1 AND datname = current_database()", role)[0][0].as<int>();
+    return tx
+        .exec_params(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE usename = $1 AND datname = current_database()",
+            role)[0][0]
+        .as<int>();
   };
   std::mutex faults;
   int killed = 0;
@@ -556,8 +596,8 @@ TEST_CASE("SIGTERM to ingest under load: no 202 lost, and it exits in time", "[f
       });
   });
   terminator.join();
-  std::cout << "faults, ingest SIGTERM under load: exit status " << exit_status.value_or(-1) << " after " << exit_seconds
-            << " s\n";
+  std::cout << "faults, ingest SIGTERM under load: exit status " << exit_status.value_or(-1) << " after "
+            << exit_seconds << " s\n";
   REQUIRE(exit_status == 0);
   CHECK(l.count(answer::accepted) >= 500);
   // The drain ended because every request in flight was answered, not at its timeout.
@@ -585,7 +625,7 @@ TEST_CASE("kill -9 of ingest while Kafka is slow to acknowledge: no 202 lost", "
   for (int broker : {1, 2, 3}) s.inject("rtt " + std::to_string(broker) + " 0");
   CHECK(l.count(answer::accepted) >= 300);
   CHECK(l.count(answer::unknown) >= 8);  // at least the vote each connection had in flight
-  s.start(svc::ingest);  // a new instance to read the results
+  s.start(svc::ingest);                  // a new instance to read the results
   // A 202 only after the ack: every 202 is stored; the votes cut off may or may not be.
   check_invariant(s, poll, l, 1, "kill -9 of ingest at vote 500 of 1200, brokers answering after 300 ms");
 }
@@ -603,7 +643,8 @@ TEST_CASE("SIGTERM to a consumer in the middle of a rebalance: it exits in time"
   std::map<std::string, std::optional<int>> exit_status;
   const auto l = stream(s.port(), poll.id, 1200, 4, [&](int done) {
     std::lock_guard lock(faults);
-    for (auto [at, who, name] : {std::tuple{300, svc::pollbook, "pollbook"}, std::tuple{700, svc::ballotbox, "ballotbox"}}) {
+    for (auto [at, who, name] :
+         {std::tuple{300, svc::pollbook, "pollbook"}, std::tuple{700, svc::ballotbox, "ballotbox"}}) {
       if (done != at) continue;
       // A second instance joins: the group rebalances, and the first is told to stop meanwhile.
       s.start(who, 1);
@@ -614,8 +655,8 @@ TEST_CASE("SIGTERM to a consumer in the middle of a rebalance: it exits in time"
     }
   });
   for (const auto& [name, status] : exit_status) {
-    std::cout << "faults, SIGTERM to the " << name << " during a rebalance: exit status " << status.value_or(-1) << " after "
-              << exit_seconds[name] << " s\n";
+    std::cout << "faults, SIGTERM to the " << name << " during a rebalance: exit status " << status.value_or(-1)
+              << " after " << exit_seconds[name] << " s\n";
     CHECK(status == 0);
   }
   CHECK(l.count(answer::accepted) == 1200);
@@ -625,7 +666,9 @@ TEST_CASE("SIGTERM to a consumer in the middle of a rebalance: it exits in time"
 TEST_CASE("start-up and shutdown of each service, measured", "[faults][lifecycle]") {
   stack s("faults-lifecycle");
   using clock = std::chrono::steady_clock;
-  const auto seconds_since = [](clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); };
+  const auto seconds_since = [](clock::time_point t) {
+    return std::chrono::duration<double>(clock::now() - t).count();
+  };
   for (int round = 0; round < 3; ++round) {
     // Consumers: process start to partitions assigned (ready to read); ingest: to /readyz 200.
     std::map<std::string, double> start, stop;
@@ -646,14 +689,15 @@ TEST_CASE("start-up and shutdown of each service, measured", "[faults][lifecycle
       stop[name] = seconds_since(t0);
     }
     for (const auto& name : {"ingest", "pollbook", "ballotbox"})
-      std::cout << "lifecycle, round " << round + 1 << ": " << name << " start to ready " << start[name] * 1000 << " ms, SIGTERM to exit "
-                << stop[name] * 1000 << " ms\n";
+      std::cout << "lifecycle, round " << round + 1 << ": " << name << " start to ready " << start[name] * 1000
+                << " ms, SIGTERM to exit " << stop[name] * 1000 << " ms\n";
   }
 }
 
 // A frozen PostgreSQL (SIGSTOP: connections open, nothing answers, not even a cancel) on a
 // cluster of the test's own, so the other tests on the shared fixture go on undisturbed.
-TEST_CASE("PostgreSQL frozen mid-stream, then thawed: probes answer, votes get 503 in time, nothing lost", "[faults][pg-freeze]") {
+TEST_CASE("PostgreSQL frozen mid-stream, then thawed: probes answer, votes get 503 in time, nothing lost",
+          "[faults][pg-freeze]") {
   private_cluster main("freeze-main"), ballot("freeze-ballot");
   stack_options options;
   options.main_server = main.url();
@@ -667,7 +711,9 @@ TEST_CASE("PostgreSQL frozen mid-stream, then thawed: probes answer, votes get 5
   frozen_run run;
   stream_through_freeze(
       s, poll, run, [&] { main.freeze(), ballot.freeze(); }, [&] { ballot.thaw(), main.thaw(); },
-      [&](std::list<prober>& probes) { probes.emplace_back(s.port(), std::vector<std::string>{"/livez", "/metrics", "/readyz"}); },
+      [&](std::list<prober>& probes) {
+        probes.emplace_back(s.port(), std::vector<std::string>{"/livez", "/metrics", "/readyz"});
+      },
       1s);
   // Votes during the freeze: 503 timeout by the request deadline (1 s); the rest went through.
   CHECK(run.l.problems.count("503 /problems/timeout"));
@@ -675,9 +721,12 @@ TEST_CASE("PostgreSQL frozen mid-stream, then thawed: probes answer, votes get 5
   check_freeze(s, poll, run, 1.0, "PostgreSQL frozen");
 }
 
-TEST_CASE("the dev broker frozen mid-stream, then thawed: probes and results answer, votes get 503 in time, nothing lost", "[faults][broker-freeze]") {
-  stack s("faults-broker-freeze", {{}, one_in_flight({{"SPLITVOTE_KAFKA__DELIVERY_TIMEOUT_MS", "2000"},
-                                                      {"SPLITVOTE_HTTP__REQUEST_TIMEOUT_MS", "1000"}})});
+TEST_CASE(
+    "the dev broker frozen mid-stream, then thawed: probes and results answer, votes get 503 in time, nothing lost",
+    "[faults][broker-freeze]") {
+  stack s("faults-broker-freeze", {{},
+                                   one_in_flight({{"SPLITVOTE_KAFKA__DELIVERY_TIMEOUT_MS", "2000"},
+                                                  {"SPLITVOTE_HTTP__REQUEST_TIMEOUT_MS", "1000"}})});
   s.start_all();
   REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
   REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
@@ -694,7 +743,8 @@ TEST_CASE("the dev broker frozen mid-stream, then thawed: probes and results ans
       },
       3s);  // longer than the delivery deadline
   auto& probes = run.probes.front();
-  std::cout << "faults, broker frozen: results " << probes.slowest(results) << " s (" << describe(probes.statuses(results)) << ")\n";
+  std::cout << "faults, broker frozen: results " << probes.slowest(results) << " s ("
+            << describe(probes.statuses(results)) << ")\n";
   // Results answer from the databases, without the lag Kafka could not tell in time.
   CHECK(probes.slowest(results) < 2.0);
   CHECK(probes.statuses(results) == std::map<unsigned, int>{{200, probes.statuses(results)[200]}});

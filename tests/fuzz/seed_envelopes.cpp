@@ -38,11 +38,13 @@ int main(int argc, char** argv) {
 
   const auto none = envelope::sealing::none;
   write(dir, "plain", envelope::encode({poll, envelope::encode(actor), ballots, none}));
-  write(dir, "sealed", envelope::encode({poll, envelope::seal(envelope::encode(actor), key),
-                                         envelope::seal(ballots, key), envelope::sealing::sealed_box}));
+  write(dir, "sealed",
+        envelope::encode({poll, envelope::seal(envelope::encode(actor), key), envelope::seal(ballots, key),
+                          envelope::sealing::sealed_box}));
   envelope::sealer shared(key);
-  write(dir, "sealed-shared-key", envelope::encode({poll, shared.seal(envelope::encode(actor)), shared.seal(ballots),
-                                                    envelope::sealing::shared_key}));
+  write(dir, "sealed-shared-key",
+        envelope::encode(
+            {poll, shared.seal(envelope::encode(actor)), shared.seal(ballots), envelope::sealing::shared_key}));
   write(dir, "cover", envelope::encode({poll, cover_actor, cover_ballots, none}));
   write(dir, "cover-ballots-only", envelope::encode({poll, "", cover_ballots, none}));
   write(dir, "no-poll-id", envelope::encode({"", envelope::encode(actor), ballots, none}));

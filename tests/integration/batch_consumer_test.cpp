@@ -1,6 +1,6 @@
+#include "splitvote/consumer/batch_consumer.hpp"
 #include "splitvote/ballotbox/schema.hpp"
 #include "splitvote/ballotbox/sink.hpp"
-#include "splitvote/consumer/batch_consumer.hpp"
 #include "splitvote/consumer/position.hpp"
 #include "splitvote/envelope/actor_part.hpp"
 #include "splitvote/envelope/ballot_list.hpp"
@@ -24,20 +24,22 @@ const std::string poll_id = "5f0b8a4e-0000-4000-8000-000000000001";
 
 /// Produces `count` envelopes of `ballots_each` ballots (plus any raw extra messages);
 /// returns the envelopes it made.
-std::vector<std::string> produce(const std::string& bootstrap, int count, int ballots_each, const std::vector<std::string>& extra = {},
-                                 const std::string& poll = poll_id) {
+std::vector<std::string> produce(const std::string& bootstrap, int count, int ballots_each,
+                                 const std::vector<std::string>& extra = {}, const std::string& poll = poll_id) {
   kafka::producer p({{"bootstrap.servers", bootstrap}});
   auto rng = random::seeded_source(static_cast<std::uint64_t>(count) * 7919 + ballots_each);
   std::atomic<int> delivered{0}, failed{0};
   auto send = [&](const std::string& bytes) {
-    REQUIRE(p.produce(envelope::topic, bytes, {}, [&](const kafka::producer::delivery& d) { (d.error ? failed : delivered)++; }) ==
-            kafka::producer::enqueue::queued);
+    REQUIRE(p.produce(envelope::topic, bytes, {}, [&](const kafka::producer::delivery& d) {
+      (d.error ? failed : delivered)++;
+    }) == kafka::producer::enqueue::queued);
   };
   std::vector<std::string> made;
   for (int i = 0; i < count; ++i) {
     std::vector<std::uint32_t> choices(ballots_each, static_cast<std::uint32_t>(i % 3));
     envelope::actor_part actor{{}, random::random_id(*rng)};
-    made.push_back(envelope::encode(envelope::envelope{poll, envelope::encode(actor), envelope::encode(envelope::make_ballots(choices, *rng))}));
+    made.push_back(envelope::encode(
+        envelope::envelope{poll, envelope::encode(actor), envelope::encode(envelope::make_ballots(choices, *rng))}));
     send(made.back());
   }
   for (const auto& raw : extra) send(raw);
@@ -52,7 +54,8 @@ struct store_counts {
 };
 
 /// Every partition's stored position, opened with `keys` (none: the plain form).
-std::vector<consumer::position> positions(pqxx::transaction_base& tx, const std::vector<consumer::position_key>& keys = {}) {
+std::vector<consumer::position> positions(pqxx::transaction_base& tx,
+                                          const std::vector<consumer::position_key>& keys = {}) {
   std::vector<consumer::position> out;
   for (const auto& r : tx.exec("SELECT position, next_offset FROM ballotbox.consumer_offsets")) {
     if (r[0].is_null()) {
@@ -100,7 +103,9 @@ consumer::options options_for(const std::string& dsn, const std::string& bootstr
   o.dsn = dsn;
   o.schema = "ballotbox";
   o.topic = envelope::topic;
-  o.kafka = {{"bootstrap.servers", bootstrap}, {"group.id", group}, {"session.timeout.ms", "6000"},
+  o.kafka = {{"bootstrap.servers", bootstrap},
+             {"group.id", group},
+             {"session.timeout.ms", "6000"},
              {"heartbeat.interval.ms", "500"}};
   o.mixing = {5, 15, 500ms};  // k as shipped, a short wait
   o.min_batch = 5;
@@ -223,7 +228,7 @@ TEST_CASE("offsets of another cluster restart at zero, and a stale writer is fen
   {
     pqxx::work tx(*c);
     CHECK(store.advance(tx, "t", 0, "cluster-a", sealed, "S-next"));
-  }  // rolled back
+  }                                                     // rolled back
   CHECK(store.load(*c, "t", 0, "cluster-b") == fresh);  // a restarted dev broker: new topic
 }
 
@@ -245,8 +250,10 @@ TEST_CASE("an envelope delivered twice (Kafka retries can duplicate) is counted 
   CHECK(after.offsets == 42);
 }
 
-TEST_CASE("mixing by count: a poll's votes wait for their crowd in a sealed position, and a restart reads only what was not written",
-          "[integration][mixing]") {
+TEST_CASE(
+    "mixing by count: a poll's votes wait for their crowd in a sealed position, and a restart reads only what was not "
+    "written",
+    "[integration][mixing]") {
   const auto dir = testing::temp_dir("consumer-mixing");
   testing::dev_broker broker(dir);
   const auto dsn = migrated_ballotbox();
@@ -261,7 +268,9 @@ TEST_CASE("mixing by count: a poll's votes wait for their crowd in a sealed posi
   const auto poll_envelopes = [&](const std::string& poll) {
     auto c = pg::connect(dsn);
     pqxx::read_transaction tx(*c);
-    return tx.exec_params("SELECT coalesce(sum(envelopes), 0) FROM ballotbox.envelope_counts WHERE poll_id = $1::uuid", poll)[0][0]
+    return tx
+        .exec_params("SELECT coalesce(sum(envelopes), 0) FROM ballotbox.envelope_counts WHERE poll_id = $1::uuid",
+                     poll)[0][0]
         .as<std::int64_t>();
   };
 

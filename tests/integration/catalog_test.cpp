@@ -70,13 +70,16 @@ TEST_CASE("a poll round-trips through the catalog and closes", "[integration]") 
   // A thief with the table's file: the deleted key's bytes are there until the table is
   // rewritten (a DELETE only marks the row dead), and gone after.
   std::string key(32, '\0');
-  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<char>(std::stoi(p.key_hex.substr(2 * i, 2), nullptr, 16));
+  for (std::size_t i = 0; i < key.size(); ++i)
+    key[i] = static_cast<char>(std::stoi(p.key_hex.substr(2 * i, 2), nullptr, 16));
   const auto key_in_table_file = [&] {
     std::string path;
     {
       pqxx::nontransaction tx(*c);
       tx.exec("CHECKPOINT");  // what is in shared buffers reaches the file
-      path = tx.exec("SELECT current_setting('data_directory') || '/' || pg_relation_filepath('catalog.poll_keys')")[0][0].as<std::string>();
+      path =
+          tx.exec("SELECT current_setting('data_directory') || '/' || pg_relation_filepath('catalog.poll_keys')")[0][0]
+              .as<std::string>();
     }
     return testing::read_file(path).find(key) != std::string::npos;
   };

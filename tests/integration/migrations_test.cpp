@@ -1,6 +1,6 @@
+#include "splitvote/pg/migrations.hpp"
 #include "splitvote/ballotbox/schema.hpp"
 #include "splitvote/catalog/schema.hpp"
-#include "splitvote/pg/migrations.hpp"
 #include "splitvote/pg/pool.hpp"
 #include "splitvote/pollbook/schema.hpp"
 #include "splitvote/testing/environment.hpp"
@@ -20,8 +20,14 @@ TEST_CASE("migrations apply once, twice is a no-op, and concurrent runs agree", 
 
   // Two runners at once: the advisory lock serialises them; exactly one applies each step.
   int applied[2] = {-1, -1};
-  std::thread t1([&] { auto c1 = pg::connect(dsn); applied[0] = pg::apply_migrations(*c1, "catalog", catalog::migrations()); });
-  std::thread t2([&] { auto c2 = pg::connect(dsn); applied[1] = pg::apply_migrations(*c2, "catalog", catalog::migrations()); });
+  std::thread t1([&] {
+    auto c1 = pg::connect(dsn);
+    applied[0] = pg::apply_migrations(*c1, "catalog", catalog::migrations());
+  });
+  std::thread t2([&] {
+    auto c2 = pg::connect(dsn);
+    applied[1] = pg::apply_migrations(*c2, "catalog", catalog::migrations());
+  });
   t1.join();
   t2.join();
   CHECK(applied[0] + applied[1] == static_cast<int>(catalog::migrations().size()));
@@ -30,10 +36,12 @@ TEST_CASE("migrations apply once, twice is a no-op, and concurrent runs agree", 
   CHECK_THROWS_WITH(pg::require_schema_version(*c, "catalog", catalog::current_version() - 1),
                     Catch::Contains("newer than this build"));
 
-  CHECK(pg::apply_migrations(*c, "pollbook", pollbook::migrations()) == static_cast<int>(pollbook::migrations().size()));
+  CHECK(pg::apply_migrations(*c, "pollbook", pollbook::migrations()) ==
+        static_cast<int>(pollbook::migrations().size()));
   const auto ballot_dsn = testing::fresh_database(testing::pg().ballot);
   auto b = pg::connect(ballot_dsn);
-  CHECK(pg::apply_migrations(*b, "ballotbox", ballotbox::migrations()) == static_cast<int>(ballotbox::migrations().size()));
+  CHECK(pg::apply_migrations(*b, "ballotbox", ballotbox::migrations()) ==
+        static_cast<int>(ballotbox::migrations().size()));
 }
 
 TEST_CASE("pollbook and ballotbox tables carry no timestamps or serial ids", "[integration]") {
@@ -74,8 +82,10 @@ TEST_CASE("each role touches only its own schema, and readers see aggregates onl
   CHECK(denied(*reader, "SELECT * FROM catalog.polls"));
   {
     pqxx::nontransaction tx(*reader);
-    CHECK(tx.exec("SELECT submissions FROM pollbook.participation('00000000-0000-0000-0000-000000000000')")[0][0].as<int>() == 0);
-    CHECK_FALSE(tx.exec("SELECT pollbook.has_submitted('00000000-0000-0000-0000-000000000000', '\\x00')")[0][0].as<bool>());
+    CHECK(tx.exec("SELECT submissions FROM pollbook.participation('00000000-0000-0000-0000-000000000000')")[0][0]
+              .as<int>() == 0);
+    CHECK_FALSE(
+        tx.exec("SELECT pollbook.has_submitted('00000000-0000-0000-0000-000000000000', '\\x00')")[0][0].as<bool>());
   }
   auto consumer = as("splitvote_pollbook");
   CHECK(denied(*consumer, "SELECT * FROM catalog.polls"));

@@ -1,7 +1,7 @@
+#include "splitvote/pg/scrub.hpp"
 #include "splitvote/ballotbox/schema.hpp"
 #include "splitvote/pg/migrations.hpp"
 #include "splitvote/pg/pool.hpp"
-#include "splitvote/pg/scrub.hpp"
 #include "splitvote/testing/environment.hpp"
 
 #include <catch2/catch.hpp>
@@ -52,8 +52,9 @@ TEST_CASE("a scrub leaves the rows and takes away their order and transaction id
   for (int batch = 0; batch < 40; ++batch) {
     pqxx::work tx(*c);
     for (int i = 0; i < 10; ++i) {
-      const auto r = tx.exec_params("INSERT INTO ballotbox.ballots VALUES ($1::uuid, gen_random_uuid(), $2) RETURNING random_id::text",
-                                    poll, i % 3);
+      const auto r = tx.exec_params(
+          "INSERT INTO ballotbox.ballots VALUES ($1::uuid, gen_random_uuid(), $2) RETURNING random_id::text", poll,
+          i % 3);
       order[r[0][0].as<std::string>()] = static_cast<int>(order.size());
     }
     tx.commit();
@@ -61,8 +62,8 @@ TEST_CASE("a scrub leaves the rows and takes away their order and transaction id
   const auto before = read_rows(*c);
   std::set<std::int64_t> xmins_before;
   for (const auto& r : before) xmins_before.insert(r.xmin);
-  CHECK(xmins_before.size() == 40);                 // one per batch: arrival is visible
-  CHECK(rank_correlation(before, order) > 0.99);    // physical order follows arrival
+  CHECK(xmins_before.size() == 40);               // one per batch: arrival is visible
+  CHECK(rank_correlation(before, order) > 0.99);  // physical order follows arrival
 
   // A writer keeps inserting while the scrub runs: it waits, and loses nothing.
   std::atomic<bool> done{false};

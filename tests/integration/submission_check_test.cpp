@@ -1,9 +1,9 @@
 // The batched "already voted?" lookup against a real pollbook, as the role ingest uses.
+#include "splitvote/pollbook/submission_check.hpp"
 #include "splitvote/pg/migrations.hpp"
 #include "splitvote/pg/pool.hpp"
 #include "splitvote/pollbook/queries.hpp"
 #include "splitvote/pollbook/schema.hpp"
-#include "splitvote/pollbook/submission_check.hpp"
 #include "splitvote/random/random_source.hpp"
 #include "splitvote/testing/environment.hpp"
 #include "splitvote/testing/process.hpp"
@@ -50,7 +50,8 @@ TEST_CASE("batched lookups answer each vote as has_submitted would, from many th
   {
     auto c = pool.acquire();
     CHECK(pollbook::submitted_among(*c, poll, {}).empty());
-    CHECK(pollbook::submitted_among(*c, poll, {key_of(3), key_of(4), key_of(3)}) == std::vector<bool>{true, false, true});
+    CHECK(pollbook::submitted_among(*c, poll, {key_of(3), key_of(4), key_of(3)}) ==
+          std::vector<bool>{true, false, true});
   }
   pollbook::submission_check check(pool, 64);  // a small batch bound: several rounds
   std::atomic<int> answered{0}, wrong{0}, failed{0};
@@ -61,8 +62,10 @@ TEST_CASE("batched lookups answer each vote as has_submitted would, from many th
         const std::string& p = i % 5 == 0 ? other : poll;  // two polls in one round
         const bool expected = p == poll ? i % 3 == 0 : i == 1;
         check.submit(p, key_of(i), [&, expected](std::exception_ptr error, bool submitted) {
-          if (error) ++failed;
-          else if (submitted != expected) ++wrong;
+          if (error)
+            ++failed;
+          else if (submitted != expected)
+            ++wrong;
           ++answered;
         });
       }
@@ -73,7 +76,9 @@ TEST_CASE("batched lookups answer each vote as has_submitted would, from many th
   CHECK(failed == 0);
 }
 
-TEST_CASE("a lookup the database cannot answer fails with the query's exception, and a stopped checker answers the rest", "[integration]") {
+TEST_CASE(
+    "a lookup the database cannot answer fails with the query's exception, and a stopped checker answers the rest",
+    "[integration]") {
   const auto dsn = testing::fresh_database(testing::pg().main);
   {
     auto owner = pg::connect(dsn);
@@ -89,15 +94,17 @@ TEST_CASE("a lookup the database cannot answer fails with the query's exception,
     CHECK_THROWS_AS(std::rethrow_exception(error), pqxx::sql_error);
     // One callback that throws does not stop the worker.
     std::promise<bool> after;
-    check.submit("6a0b8a4e-0000-4000-8000-0000000000aa", key_of(2), [](std::exception_ptr, bool) { throw std::runtime_error("x"); });
-    check.submit("6a0b8a4e-0000-4000-8000-0000000000aa", key_of(2), [&](std::exception_ptr e, bool s) { after.set_value(!e && !s); });
+    check.submit("6a0b8a4e-0000-4000-8000-0000000000aa", key_of(2),
+                 [](std::exception_ptr, bool) { throw std::runtime_error("x"); });
+    check.submit("6a0b8a4e-0000-4000-8000-0000000000aa", key_of(2),
+                 [&](std::exception_ptr e, bool s) { after.set_value(!e && !s); });
     CHECK(after.get_future().get());
   }
   // Destroyed while its worker waits for a connection: the lookup it holds fails with the
   // pool's timeout, the ones still queued are answered `stopped`, each callback exactly once.
   std::atomic<int> stopped{0}, unavailable{0}, answered{0};
   {
-    auto held = pool.acquire();  // the only connection: the worker waits up to 5 s for it
+    auto held = pool.acquire();                 // the only connection: the worker waits up to 5 s for it
     pollbook::submission_check check(pool, 1);  // one lookup per round: two stay queued
     for (int i = 0; i < 3; ++i)
       check.submit("6a0b8a4e-0000-4000-8000-0000000000aa", key_of(i), [&](std::exception_ptr e, bool) {

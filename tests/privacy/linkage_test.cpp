@@ -18,9 +18,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <csignal>
 #include <atomic>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -51,7 +51,8 @@ struct ballot_row {
 
 std::uint32_t le(const std::string& page, std::size_t at, std::size_t bytes) {
   std::uint32_t v = 0;
-  for (std::size_t i = 0; i < bytes; ++i) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(page[at + i])) << (8 * i);
+  for (std::size_t i = 0; i < bytes; ++i)
+    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(page[at + i])) << (8 * i);
   return v;
 }
 
@@ -66,11 +67,13 @@ std::map<std::string, std::int64_t> index_insertion_order(pqxx::transaction_base
   const auto pages = tx.exec_params("SELECT pg_relation_size($1::regclass) / 8192", index)[0][0].as<std::int64_t>();
   std::map<std::string, std::int64_t> rank;
   for (std::int64_t block = 1; block < pages; ++block) {  // block 0 is the metapage
-    const auto hex = tx.exec_params("SELECT encode(get_raw_page($1, $2::int), 'hex')", index, block)[0][0].as<std::string>();
+    const auto hex =
+        tx.exec_params("SELECT encode(get_raw_page($1, $2::int), 'hex')", index, block)[0][0].as<std::string>();
     std::string page(hex.size() / 2, '\0');
-    for (std::size_t i = 0; i < page.size(); ++i) page[i] = static_cast<char>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+    for (std::size_t i = 0; i < page.size(); ++i)
+      page[i] = static_cast<char>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
     const auto special = le(page, 16, 2);
-    const bool leaf = le(page, special + 12, 2) & 1;   // btpo_flags & BTP_LEAF
+    const bool leaf = le(page, special + 12, 2) & 1;       // btpo_flags & BTP_LEAF
     const bool rightmost = le(page, special + 4, 4) == 0;  // btpo_next
     if (!leaf) continue;
     std::vector<std::pair<std::uint32_t, std::string>> tuples;  // (byte offset, heap tid)
@@ -109,23 +112,29 @@ snapshot take_snapshot(const stack& s, const std::string& poll_id) {
     tx.exec("CREATE EXTENSION IF NOT EXISTS pageinspect");
     // The rows first, then the index pages: a row committed meanwhile is in the index but not
     // in this list, never the other way round (up to a page split racing the page reads).
-    const auto rows = tx.exec_params("SELECT encode(actor_key, 'hex'), xmin::text::bigint, ctid::text FROM pollbook.submissions"
-                                     " WHERE poll_id = $1::uuid ORDER BY ctid", poll_id);
+    const auto rows = tx.exec_params(
+        "SELECT encode(actor_key, 'hex'), xmin::text::bigint, ctid::text FROM pollbook.submissions"
+        " WHERE poll_id = $1::uuid ORDER BY ctid",
+        poll_id);
     const auto by_index = index_insertion_order(tx, "pollbook.submissions_by_actor");
     std::int64_t pos = 0;
     for (const auto& r : rows)
-      out.actors.push_back({r[0].as<std::string>(), r[1].as<std::int64_t>(), pos++, rank_in(by_index, r[2].as<std::string>())});
+      out.actors.push_back(
+          {r[0].as<std::string>(), r[1].as<std::int64_t>(), pos++, rank_in(by_index, r[2].as<std::string>())});
   }
   {
     auto c = pg::connect(s.ballot_dsn());
     pqxx::work tx(*c);
     tx.exec("CREATE EXTENSION IF NOT EXISTS pageinspect");
-    const auto rows = tx.exec_params("SELECT choice, xmin::text::bigint, ctid::text FROM ballotbox.ballots"
-                                     " WHERE poll_id = $1::uuid ORDER BY ctid", poll_id);
+    const auto rows = tx.exec_params(
+        "SELECT choice, xmin::text::bigint, ctid::text FROM ballotbox.ballots"
+        " WHERE poll_id = $1::uuid ORDER BY ctid",
+        poll_id);
     const auto by_index = index_insertion_order(tx, "ballotbox.ballots_pkey");
     std::int64_t pos = 0;
     for (const auto& r : rows)
-      out.ballots.push_back({r[0].as<int>(), r[1].as<std::int64_t>(), pos++, rank_in(by_index, r[2].as<std::string>())});
+      out.ballots.push_back(
+          {r[0].as<int>(), r[1].as<std::int64_t>(), pos++, rank_in(by_index, r[2].as<std::string>())});
   }
   return out;
 }
@@ -134,15 +143,17 @@ snapshot take_snapshot(const stack& s, const std::string& poll_id) {
 /// (faster than any consumer batch), keeping the snapshot in which each row first appeared
 /// and the ballotbox's envelope count at each snapshot.
 struct series {
-  std::map<std::string, int> actor_seen;             // actor key (hex) -> first snapshot
-  std::vector<std::pair<int, int>> ballot_seen;      // (first snapshot, choice), per ballot
-  std::vector<std::int64_t> envelopes;               // envelope count at each snapshot
+  std::map<std::string, int> actor_seen;         // actor key (hex) -> first snapshot
+  std::vector<std::pair<int, int>> ballot_seen;  // (first snapshot, choice), per ballot
+  std::vector<std::int64_t> envelopes;           // envelope count at each snapshot
 };
 
 class watcher {
- public:
+public:
   watcher(const stack& s, std::string poll_id)
-      : pollbook_(pg::connect(s.main_dsn())), ballotbox_(pg::connect(s.ballot_dsn())), poll_(std::move(poll_id)),
+      : pollbook_(pg::connect(s.main_dsn())),
+        ballotbox_(pg::connect(s.ballot_dsn())),
+        poll_(std::move(poll_id)),
         thread_([this](std::stop_token stop) {
           // An exception must not leave the thread (std::terminate: the test would abort and
           // leave its services running); stop() rethrows it on the test's thread.
@@ -160,24 +171,28 @@ class watcher {
     return std::move(data_);
   }
 
- private:
+private:
   void watch(const std::stop_token& stop) {
     std::map<std::string, int> ballots;  // random id -> index in ballot_seen
     while (!stop.stop_requested()) {
       const int k = static_cast<int>(data_.envelopes.size());
       {
         pqxx::read_transaction tx(*pollbook_);
-        for (const auto& r : tx.exec_params("SELECT encode(actor_key, 'hex') FROM pollbook.submissions WHERE poll_id = $1::uuid", poll_))
+        for (const auto& r : tx.exec_params(
+                 "SELECT encode(actor_key, 'hex') FROM pollbook.submissions WHERE poll_id = $1::uuid", poll_))
           data_.actor_seen.emplace(r[0].as<std::string>(), k);
       }
       {
         pqxx::work tx(*ballotbox_);
         tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        for (const auto& r : tx.exec_params("SELECT random_id::text, choice FROM ballotbox.ballots WHERE poll_id = $1::uuid", poll_))
+        for (const auto& r :
+             tx.exec_params("SELECT random_id::text, choice FROM ballotbox.ballots WHERE poll_id = $1::uuid", poll_))
           if (ballots.emplace(r[0].as<std::string>(), static_cast<int>(data_.ballot_seen.size())).second)
             data_.ballot_seen.emplace_back(k, r[1].as<int>());
         data_.envelopes.push_back(tx.exec_params("SELECT coalesce(sum(envelopes), 0) FROM ballotbox.envelope_counts"
-                                                 " WHERE poll_id = $1::uuid", poll_)[0][0].as<std::int64_t>());
+                                                 " WHERE poll_id = $1::uuid",
+                                                 poll_)[0][0]
+                                      .as<std::int64_t>());
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
@@ -187,7 +202,7 @@ class watcher {
   std::string poll_;
   series data_;
   std::exception_ptr failure_;  // what ended the watch early
-  std::jthread thread_;  // last: starts after everything it uses
+  std::jthread thread_;         // last: starts after everything it uses
 };
 
 struct verdict {
@@ -218,9 +233,9 @@ std::map<std::string, verdict> attack(const snapshot& snap, int m, double p) {
     // As many batches as actors: one envelope per batch, so the r-th batch is the r-th
     // actor's. Otherwise the batch at the same fraction of the ballot stream.
     const double at = (r + 0.5) / actors.size() * ballots.size();
-    const auto batch = batches.size() == actors.size()
-                           ? batches[r]
-                           : *std::find_if(batches.begin(), batches.end(), [&](const auto& b) { return at < b.second; });
+    const auto batch = batches.size() == actors.size() ? batches[r]
+                                                       : *std::find_if(batches.begin(), batches.end(),
+                                                                       [&](const auto& b) { return at < b.second; });
     std::vector<double> counts(m, 0);
     for (std::size_t i = batch.first; i < batch.second; ++i) counts[ballots[i].choice] += 1;
     const int guess = static_cast<int>(std::max_element(counts.begin(), counts.end()) - counts.begin());
@@ -259,7 +274,8 @@ std::map<std::string, verdict> counts_over_time_attack(const series& seen, int m
   for (const auto& [k, choice] : seen.ballot_seen) new_ballots[k].push_back(choice);
   const auto first_reaching = [&](std::int64_t n) {
     const auto it = std::lower_bound(seen.envelopes.begin(), seen.envelopes.end(), n);
-    return static_cast<int>(std::min(it - seen.envelopes.begin(), static_cast<std::ptrdiff_t>(seen.envelopes.size()) - 1));
+    return static_cast<int>(
+        std::min(it - seen.envelopes.begin(), static_cast<std::ptrdiff_t>(seen.envelopes.size()) - 1));
   };
   std::map<std::string, verdict> out;
   std::int64_t before = 0;  // actors seen before this group
@@ -341,11 +357,15 @@ void vote_slowly(const stack& s, const std::string& poll_id, const std::vector<v
   auto ballotbox = pg::connect(s.ballot_dsn());
   const auto stored = [&](int n) {
     pqxx::read_transaction a(*pollbook);
-    const bool in_pollbook = a.exec_params("SELECT count(*) FROM pollbook.submissions WHERE poll_id = $1::uuid", poll_id)[0][0].as<int>() >= n;
+    const bool in_pollbook =
+        a.exec_params("SELECT count(*) FROM pollbook.submissions WHERE poll_id = $1::uuid", poll_id)[0][0].as<int>() >=
+        n;
     a.commit();
     pqxx::read_transaction b(*ballotbox);
-    return in_pollbook && b.exec_params("SELECT coalesce(sum(envelopes), 0) FROM ballotbox.envelope_counts WHERE poll_id = $1::uuid",
-                                        poll_id)[0][0].as<int>() >= n;
+    return in_pollbook &&
+           b.exec_params("SELECT coalesce(sum(envelopes), 0) FROM ballotbox.envelope_counts WHERE poll_id = $1::uuid",
+                         poll_id)[0][0]
+                   .as<int>() >= n;
   };
   const auto cast = cast_votes(s.port(), poll_id, votes, 1, [&](int done) {
     if (mixing)
@@ -375,8 +395,12 @@ bool all_stored(const boost::json::object& r, std::int64_t n) {
 
 TEST_CASE("weak settings: the attack recovers most votes (the suite has teeth)", "[privacy][linkage][weak]") {
   // No decoys, no randomized response, one envelope per transaction, no scrub.
-  stack s("linkage-weak", {{{"SPLITVOTE_BATCH__MIN", "1"}, {"SPLITVOTE_BATCH__MAX", "1"}, {"SPLITVOTE_MIXING__MIN_REAL", "1"},
-                            {"SPLITVOTE_MIXING__MAX_REAL", "1"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}, {}});
+  stack s("linkage-weak", {{{"SPLITVOTE_BATCH__MIN", "1"},
+                            {"SPLITVOTE_BATCH__MAX", "1"},
+                            {"SPLITVOTE_MIXING__MIN_REAL", "1"},
+                            {"SPLITVOTE_MIXING__MAX_REAL", "1"},
+                            {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}},
+                           {}});
   s.start_all();
   const auto poll = create_poll(s.port(), R"({"title":"Weak","choices":["yes","no"],
       "privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
@@ -392,10 +416,11 @@ TEST_CASE("weak settings: the attack recovers most votes (the suite has teeth)",
   const auto over_time = judge(counts_over_time_attack(seen, 2, 0), e.truth);
   const double rho = order_leak(snap, e.voted_at, &actor_row::position);
   const double rho_index = order_leak(snap, e.voted_at, &actor_row::index_rank);
-  std::cout << "linkage, weak settings (chance " << e.majority_share << "): accuracy by transaction id " << by_xmin.accuracy
-            << " (certain " << by_xmin.certain << "/100), by index order " << by_index.accuracy << " (certain " << by_index.certain
-            << "), by counts over " << seen.envelopes.size() << " snapshots " << over_time.accuracy << " (certain " << over_time.certain
-            << "); voting order vs row order rho " << rho << ", vs index order rho " << rho_index << "\n";
+  std::cout << "linkage, weak settings (chance " << e.majority_share << "): accuracy by transaction id "
+            << by_xmin.accuracy << " (certain " << by_xmin.certain << "/100), by index order " << by_index.accuracy
+            << " (certain " << by_index.certain << "), by counts over " << seen.envelopes.size() << " snapshots "
+            << over_time.accuracy << " (certain " << over_time.certain << "); voting order vs row order rho " << rho
+            << ", vs index order rho " << rho_index << "\n";
   CHECK(by_xmin.accuracy > 0.8);
   CHECK(by_xmin.certain > 50);
   CHECK(by_index.accuracy > 0.8);
@@ -412,7 +437,9 @@ namespace {
 /// No scheduled scrub either: the attacks see what the consumers wrote.
 stack_options quiet_stack(bool mixing) {
   if (mixing) return {{{"SPLITVOTE_MIXING__MAX_WAIT_MS", "10000"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}, {}};
-  return {{{"SPLITVOTE_MIXING__MIN_REAL", "1"}, {"SPLITVOTE_MIXING__MAX_REAL", "1"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}, {}};
+  return {
+      {{"SPLITVOTE_MIXING__MIN_REAL", "1"}, {"SPLITVOTE_MIXING__MAX_REAL", "1"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}},
+      {}};
 }
 
 struct quiet_run {
@@ -434,7 +461,8 @@ quiet_run attack_quiet_poll(stack& s, std::uint64_t seed, bool mixing) {
   quiet_run run{poll.id, make_electorate(s, poll.id, 200, seed), {}, {}, 0, 0, {}, {}, {}};
   watcher thief(s, poll.id);
   vote_slowly(s, poll.id, run.e.votes, mixing);
-  const auto results = await_results(s.port(), poll, [](const auto& r) { return all_stored(r, 200); }, std::chrono::seconds(60));
+  const auto results = await_results(
+      s.port(), poll, [](const auto& r) { return all_stored(r, 200); }, std::chrono::seconds(60));
   REQUIRE(all_stored(results, 200));
   run.seen = thief.stop();
   const auto said = statement_of(results);
@@ -447,11 +475,12 @@ quiet_run attack_quiet_poll(stack& s, std::uint64_t seed, bool mixing) {
   std::set<std::int64_t> batches;
   for (const auto& b : run.snap.ballots) batches.insert(b.xmin);
   std::cout << "linkage, quiet poll, " << label << " (chance " << run.e.majority_share << ", bound " << run.bound
-            << "): accuracy by transaction id " << run.by_xmin.accuracy << " (max confidence " << run.by_xmin.max_confidence
-            << "), by index order " << run.by_index.accuracy << " (max confidence " << run.by_index.max_confidence
-            << "), by counts over " << run.seen.envelopes.size() << " snapshots " << run.over_time.accuracy << " (max confidence "
-            << run.over_time.max_confidence << "); best " << run.best() << "; ballotbox transactions " << batches.size()
-            << "; index order vs voting order rho " << order_leak(run.snap, run.e.voted_at, &actor_row::index_rank) << "\n";
+            << "): accuracy by transaction id " << run.by_xmin.accuracy << " (max confidence "
+            << run.by_xmin.max_confidence << "), by index order " << run.by_index.accuracy << " (max confidence "
+            << run.by_index.max_confidence << "), by counts over " << run.seen.envelopes.size() << " snapshots "
+            << run.over_time.accuracy << " (max confidence " << run.over_time.max_confidence << "); best " << run.best()
+            << "; ballotbox transactions " << batches.size() << "; index order vs voting order rho "
+            << order_leak(run.snap, run.e.voted_at, &actor_row::index_rank) << "\n";
   return run;
 }
 
@@ -498,8 +527,8 @@ TEST_CASE("the defaults: mixing by count keeps a quiet poll's best attack near c
   const double rho = order_leak(after, e.voted_at, &actor_row::position);
   const double rho_index = order_leak(after, e.voted_at, &actor_row::index_rank);
   std::cout << "linkage, defaults after scrub (chance " << e.majority_share << "): accuracy by transaction id "
-            << xmin_after.accuracy << ", by index order " << index_after.accuracy << "; voting order vs row order rho " << rho
-            << ", vs index order rho " << rho_index << "\n";
+            << xmin_after.accuracy << ", by index order " << index_after.accuracy << "; voting order vs row order rho "
+            << rho << ", vs index order rho " << rho_index << "\n";
   // After the scrub the transaction ids are one and both orders are random: the attacks can
   // do no better than guessing the overall majority.
   std::set<std::int64_t> xmins;
@@ -553,17 +582,20 @@ TEST_CASE("a busy poll under a thief who snapshots every batch: votes hide in ea
   std::set<int> groups;
   for (const auto& [key, k] : seen.actor_seen) groups.insert(k);
   std::cout << "linkage, busy poll (chance " << e.majority_share << ", bound " << bound << "): accuracy by counts over "
-            << seen.envelopes.size() << " snapshots " << over_time.accuracy << " (max confidence " << over_time.max_confidence
-            << "); 600 actors arrived in " << groups.size() << " pollbook steps\n";
+            << seen.envelopes.size() << " snapshots " << over_time.accuracy << " (max confidence "
+            << over_time.max_confidence << "); 600 actors arrived in " << groups.size() << " pollbook steps\n";
   CHECK(over_time.certain == 0);
   CHECK(over_time.accuracy <= bound + 3 * std::sqrt(bound * (1 - bound) / 600));
 }
 
-TEST_CASE("a thief with the pollbook's cluster alone finds no exact tally in the release history", "[privacy][linkage][releases]") {
+TEST_CASE("a thief with the pollbook's cluster alone finds no exact tally in the release history",
+          "[privacy][linkage][releases]") {
   // Mixing off and a release after every vote (the web page refreshes every 3 s): the worst
   // case for the release history. Budget for 41 releases: 40 while open, one kept for the close.
-  stack s("linkage-releases", {{{"SPLITVOTE_MIXING__MIN_REAL", "1"}, {"SPLITVOTE_MIXING__MAX_REAL", "1"},
-                                {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}, {}});
+  stack s("linkage-releases", {{{"SPLITVOTE_MIXING__MIN_REAL", "1"},
+                                {"SPLITVOTE_MIXING__MAX_REAL", "1"},
+                                {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}},
+                               {}});
   s.start_all();
   const auto poll = create_poll(s.port(), R"({"title":"Releases","choices":["yes","no"],
       "privacy":{"release_noise":{"mechanism":"discrete_laplace","epsilon":1,"budget":82}}})");
@@ -577,15 +609,22 @@ TEST_CASE("a thief with the pollbook's cluster alone finds no exact tally in the
   std::map<int, std::vector<std::int64_t>> exact;  // release seq -> the ballotbox's C_j at it
   http_client client(s.port());
   const auto cast = cast_votes(s.port(), poll.id, e.votes, 1, [&](int done) {
-    REQUIRE(eventually([&] {
-      return count(*pollbook, "SELECT count(*) FROM pollbook.submissions WHERE poll_id = $1::uuid") >= done &&
-             count(*ballotbox, "SELECT coalesce(sum(envelopes), 0) FROM ballotbox.envelope_counts WHERE poll_id = $1::uuid") >= done;
-    }, std::chrono::seconds(10)));
-    const auto r = client.get("/v1/polls/" + poll.id + "/results", {{"Authorization", "Bearer " + poll.admin_token}}).json().as_object();
+    REQUIRE(eventually(
+        [&] {
+          return count(*pollbook, "SELECT count(*) FROM pollbook.submissions WHERE poll_id = $1::uuid") >= done &&
+                 count(*ballotbox,
+                       "SELECT coalesce(sum(envelopes), 0) FROM ballotbox.envelope_counts WHERE poll_id = $1::uuid") >=
+                     done;
+        },
+        std::chrono::seconds(10)));
+    const auto r = client.get("/v1/polls/" + poll.id + "/results", {{"Authorization", "Bearer " + poll.admin_token}})
+                       .json()
+                       .as_object();
     const int seq = static_cast<int>(r.at("release").as_object().at("seq").as_int64());
     pqxx::read_transaction tx(*ballotbox);
     std::vector<std::int64_t> c(2, 0);
-    for (const auto& row : tx.exec_params("SELECT choice, count(*) FROM ballotbox.ballots WHERE poll_id = $1::uuid GROUP BY 1", poll.id))
+    for (const auto& row :
+         tx.exec_params("SELECT choice, count(*) FROM ballotbox.ballots WHERE poll_id = $1::uuid GROUP BY 1", poll.id))
       c[row[0].as<int>()] = row[1].as<std::int64_t>();
     exact[seq] = c;
   });
@@ -595,28 +634,35 @@ TEST_CASE("a thief with the pollbook's cluster alone finds no exact tally in the
   // and the order of releases and submissions by transaction id (one cluster, one xid space).
   std::map<std::string, std::map<int, std::vector<std::int64_t>>> columns;  // table.column -> seq -> by choice
   std::vector<std::pair<std::int64_t, int>> release_xmins;                  // (xmin, seq)
-  std::vector<std::pair<std::int64_t, std::string>> actor_xmins;           // (xmin, actor key)
+  std::vector<std::pair<std::int64_t, std::string>> actor_xmins;            // (xmin, actor key)
   {
     pqxx::read_transaction tx(*pollbook);
     for (const auto& t : tx.exec("SELECT table_name FROM information_schema.columns WHERE table_schema = 'catalog'"
                                  " AND column_name = 'choice' AND table_name LIKE 'release%'")) {
       const auto table = t[0].as<std::string>();
-      for (const auto& col : tx.exec_params("SELECT column_name FROM information_schema.columns WHERE table_schema = 'catalog'"
-                                            " AND table_name = $1 AND data_type IN ('bigint', 'integer')"
-                                            " AND column_name NOT IN ('seq', 'choice')", table)) {
+      for (const auto& col :
+           tx.exec_params("SELECT column_name FROM information_schema.columns WHERE table_schema = 'catalog'"
+                          " AND table_name = $1 AND data_type IN ('bigint', 'integer')"
+                          " AND column_name NOT IN ('seq', 'choice')",
+                          table)) {
         const auto column = col[0].as<std::string>();
-        for (const auto& row : tx.exec_params("SELECT seq, choice, " + tx.quote_name(column) + " FROM catalog." + tx.quote_name(table) +
-                                              " WHERE poll_id = $1::uuid ORDER BY seq, choice", poll.id)) {
+        for (const auto& row :
+             tx.exec_params("SELECT seq, choice, " + tx.quote_name(column) + " FROM catalog." + tx.quote_name(table) +
+                                " WHERE poll_id = $1::uuid ORDER BY seq, choice",
+                            poll.id)) {
           auto& v = columns[table + "." + column][row[0].as<int>()];
           v.resize(2);
           v[row[1].as<int>()] = row[2].as<std::int64_t>();
         }
       }
     }
-    for (const auto& row : tx.exec_params("SELECT xmin::text::bigint, seq FROM catalog.releases WHERE poll_id = $1::uuid", poll.id))
+    for (const auto& row :
+         tx.exec_params("SELECT xmin::text::bigint, seq FROM catalog.releases WHERE poll_id = $1::uuid", poll.id))
       release_xmins.emplace_back(row[0].as<std::int64_t>(), row[1].as<int>());
-    for (const auto& row : tx.exec_params("SELECT xmin::text::bigint, encode(actor_key, 'hex') FROM pollbook.submissions"
-                                          " WHERE poll_id = $1::uuid", poll.id))
+    for (const auto& row :
+         tx.exec_params("SELECT xmin::text::bigint, encode(actor_key, 'hex') FROM pollbook.submissions"
+                        " WHERE poll_id = $1::uuid",
+                        poll.id))
       actor_xmins.emplace_back(row[0].as<std::int64_t>(), row[1].as<std::string>());
   }
   std::sort(release_xmins.begin(), release_xmins.end());
@@ -634,12 +680,14 @@ TEST_CASE("a thief with the pollbook's cluster alone finds no exact tally in the
       const auto next = std::upper_bound(release_xmins.begin(), release_xmins.end(), std::make_pair(xmin, 0));
       if (next == release_xmins.end() || !by_seq.count(next->second)) continue;
       const auto& now = by_seq.at(next->second);
-      const auto before = by_seq.count(next->second - 1) ? by_seq.at(next->second - 1) : std::vector<std::int64_t>(2, 0);
+      const auto before =
+          by_seq.count(next->second - 1) ? by_seq.at(next->second - 1) : std::vector<std::int64_t>(2, 0);
       verdicts[key] = {now[0] - before[0] >= now[1] - before[1] ? 0 : 1, 0};
     }
     const double accuracy = verdicts.empty() ? 0 : judge(verdicts, e.truth).accuracy;
-    std::cout << "linkage, release history with pg-main alone (chance " << e.majority_share << "): " << name << " equals the exact tally at "
-              << exact_at << "/40 releases; the attack on its growth: accuracy " << accuracy << " over " << verdicts.size() << " actors\n";
+    std::cout << "linkage, release history with pg-main alone (chance " << e.majority_share << "): " << name
+              << " equals the exact tally at " << exact_at << "/40 releases; the attack on its growth: accuracy "
+              << accuracy << " over " << verdicts.size() << " actors\n";
     best_exact = std::max(best_exact, exact_at / 40.0);
     best_accuracy = std::max(best_accuracy, accuracy);
   }
@@ -654,8 +702,12 @@ TEST_CASE("a skewed electorate: a linked ballot says more than 1 - p + p/m, and 
           "[privacy][linkage][skewed]") {
   // Every ballot linked to its voter (no decoys, one envelope per transaction, mixing off, no
   // scrub: the weak case's links), randomized response as shipped, and 90 % voting "yes".
-  stack s("linkage-skewed", {{{"SPLITVOTE_BATCH__MIN", "1"}, {"SPLITVOTE_BATCH__MAX", "1"}, {"SPLITVOTE_MIXING__MIN_REAL", "1"},
-                              {"SPLITVOTE_MIXING__MAX_REAL", "1"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}, {}});
+  stack s("linkage-skewed", {{{"SPLITVOTE_BATCH__MIN", "1"},
+                              {"SPLITVOTE_BATCH__MAX", "1"},
+                              {"SPLITVOTE_MIXING__MIN_REAL", "1"},
+                              {"SPLITVOTE_MIXING__MAX_REAL", "1"},
+                              {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}},
+                             {}});
   s.start_all();
   const auto poll = create_poll(s.port(), R"({"title":"Skewed","choices":["yes","no"],
       "privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0.1},"release_noise":{"mechanism":"none"}}})");
@@ -695,11 +747,13 @@ TEST_CASE("a skewed electorate: a linked ballot says more than 1 - p + p/m, and 
     max_odds_ratio = std::max(max_odds_ratio, (posterior / (1 - posterior)) / (prior / (1 - prior)));
     right += v.guess == e.truth.at(key);
   }
-  std::cout << "linkage, skewed electorate (90/10, p " << p << "): " << right << "/" << n << " linked ballots show the vote;"
-            << " released shares " << shares[0] << "/" << shares[1] << "; the thief's largest posterior " << max_posterior
-            << " against " << even_odds << " at even odds (what the statement used to promise) and " << at_shares
-            << " now stated at the released shares; odds moved by at most " << max_odds_ratio << " (bound " << odds_bound << ")\n";
-  CHECK(right >= 85);                     // the links hold: randomized response flips about 5 %
+  std::cout << "linkage, skewed electorate (90/10, p " << p << "): " << right << "/" << n
+            << " linked ballots show the vote;"
+            << " released shares " << shares[0] << "/" << shares[1] << "; the thief's largest posterior "
+            << max_posterior << " against " << even_odds << " at even odds (what the statement used to promise) and "
+            << at_shares << " now stated at the released shares; odds moved by at most " << max_odds_ratio << " (bound "
+            << odds_bound << ")\n";
+  CHECK(right >= 85);                       // the links hold: randomized response flips about 5 %
   CHECK(max_posterior > even_odds + 0.03);  // 1 - p + p/m overclaimed for a skewed electorate
   CHECK(max_posterior <= at_shares + 1e-9);
   CHECK(max_odds_ratio <= odds_bound * (1 + 1e-9));
@@ -739,8 +793,9 @@ void let_the_wal_move_on(pqxx::connection& c) {
 
 }  // namespace
 
-TEST_CASE("a thief with the ballotbox's WAL: every ballot until the checkpoints, none after them with the shipped settings",
-          "[privacy][linkage][wal]") {
+TEST_CASE(
+    "a thief with the ballotbox's WAL: every ballot until the checkpoints, none after them with the shipped settings",
+    "[privacy][linkage][wal]") {
   // The ballotbox in a cluster of its own, as deployed (the shared fixture's cluster carries
   // the other tests' writes), with the shipped WAL settings.
   private_cluster ballot_cluster("linkage-wal-ballot");
@@ -765,13 +820,15 @@ TEST_CASE("a thief with the ballotbox's WAL: every ballot until the checkpoints,
   std::vector<std::string> ids;          // each ballot's random id as its 16 bytes on disk
   {
     pqxx::read_transaction tx(*c);
-    for (const auto& row : tx.exec_params("SELECT decode(replace(random_id::text, '-', ''), 'hex') FROM ballotbox.ballots"
-                                          " WHERE poll_id = $1::uuid", poll.id))
+    for (const auto& row :
+         tx.exec_params("SELECT decode(replace(random_id::text, '-', ''), 'hex') FROM ballotbox.ballots"
+                        " WHERE poll_id = $1::uuid",
+                        poll.id))
       ids.emplace_back(pqxx::binarystring(row[0]).str());
   }
   REQUIRE(ids.size() >= 60);
   pg::scrub_tables(*c, ballotbox::scrubbed_tables());  // the tables forget the order...
-  const auto before = found_in_wal(*c, ids);             // ...the WAL has not yet
+  const auto before = found_in_wal(*c, ids);           // ...the WAL has not yet
   let_the_wal_move_on(*c);
   const auto after = found_in_wal(*c, ids);
 
@@ -806,8 +863,8 @@ TEST_CASE("a thief with the ballotbox's WAL: every ballot until the checkpoints,
     recycled = found_in_wal(*d, more);
   }
   std::cout << "linkage, WAL: of " << ids.size() << " ballots, " << before << " in pg_wal after the scrub, " << after
-            << " after the checkpoints (shipped settings); with PostgreSQL's defaults " << recycled << " of " << more.size()
-            << " still there after the same\n";
+            << " after the checkpoints (shipped settings); with PostgreSQL's defaults " << recycled << " of "
+            << more.size() << " still there after the same\n";
   CHECK(before == ids.size());  // until the checkpoints the WAL is the watcher's series
   CHECK(after == 0);
   CHECK(recycled > more.size() / 2);  // the suite has teeth: recycled segments keep their bytes
@@ -823,8 +880,8 @@ std::vector<std::string> tuple_versions(pqxx::connection& c, const std::string& 
   const auto pages = tx.exec_params("SELECT pg_relation_size($1::regclass) / 8192", table)[0][0].as<std::int64_t>();
   std::vector<std::string> out;
   for (std::int64_t block = 0; block < pages; ++block)
-    for (const auto& row : tx.exec_params("SELECT t_data FROM heap_page_items(get_raw_page($1, $2::int)) WHERE t_data IS NOT NULL",
-                                          table, block))
+    for (const auto& row : tx.exec_params(
+             "SELECT t_data FROM heap_page_items(get_raw_page($1, $2::int)) WHERE t_data IS NOT NULL", table, block))
       out.push_back(pqxx::binarystring(row[0]).str());
   tx.commit();
   return out;
@@ -846,7 +903,8 @@ offsets_in_dead_tuples attack_dead_positions(stack& s, const std::string& name) 
   REQUIRE(cast_votes(s.port(), poll.id, votes).accepted() == 240);
   REQUIRE(all_stored(await_results(s.port(), poll, [](const auto& r) { return all_stored(r, 240); }), 240));
   offsets_in_dead_tuples found;
-  for (const auto& [dsn, table] : {std::pair{s.main_dsn(), "pollbook.consumer_offsets"}, {s.ballot_dsn(), "ballotbox.consumer_offsets"}}) {
+  for (const auto& [dsn, table] :
+       {std::pair{s.main_dsn(), "pollbook.consumer_offsets"}, {s.ballot_dsn(), "ballotbox.consumer_offsets"}}) {
     auto c = pg::connect(dsn);
     for (const auto& data : tuple_versions(*c, table)) {
       ++found.versions;
@@ -875,8 +933,9 @@ TEST_CASE("dead tuples of the stored positions: sealed in every version; in the 
   }
   {
     // The same without keys (plain envelopes, positions unsealed): what the stores kept before.
-    stack s("linkage-dead-plain", {{{"SPLITVOTE_SEAL__SECRET_KEY", ""}},
-                                   {{"SPLITVOTE_SEAL__POLLBOOK_PUBLIC_KEY", ""}, {"SPLITVOTE_SEAL__BALLOTBOX_PUBLIC_KEY", ""}}});
+    stack s("linkage-dead-plain",
+            {{{"SPLITVOTE_SEAL__SECRET_KEY", ""}},
+             {{"SPLITVOTE_SEAL__POLLBOOK_PUBLIC_KEY", ""}, {"SPLITVOTE_SEAL__BALLOTBOX_PUBLIC_KEY", ""}}});
     plain = attack_dead_positions(s, "dead-plain");
   }
   std::cout << "linkage, dead tuples of consumer_offsets: sealed " << sealed.clear << " of " << sealed.versions

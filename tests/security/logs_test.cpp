@@ -31,7 +31,9 @@ std::vector<std::filesystem::path> this_runs_logs(const std::vector<std::filesys
   std::vector<std::filesystem::path> out;
   for (const auto& root : roots) {
     std::error_code ec;
-    for (std::filesystem::recursive_directory_iterator it(root, std::filesystem::directory_options::skip_permission_denied, ec), end;
+    for (std::filesystem::recursive_directory_iterator
+             it(root, std::filesystem::directory_options::skip_permission_denied, ec),
+         end;
          !ec && it != end; it.increment(ec)) {
       std::error_code time_ec;
       if (it->is_regular_file() && is_log(it->path()) && it->last_write_time(time_ec) >= since && !time_ec)
@@ -46,7 +48,8 @@ std::vector<std::filesystem::path> this_runs_logs(const std::vector<std::filesys
 
 TEST_CASE("no secret or actor/choice pair in any log line written during the test run", "[security][logs]") {
   const std::filesystem::path tmp = setting("SPLITVOTE_TEST_TMP", SPLITVOTE_TEST_TMP);
-  const std::filesystem::path pg = std::filesystem::path(setting("SPLITVOTE_TEST_PG_ENV", SPLITVOTE_TEST_PG_ENV)).parent_path();
+  const std::filesystem::path pg =
+      std::filesystem::path(setting("SPLITVOTE_TEST_PG_ENV", SPLITVOTE_TEST_PG_ENV)).parent_path();
   const auto marker = tmp / "recordings.started";
   std::error_code ec;
   const auto since = std::filesystem::last_write_time(marker, ec);
@@ -61,8 +64,8 @@ TEST_CASE("no secret or actor/choice pair in any log line written during the tes
   constexpr std::size_t shown = 50;
   for (std::size_t i = 0; i < result.findings.size() && i < shown; ++i) {
     const auto& f = result.findings[i];
-    std::cout << "  " << std::filesystem::relative(f.file, tmp.parent_path()).string() << ":" << f.line << ": " << f.rule
-              << ": " << f.what << "\n";
+    std::cout << "  " << std::filesystem::relative(f.file, tmp.parent_path()).string() << ":" << f.line << ": "
+              << f.rule << ": " << f.what << "\n";
   }
   if (result.findings.size() > shown) std::cout << "  ... and " << result.findings.size() - shown << " more\n";
   for (const auto& f : result.unreadable) std::cout << "  unreadable: " << f.string() << "\n";

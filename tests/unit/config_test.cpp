@@ -10,7 +10,8 @@ using namespace splitvote::config;
 
 namespace {
 std::string write_yaml(const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / ("splitvote-config-" + std::to_string(::getpid()) + ".yaml");
+  const auto path =
+      std::filesystem::temp_directory_path() / ("splitvote-config-" + std::to_string(::getpid()) + ".yaml");
   std::ofstream(path) << text;
   return path.string();
 }
@@ -81,16 +82,25 @@ TEST_CASE("aliases of aliases cannot expand a config exponentially", "[unit]") {
   for (int i = 1; i < 40; ++i)
     // Appended piece by piece: "a" + std::to_string(i) trips GCC 12's false -Wrestrict at -O3
     // (GCC bug 105329).
-    yaml.append("a").append(std::to_string(i)).append(": &a").append(std::to_string(i))
-        .append(" {x: *a").append(std::to_string(i - 1)).append(", y: *a").append(std::to_string(i - 1)).append("}\n");
+    yaml.append("a")
+        .append(std::to_string(i))
+        .append(": &a")
+        .append(std::to_string(i))
+        .append(" {x: *a")
+        .append(std::to_string(i - 1))
+        .append(", y: *a")
+        .append(std::to_string(i - 1))
+        .append("}\n");
   CHECK_THROWS_AS(settings::parse(schema, yaml), error);
 }
 
 TEST_CASE("lists come as YAML sequences or comma-separated text from the environment", "[unit]") {
   const std::vector<property> with_list = {{"http.cors.allowed_origins", "origins", ""}};
   CHECK(settings::parse(with_list, "").list("http.cors.allowed_origins").empty());
-  const auto yaml = settings::parse(with_list, "http:\n  cors:\n    allowed_origins: [https://a.example, 'https://b.example:8443']\n");
-  CHECK(yaml.list("http.cors.allowed_origins") == std::vector<std::string>{"https://a.example", "https://b.example:8443"});
+  const auto yaml = settings::parse(
+      with_list, "http:\n  cors:\n    allowed_origins: [https://a.example, 'https://b.example:8443']\n");
+  CHECK(yaml.list("http.cors.allowed_origins") ==
+        std::vector<std::string>{"https://a.example", "https://b.example:8443"});
   const auto path = write_yaml("");
   ::setenv("SPLITVOTE_HTTP__CORS__ALLOWED_ORIGINS", " https://a.example , ,https://c.example", 1);
   const auto env = settings::load(with_list, path);
@@ -105,8 +115,8 @@ TEST_CASE("lists come as YAML sequences or comma-separated text from the environ
 
 namespace {
 std::string write_secret(const std::string& name, const std::string& content) {
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("splitvote-secret-" + std::to_string(::getpid()) + "-" + name);
+  const auto path =
+      std::filesystem::temp_directory_path() / ("splitvote-secret-" + std::to_string(::getpid()) + "-" + name);
   std::ofstream(path, std::ios::binary) << content;
   return path.string();
 }
@@ -127,10 +137,11 @@ TEST_CASE("a secret comes from the file SPLITVOTE_<KEY>_FILE names", "[unit]") {
         "from-env-file");
   ::setenv("SPLITVOTE_PRIVACY__ACTOR_SECRET", "from-env", 1);
   const auto both = [&] { return settings::load(with_secret, write_yaml("")); };
-  CHECK_THROWS_WITH(both(), Catch::Contains("SPLITVOTE_PRIVACY__ACTOR_SECRET and SPLITVOTE_PRIVACY__ACTOR_SECRET_FILE"));
+  CHECK_THROWS_WITH(both(),
+                    Catch::Contains("SPLITVOTE_PRIVACY__ACTOR_SECRET and SPLITVOTE_PRIVACY__ACTOR_SECRET_FILE"));
   ::unsetenv("SPLITVOTE_PRIVACY__ACTOR_SECRET_FILE");
-  CHECK(settings::load(with_secret, write_yaml("privacy:\n  actor_secret_file: /nonexistent\n")).str("privacy.actor_secret") ==
-        "from-env");
+  CHECK(settings::load(with_secret, write_yaml("privacy:\n  actor_secret_file: /nonexistent\n"))
+            .str("privacy.actor_secret") == "from-env");
   ::unsetenv("SPLITVOTE_PRIVACY__ACTOR_SECRET");
 }
 
@@ -144,7 +155,8 @@ TEST_CASE("a secret comes from the file <key>_file names in the YAML", "[unit]")
   CHECK(settings::parse(with_secret, "privacy:\n  actor_secret_file: " + write_secret("none", "plain") + "\n")
             .str("privacy.actor_secret") == "plain");
   CHECK(settings::parse(with_secret, "privacy:\n  actor_secret_file: " + write_secret("empty", "") + "\n")
-            .str("privacy.actor_secret").empty());
+            .str("privacy.actor_secret")
+            .empty());
   // The YAML value beats nothing of the environment's: without it, it is used.
   CHECK(settings::parse(with_secret, "privacy:\n  actor_secret: v\n").str("privacy.actor_secret") == "v");
 }
@@ -172,7 +184,8 @@ TEST_CASE("an unreadable secret file is an error naming the key and the path", "
     settings::load(with_secret, write_yaml(""));
     FAIL("expected an error");
   } catch (const error& e) {
-    CHECK_THAT(std::string(e.what()), Catch::Contains(missing) && Catch::Contains("SPLITVOTE_PRIVACY__ACTOR_SECRET_FILE"));
+    CHECK_THAT(std::string(e.what()),
+               Catch::Contains(missing) && Catch::Contains("SPLITVOTE_PRIVACY__ACTOR_SECRET_FILE"));
   }
   ::unsetenv("SPLITVOTE_PRIVACY__ACTOR_SECRET_FILE");
 }

@@ -1,5 +1,5 @@
-#include "splitvote/privacy/ballot_plan.hpp"
 #include "splitvote/privacy/decoys.hpp"
+#include "splitvote/privacy/ballot_plan.hpp"
 
 #include <catch2/catch.hpp>
 

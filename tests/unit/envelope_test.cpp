@@ -1,6 +1,6 @@
+#include "splitvote/envelope/envelope.hpp"
 #include "splitvote/envelope/actor_part.hpp"
 #include "splitvote/envelope/ballot_list.hpp"
-#include "splitvote/envelope/envelope.hpp"
 #include "splitvote/privacy/actor_key.hpp"
 
 #include <catch2/catch.hpp>
@@ -18,7 +18,8 @@ TEST_CASE("an envelope round-trips with both halves intact", "[unit]") {
   const envelope::actor_part actor{key, random::random_id(*rng)};
   const auto ballots = envelope::make_ballots({2, 0, 1, 2}, *rng);
   const std::string poll = "0b7e3b2c-1111-2222-3333-444455556666";
-  const std::string bytes = envelope::encode(envelope::envelope{poll, envelope::encode(actor), envelope::encode(ballots)});
+  const std::string bytes =
+      envelope::encode(envelope::envelope{poll, envelope::encode(actor), envelope::encode(ballots)});
 
   const auto env = envelope::decode(bytes.data(), bytes.size());
   CHECK(env.poll_id == poll);
@@ -76,7 +77,8 @@ TEST_CASE("a sealed half opens only with its consumer's secret key", "[unit]") {
   CHECK_THROWS_AS(envelope::readable_half(box, sealing::shared_key, {pollbook}), envelope::decode_error);
 }
 
-TEST_CASE("a sealer's halves open only with their consumer's key, share an ephemeral key per period, never a nonce", "[unit]") {
+TEST_CASE("a sealer's halves open only with their consumer's key, share an ephemeral key per period, never a nonce",
+          "[unit]") {
   using envelope::sealing;
   const auto pollbook = envelope::generate_keypair();
   const auto ballotbox = envelope::generate_keypair();
@@ -121,7 +123,8 @@ TEST_CASE("a ballot half's length depends on the number of ballots only, never o
   auto rng = random::seeded_source(3);
   std::set<std::size_t> sizes;
   for (std::uint32_t a = 0; a < 64; a += 7)
-    for (std::uint32_t b = 0; b < 64; b += 9) sizes.insert(envelope::encode(envelope::make_ballots({a, b}, *rng)).size());
+    for (std::uint32_t b = 0; b < 64; b += 9)
+      sizes.insert(envelope::encode(envelope::make_ballots({a, b}, *rng)).size());
   CHECK(sizes.size() == 1);
   const auto cover = envelope::encode(envelope::make_ballots({0, 0}, *rng), true);
   CHECK(cover.size() == *sizes.begin());  // cover and vote alike
@@ -162,21 +165,24 @@ TEST_CASE("padded halves: every ballot half of a poll seals to one length, whate
       CHECK(padded.size() == block);
       const auto half = s.seal(padded);
       lengths.insert(half.size());
-      const auto read = envelope::decode_ballot_list(envelope::readable_half(half, sealing::shared_key_padded, {ballotbox}));
+      const auto read =
+          envelope::decode_ballot_list(envelope::readable_half(half, sealing::shared_key_padded, {ballotbox}));
       CHECK(read.ballots.size() == n);
       CHECK(read.cover == cover);
     }
   }
   CHECK(lengths.size() == 1);
   // Without padding the length told the number of ballots.
-  CHECK(envelope::encode(envelope::make_ballots({0}, *rng)).size() != envelope::encode(envelope::make_ballots({0, 1}, *rng)).size());
+  CHECK(envelope::encode(envelope::make_ballots({0}, *rng)).size() !=
+        envelope::encode(envelope::make_ballots({0, 1}, *rng)).size());
   // Malformed padding is a decode error, never a crash; an empty plaintext pads to one block.
   CHECK_THROWS_AS(envelope::unpad(std::string(8, '\0')), envelope::decode_error);
   CHECK_THROWS_AS(envelope::unpad(""), envelope::decode_error);
   CHECK(envelope::unpad(envelope::pad("", 4)).empty());
   CHECK(envelope::pad("abcd", 4).size() == 8);  // always at least one byte of padding
   const auto sealed_junk = s.seal(std::string(8, '\0'));
-  CHECK_THROWS_AS(envelope::readable_half(sealed_junk, sealing::shared_key_padded, {ballotbox}), envelope::decode_error);
+  CHECK_THROWS_AS(envelope::readable_half(sealed_junk, sealing::shared_key_padded, {ballotbox}),
+                  envelope::decode_error);
   // The poll's number of choices travels in the ballot half (for the ballotbox's decoys).
   CHECK(envelope::decode_ballot_list(envelope::encode(envelope::make_ballots({0, 2}, *rng), false, 3)).choices == 3);
   CHECK(envelope::decode_ballot_list(envelope::encode(envelope::make_ballots({0}, *rng))).choices == 0);

@@ -1,5 +1,5 @@
-#include "splitvote/privacy/ballot_plan.hpp"
 #include "splitvote/privacy/estimate.hpp"
+#include "splitvote/privacy/ballot_plan.hpp"
 #include "splitvote/privacy/noise.hpp"
 #include "splitvote/privacy/policy.hpp"
 #include "splitvote/privacy/randomized_response.hpp"
@@ -148,8 +148,8 @@ TEST_CASE("every mechanism and their mix: unbiased, and 95% intervals cover 93-9
       {"decoys + RR + laplace", {poisson, rr, laplace}},
   };
   const std::vector<std::vector<std::int64_t>> truths = {
-      {70, 30},                                      // 2 choices
-      {30, 20, 15, 10, 8, 6, 5, 3, 2, 1},            // 10 choices
+      {70, 30},                            // 2 choices
+      {30, 20, 15, 10, 8, 6, 5, 3, 2, 1},  // 10 choices
   };
   std::uint64_t seed = 100;
   for (const auto& truth : truths)

@@ -51,8 +51,8 @@ jwt_settings hs_settings() {
 }
 
 boost::json::object claims() {
-  return {{"iss", "https://id.example"}, {"aud", "splitvote"}, {"sub", "alice"},
-          {"email", "alice@example.org"}, {"iat", t0}, {"exp", t0 + 300}};
+  return {{"iss", "https://id.example"},  {"aud", "splitvote"}, {"sub", "alice"},
+          {"email", "alice@example.org"}, {"iat", t0},          {"exp", t0 + 300}};
 }
 
 std::string text(const boost::json::object& o) { return boost::json::serialize(o); }
@@ -63,8 +63,7 @@ std::string rs_token(const boost::json::object& c = claims(), const std::string&
 }
 
 /// "ok:<actor>" when accepted, else the rejection's reason.
-std::string outcome(const jwt_verifier& v, std::string_view token,
-                    std::chrono::system_clock::time_point at = now) {
+std::string outcome(const jwt_verifier& v, std::string_view token, std::chrono::system_clock::time_point at = now) {
   try {
     return "ok:" + v.verify(token, at);
   } catch (const jwt_rejection& e) {
@@ -94,8 +93,10 @@ std::string jwk_with(const rsa_key& key, const std::string& kid, const char* nam
 std::vector<std::string> parts(const std::string& token) {
   std::vector<std::string> out(1);
   for (char c : token) {
-    if (c == '.') out.emplace_back();
-    else out.back().push_back(c);
+    if (c == '.')
+      out.emplace_back();
+    else
+      out.back().push_back(c);
   }
   return out;
 }
@@ -118,8 +119,8 @@ TEST_CASE("a valid RS256 token names its actor", "[unit][jwt]") {
 
   // Other kinds of keys in the JWKS are skipped silently.
   s = rs_settings();
-  s.jwks_json = jwks({R"({"kty":"EC","crv":"P-256","x":"AA","y":"AA"})", R"({"kty":"oct","k":"AA"})",
-                      signer().jwk("k1")});
+  s.jwks_json =
+      jwks({R"({"kty":"EC","crv":"P-256","x":"AA","y":"AA"})", R"({"kty":"oct","k":"AA"})", signer().jwk("k1")});
   CHECK(outcome(jwt_verifier(s), rs_token()) == "ok:alice");
 }
 
@@ -149,7 +150,11 @@ TEST_CASE("the checks cannot pass vacuously", "[unit][jwt]") {
   CHECK(outcome(v, p[0] + "." + last_changed + "." + p[2]).rfind("ok:", 0) != 0);
 
   // Same claims but "mallory": valid base64url and JSON, only the signature can tell.
-  const auto forged = base64url(text([] { auto c = claims(); c["sub"] = "mallory"; return c; }()));
+  const auto forged = base64url(text([] {
+    auto c = claims();
+    c["sub"] = "mallory";
+    return c;
+  }()));
   CHECK(outcome(v, p[0] + "." + forged + "." + p[2]) == "signature");
   // The signature of another token of the same key.
   CHECK(outcome(v, p[0] + "." + p[1] + "." + parts(without_claim("email"))[2]) == "signature");
@@ -251,7 +256,8 @@ TEST_CASE("a bad signature is refused", "[unit][jwt]") {
   CHECK(outcome(v, rs_token(claims(), rs_header, stranger())) == "signature");
 
   // A key the token carries itself (jwk, jku) is never used.
-  const auto embedded = boost::json::object{{"alg", "RS256"}, {"kid", "k1"},
+  const auto embedded = boost::json::object{{"alg", "RS256"},
+                                            {"kid", "k1"},
                                             {"jwk", boost::json::parse(stranger().jwk("k1"))},
                                             {"jku", "https://evil.example/jwks.json"}};
   CHECK(outcome(v, rs_token(claims(), text(embedded), stranger())) == "signature");
@@ -332,8 +338,7 @@ TEST_CASE("the RS256 key is the JWKS key of the kid, or the only one", "[unit][j
 }
 
 TEST_CASE("a JWKS key for another alg or use is never used", "[unit][jwt]") {
-  for (const auto& [member, value] : {std::pair{"alg", "HS256"}, std::pair{"alg", "RS512"},
-                                      std::pair{"use", "enc"}}) {
+  for (const auto& [member, value] : {std::pair{"alg", "HS256"}, std::pair{"alg", "RS512"}, std::pair{"use", "enc"}}) {
     auto s = rs_settings();
     s.jwks_json = jwks({jwk_with(signer(), "k1", member, value), stranger().jwk("k2")});
     const jwt_verifier v(s);
@@ -369,7 +374,12 @@ TEST_CASE("settings are checked when the verifier is made", "[unit][jwt]") {
   refused([](auto& s) { s.algorithms = {"RS256", "None"}; }, "none");
   refused([](auto& s) { s.algorithms = {"RS512"}; }, "RS512");
   refused([](auto& s) { s.algorithms = {"rs256"}; }, "unknown");
-  refused([](auto& s) { s.algorithms = {"HS256"}; s.hs256_secret = std::string(31, 'k'); }, "32 bytes");
+  refused(
+      [](auto& s) {
+        s.algorithms = {"HS256"};
+        s.hs256_secret = std::string(31, 'k');
+      },
+      "32 bytes");
   refused([](auto& s) { s.algorithms = {"RS256", "HS256"}; }, "32 bytes");  // no secret at all
   refused([](auto& s) { s.jwks_json.clear(); }, "JWKS");
   refused([](auto& s) { s.jwks_json = R"({"keys":[]})"; }, "no usable RSA key");

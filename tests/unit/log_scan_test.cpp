@@ -2,9 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <cstdlib>
 #include <fstream>
-#include <unistd.h>
 
 using namespace splitvote::testing;
 
@@ -32,21 +32,22 @@ using rules_t = std::vector<std::string>;
 
 TEST_CASE("log scan: clean service lines pass", "[unit]") {
   const log_scanner s(planted());
-  for (const char* line : {
-           R"({"ts":"2024-01-01T00:00:00.000Z","level":"info","request_id":"r1","method":"POST","route":"/v1/polls/{id}/votes","status":202,"ms":1.5,"event":"http_request","service":"ingest"})",
-           R"({"ts":"2024-01-01T00:00:00.000Z","level":"info","poll_id":"7c1e","choices":3,"eligible":10,"event":"poll_created","service":"ingest"})",
-           R"({"level":"info","effective":"privacy.actor_secret = ****\nhttp.port = 8080\n","event":"config"})",
-           R"({"level":"warn","error":"b12 is not b1's pizzas","event":"x"})",  // words, not substrings
-       }) {
+  for (
+      const char* line : {
+          R"({"ts":"2024-01-01T00:00:00.000Z","level":"info","request_id":"r1","method":"POST","route":"/v1/polls/{id}/votes","status":202,"ms":1.5,"event":"http_request","service":"ingest"})",
+          R"({"ts":"2024-01-01T00:00:00.000Z","level":"info","poll_id":"7c1e","choices":3,"eligible":10,"event":"poll_created","service":"ingest"})",
+          R"({"level":"info","effective":"privacy.actor_secret = ****\nhttp.port = 8080\n","event":"config"})",
+          R"({"level":"warn","error":"b12 is not b1's pizzas","event":"x"})",  // words, not substrings
+      }) {
     INFO(line);
     CHECK(s.check(line).empty());
   }
   CHECK(s.check("%3|1700000000.000|FAIL|rdkafka#producer-1| 127.0.0.1:9092/bootstrap: Connection refused").empty());
   CHECK(s.check("splitvote-keygen: wrote /tmp/x/pollbook.key and /tmp/x/pollbook.pub").empty());
-  CHECK(s.check("b1 voted").empty());     // an actor alone
-  CHECK(s.check("pizza is good").empty());  // a label alone
+  CHECK(s.check("b1 voted").empty());             // an actor alone
+  CHECK(s.check("pizza is good").empty());        // a label alone
   CHECK(s.check("the secret is short").empty());  // below min_secret_length: not looked for
-  CHECK(s.check("same").empty());  // an actor whose label is the same text must appear twice
+  CHECK(s.check("same").empty());                 // an actor whose label is the same text must appear twice
 }
 
 TEST_CASE("log scan: a recorded secret anywhere in a line is a finding, redacted", "[unit]") {
@@ -57,14 +58,15 @@ TEST_CASE("log scan: a recorded secret anywhere in a line is a finding, redacted
   CHECK(f[0].what.find(admin_token) == std::string::npos);
   CHECK(f[0].what.find("\"3f9a1c...\" (32 chars)") != std::string::npos);
   CHECK(rules(s, "DETAIL: key=" + actor_secret + "xyz") == rules_t{"secret"});  // free text, inside a word
-  CHECK(rules(s, admin_token.substr(0, 31)).empty());  // a prefix is not the secret
+  CHECK(rules(s, admin_token.substr(0, 31)).empty());                           // a prefix is not the secret
   CHECK(redacted("abc") == "\"abc\" (3 chars)");
 }
 
 TEST_CASE("log scan: an actor next to its own choice is a finding", "[unit]") {
   const log_scanner s(planted());
   CHECK(rules(s, R"({"level":"info","who":"b1","what":"pizza","event":"x"})") == rules_t{"vote"});
-  CHECK(rules(s, R"({"level":"info","detail":["c3",{"label":"Thai food"}]})") == rules_t{"vote"});  // nested, label with a blank
+  CHECK(rules(s, R"({"level":"info","detail":["c3",{"label":"Thai food"}]})") ==
+        rules_t{"vote"});  // nested, label with a blank
   CHECK(rules(s, R"({"level":"error","error":"cannot store 'actor-7' -> salad.","event":"x"})") == rules_t{"vote"});
   CHECK(rules(s, R"(ERROR: vote of "b1" for "pizza" failed)") == rules_t{"vote"});  // free text
   CHECK(rules(s, R"({"a":"same","b":"same"})") == rules_t{"vote"});
@@ -89,11 +91,14 @@ TEST_CASE("log scan: keys that name an actor, a choice or a token are findings",
 }
 
 TEST_CASE("log scan: files, lines and findings with their places", "[unit]") {
-  const auto path = std::filesystem::temp_directory_path() / ("splitvote-log-scan-" + std::to_string(::getpid()) + ".log");
-  std::ofstream(path) << R"({"level":"info","event":"started"})" << "\n"
+  const auto path =
+      std::filesystem::temp_directory_path() / ("splitvote-log-scan-" + std::to_string(::getpid()) + ".log");
+  std::ofstream(path) << R"({"level":"info","event":"started"})"
+                      << "\n"
                       << R"({"level":"info","event":"leak","detail":")" << actor_secret << "\"}\r\n"
                       << "\n"
-                      << R"({"level":"info","event":"x","choice":"pizza","who":"b1"})" << "\n";
+                      << R"({"level":"info","event":"x","choice":"pizza","who":"b1"})"
+                      << "\n";
   const auto result = log_scanner(planted()).scan({path, path.string() + ".missing"});
   std::filesystem::remove(path);
   CHECK(result.files == 1);
@@ -111,7 +116,8 @@ TEST_CASE("log scan: files, lines and findings with their places", "[unit]") {
 }
 
 TEST_CASE("recordings: secrets and votes round-trip through the file, distinct", "[unit]") {
-  const auto path = std::filesystem::temp_directory_path() / ("splitvote-recordings-" + std::to_string(::getpid()) + ".jsonl");
+  const auto path =
+      std::filesystem::temp_directory_path() / ("splitvote-recordings-" + std::to_string(::getpid()) + ".jsonl");
   std::filesystem::remove(path);
   ::setenv("SPLITVOTE_SECRETS", path.c_str(), 1);
   record_secret(admin_token);

@@ -15,8 +15,12 @@ namespace {
 
 const std::string poll_a = "a", poll_b = "b";
 
-mix_key vote(const std::string& poll, std::int64_t offset, int partition = 0) { return {partition, offset, poll, true}; }
-mix_key cover(const std::string& poll, std::int64_t offset, int partition = 0) { return {partition, offset, poll, false}; }
+mix_key vote(const std::string& poll, std::int64_t offset, int partition = 0) {
+  return {partition, offset, poll, true};
+}
+mix_key cover(const std::string& poll, std::int64_t offset, int partition = 0) {
+  return {partition, offset, poll, false};
+}
 
 }  // namespace
 
@@ -107,8 +111,9 @@ TEST_CASE("mixing off, and messages that did not decode, are due at once", "[uni
   CHECK_THROWS_AS(mixer<int>({5, 5, 1s, -0.1}, *rng), std::invalid_argument);
 }
 
-TEST_CASE("a due crowd keeps some envelopes back for the next batch, never so many that fewer than min_real votes leave",
-          "[unit][mixing]") {
+TEST_CASE(
+    "a due crowd keeps some envelopes back for the next batch, never so many that fewer than min_real votes leave",
+    "[unit][mixing]") {
   auto rng = random::seeded_source(5);
   mixer<int> m({4, 12, 3600s, 0.5}, *rng);
   const auto t = clock_type::now();
@@ -152,7 +157,7 @@ TEST_CASE("a due crowd keeps some envelopes back for the next batch, never so ma
     REQUIRE(first.size() >= 2);
     kept_total += static_cast<int>(w.held());
     CHECK(w.take_due(start + 20ms + 400ms).empty());  // under max_wait/2 from the oldest kept
-    w.take_due(start + 1020ms);  // max_wait after the oldest: all out
+    w.take_due(start + 1020ms);                       // max_wait after the oldest: all out
     REQUIRE(w.held() == 0);
   }
   CHECK(kept_total > 0);
@@ -169,7 +174,7 @@ TEST_CASE("a stored position round-trips sealed, tells only a power of two of it
   const auto sealed = consumer::seal_position(p, key);
   CHECK(consumer::open_position(sealed, {other, key}) == p);  // any key of a rotation
   CHECK_THROWS(consumer::open_position(sealed, {other}));
-  CHECK(sealed != consumer::seal_position(p, key));  // a fresh nonce each time
+  CHECK(sealed != consumer::seal_position(p, key));     // a fresh nonce each time
   CHECK(sealed.find("\xe8\x03") == std::string::npos);  // 1000 is not there in the clear
   // 3 and 60 held offsets: the same length; 65: the next size up.
   const auto with = [&](std::size_t n) {
@@ -198,7 +203,7 @@ TEST_CASE("a crowd that did not form by its wait is marked on one vote with the 
   CHECK(m.take_due(t + 1000ms, mark).size() == 3);
   REQUIRE(marked.size() == 1);
   CHECK((marked[0].first == 1 || marked[0].first == 2));  // a vote, not the cover
-  CHECK(marked[0].second == 3);                            // 5 - 2
+  CHECK(marked[0].second == 3);                           // 5 - 2
 
   // A crowd that formed by count is not marked; nor are covers alone, nor mixing off.
   marked.clear();

@@ -29,7 +29,8 @@ double chi_squared(const std::map<std::int64_t, int>& observed, Pmf pmf, int dra
   };
   // Left tail pooled into the first cell, right tail into the last.
   double left = 0;
-  for (const auto& [z, n] : observed) if (z < -reach) left += n;
+  for (const auto& [z, n] : observed)
+    if (z < -reach) left += n;
   obs = left;
   for (std::int64_t z = -reach; z <= reach; ++z) {
     exp += draws * pmf(z);
@@ -41,7 +42,8 @@ double chi_squared(const std::map<std::int64_t, int>& observed, Pmf pmf, int dra
     }
   }
   double right = 0;
-  for (const auto& [z, n] : observed) if (z > reach) right += n;
+  for (const auto& [z, n] : observed)
+    if (z > reach) right += n;
   obs += right;
   double tail_exp = 0;
   for (std::int64_t z = reach + 1; z <= reach * 4; ++z) tail_exp += draws * pmf(z);
@@ -79,8 +81,9 @@ TEST_CASE("the discrete Laplace and Gaussian samplers fit their exact pmf", "[un
     const int draws = 40000;
     int dof = 0;
     const auto reach = static_cast<std::int64_t>(6 * std::sqrt(spec.variance())) + 2;
-    const double stat = chi_squared(sample(spec, draws, 31), [&](std::int64_t z) { return privacy::noise_probability(spec, z); },
-                                    draws, reach, dof);
+    const double stat = chi_squared(
+        sample(spec, draws, 31), [&](std::int64_t z) { return privacy::noise_probability(spec, z); }, draws, reach,
+        dof);
     INFO(privacy::to_string(spec.mechanism) << " eps " << spec.epsilon << ": chi2 " << stat << " dof " << dof);
     CHECK(stat < critical(dof));
   }
@@ -89,15 +92,16 @@ TEST_CASE("the discrete Laplace and Gaussian samplers fit their exact pmf", "[un
 TEST_CASE("the goodness-of-fit test rejects noise whose scale is 30% off", "[unit][statistics]") {
   // Power check: sample at a scale 30% off and test against the intended pmf.
   const std::vector<std::pair<release_noise_spec, release_noise_spec>> pairs = {
-      {laplace(0.5), laplace(0.5 / 1.3)},          // Laplace scale 1/ε, 30% wider
+      {laplace(0.5), laplace(0.5 / 1.3)},                // Laplace scale 1/ε, 30% wider
       {gaussian(0.5, 1e-6), gaussian(0.5 * 1.3, 1e-6)},  // Gaussian σ ∝ 1/ε, 30% narrower
   };
   for (const auto& [truth, wrong] : pairs) {
     const int draws = 40000;
     int dof = 0;
     const auto reach = static_cast<std::int64_t>(6 * std::sqrt(truth.variance())) + 2;
-    const double stat = chi_squared(sample(wrong, draws, 32), [&truth = truth](std::int64_t z) { return privacy::noise_probability(truth, z); },
-                                    draws, reach, dof);
+    const double stat = chi_squared(
+        sample(wrong, draws, 32), [&truth = truth](std::int64_t z) { return privacy::noise_probability(truth, z); },
+        draws, reach, dof);
     INFO(privacy::to_string(truth.mechanism) << ": chi2 " << stat << " dof " << dof);
     CHECK(stat > critical(dof));
   }
@@ -112,7 +116,8 @@ TEST_CASE("noise variance: discrete Laplace 2t/(1-t)^2, discrete Gaussian close 
   double total = 0;
   for (std::int64_t z = -200; z <= 200; ++z) total += privacy::noise_probability(g, z);
   CHECK(total == Approx(1).epsilon(1e-9));
-  CHECK_THROWS_AS(release_noise_spec({noise_mechanism::discrete_gaussian, 2.0, 1e-6}).validate(), std::invalid_argument);
+  CHECK_THROWS_AS(release_noise_spec({noise_mechanism::discrete_gaussian, 2.0, 1e-6}).validate(),
+                  std::invalid_argument);
   CHECK_THROWS_AS(release_noise_spec({noise_mechanism::discrete_laplace, 0, 0}).validate(), std::invalid_argument);
 }
 
@@ -142,8 +147,7 @@ TEST_CASE("randomized response keeps the choice with probability 1-p+p/m, else u
   CHECK_THROWS_AS(privacy::randomized_response_spec{1.0}.validate(), std::invalid_argument);
 }
 
-TEST_CASE("a linked ballot moves the odds by at most e^eps; at skewed shares it says more than 1 - p + p/m",
-          "[unit]") {
+TEST_CASE("a linked ballot moves the odds by at most e^eps; at skewed shares it says more than 1 - p + p/m", "[unit]") {
   const privacy::randomized_response_spec rr{0.1};
   CHECK(rr.odds_ratio_bound(2) == Approx(19));  // 0.95 / 0.05
   CHECK(std::log(rr.odds_ratio_bound(2)) == Approx(rr.epsilon(2)));

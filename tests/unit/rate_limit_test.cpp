@@ -24,7 +24,7 @@ TEST_CASE("a bucket allows its burst, then the rate, and says when to retry", "[
   for (int i = 0; i < 5; ++i) CHECK(limiter.take("10.0.0.1").allowed);
   const auto refused = limiter.take("10.0.0.1");
   CHECK_FALSE(refused.allowed);
-  CHECK(refused.retry_after == 1s);  // half a second to the next token, rounded up
+  CHECK(refused.retry_after == 1s);         // half a second to the next token, rounded up
   CHECK(limiter.take("10.0.0.2").allowed);  // another key has its own bucket
 
   t.now += 500ms;  // one token back
@@ -71,7 +71,7 @@ TEST_CASE("memory stays bounded: refilled buckets are dropped, then the least re
 }
 
 TEST_CASE("when every bucket is in use the least recently used goes, and its key starts afresh", "[unit]") {
-  manual_clock t;  // no time passes: nothing refills
+  manual_clock t;                                                   // no time passes: nothing refills
   rate_limiter limiter({.per_second = 1, .burst = 1}, 16, t.fn());  // one bucket per shard
   CHECK(limiter.take("a").allowed);
   CHECK_FALSE(limiter.take("a").allowed);

@@ -1,5 +1,5 @@
-#include "splitvote/privacy/policy.hpp"
 #include "splitvote/privacy/release_rule.hpp"
+#include "splitvote/privacy/policy.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -36,7 +36,8 @@ std::vector<privacy::release_clock::time_point> watch(const privacy::release_pac
 
 }  // namespace
 
-TEST_CASE("release rule: watching the page all week spends the open part of the budget slowly, never the close's", "[unit][release]") {
+TEST_CASE("release rule: watching the page all week spends the open part of the budget slowly, never the close's",
+          "[unit][release]") {
   const auto pacing = defaults();
   REQUIRE(pacing.budget == Approx(10 * pacing.cost));  // ten releases
   const auto drawn = watch(pacing, 3s, 24h * 7);
@@ -70,7 +71,7 @@ TEST_CASE("release rule: watching the page all week spends the open part of the 
 
 TEST_CASE("release rule: a release needs a changed tally both stores agree on", "[unit][release]") {
   const auto pacing = defaults();
-  CHECK(decide_release(pacing, {}, {true, true, std::nullopt, t0}).draw);      // the first, at once
+  CHECK(decide_release(pacing, {}, {true, true, std::nullopt, t0}).draw);         // the first, at once
   CHECK_FALSE(decide_release(pacing, {}, {true, false, std::nullopt, t0}).draw);  // stores disagree
   const release_history one{1, pacing.cost, t0};
   CHECK_FALSE(decide_release(pacing, one, {false, true, std::nullopt, t0 + 1h}).draw);  // unchanged

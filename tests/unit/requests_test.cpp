@@ -1,5 +1,5 @@
-#include "splitvote/http/message.hpp"
 #include "splitvote/ingest/requests.hpp"
+#include "splitvote/http/message.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -50,7 +50,8 @@ TEST_CASE("randomized response and release noise parse and validate", "[unit]") 
   CHECK(r.privacy.noise.mechanism == privacy::noise_mechanism::discrete_gaussian);
   CHECK(r.privacy.noise.delta == 1e-6);
   CHECK(r.privacy.budget == 5);
-  const auto off = parse_poll_request(R"({"title":"t","choices":["a","b"],"privacy":{"release_noise":{"mechanism":"none"}}})");
+  const auto off =
+      parse_poll_request(R"({"title":"t","choices":["a","b"],"privacy":{"release_noise":{"mechanism":"none"}}})");
   CHECK(off.privacy.budget == 0);
   const char* bad[] = {
       R"({"title":"t","choices":["a","b"],"privacy":{"randomized_response":{"p":1}}})",
@@ -69,16 +70,16 @@ TEST_CASE("randomized response and release noise parse and validate", "[unit]") 
 
 TEST_CASE("bad poll requests are 400 with a reason", "[unit]") {
   const char* bad[] = {
-      "",                                                     // empty
-      "{",                                                    // truncated
-      "[]",                                                   // not an object
-      R"({"title":"t"})",                                     // no choices
-      R"({"title":"t","choices":["a"]})",                     // one choice
-      R"({"title":"t","choices":["a","a"]})",                 // repeated
-      R"({"title":"t","choices":["a",""]})",                  // empty label
-      R"({"title":"t","choices":["a",3]})",                   // wrong type
-      R"({"title":5,"choices":["a","b"]})",                   // wrong type
-      R"({"title":"t","choices":["a","b"],"color":"red"})",   // unknown field
+      "",                                                    // empty
+      "{",                                                   // truncated
+      "[]",                                                  // not an object
+      R"({"title":"t"})",                                    // no choices
+      R"({"title":"t","choices":["a"]})",                    // one choice
+      R"({"title":"t","choices":["a","a"]})",                // repeated
+      R"({"title":"t","choices":["a",""]})",                 // empty label
+      R"({"title":"t","choices":["a",3]})",                  // wrong type
+      R"({"title":5,"choices":["a","b"]})",                  // wrong type
+      R"({"title":"t","choices":["a","b"],"color":"red"})",  // unknown field
       R"({"title":"t","choices":["a","b"],"privacy":{"decoys":{"distribution":"fixed","k":65}}})",
       R"({"title":"t","choices":["a","b"],"privacy":{"decoys":{"distribution":"gauss"}}})",
       R"({"title":"t","choices":["a","b"],"privacy":{"decoys":{"distribution":"fixed","k":-1}}})",
@@ -101,17 +102,22 @@ TEST_CASE("vote requests need a choice and may name the actor", "[unit]") {
   CHECK(status_of([] { parse_vote_request(R"({"actor_id":"alice"})"); }) == 400);
   CHECK(status_of([] { parse_vote_request(R"({"actor_id":1,"choice":"x"})"); }) == 400);
   CHECK(status_of([] { parse_vote_request(R"({"actor_id":"a","choice":"x","extra":1})"); }) == 400);
-  CHECK(status_of([] { parse_vote_request(std::string(R"({"actor_id":")") + std::string(300, 'x') + R"(","choice":"x"})"); }) == 400);
+  CHECK(status_of([] {
+          parse_vote_request(std::string(R"({"actor_id":")") + std::string(300, 'x') + R"(","choice":"x"})");
+        }) == 400);
 }
 
 TEST_CASE("voter_auth defaults to tokens with eligible actors, open without; results_visibility to admin", "[unit]") {
   using catalog::voter_auth;
   CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"]})").voter_auth == voter_auth::open);
-  CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"],"eligible_actors":["x"]})").voter_auth == voter_auth::tokens);
-  CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"],"eligible_actors":["x"],"voter_auth":{"mode":"open"}})").voter_auth ==
-        voter_auth::open);
-  CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"],"voter_auth":{"mode":"jwt"}})").voter_auth == voter_auth::jwt);
-  CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"]})").results_visibility == catalog::results_visibility::admin);
+  CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"],"eligible_actors":["x"]})").voter_auth ==
+        voter_auth::tokens);
+  CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"],"eligible_actors":["x"],"voter_auth":{"mode":"open"}})")
+            .voter_auth == voter_auth::open);
+  CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"],"voter_auth":{"mode":"jwt"}})").voter_auth ==
+        voter_auth::jwt);
+  CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"]})").results_visibility ==
+        catalog::results_visibility::admin);
   CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"],"results_visibility":"public"})").results_visibility ==
         catalog::results_visibility::open_to_all);
   for (const char* body : {
@@ -129,9 +135,11 @@ TEST_CASE("voter_auth defaults to tokens with eligible actors, open without; res
 TEST_CASE("a key repeated in one object is refused, at any depth and however it is escaped", "[unit]") {
   CHECK(status_of([] { parse_vote_request(R"({"actor_id":"a","choice":"x","choice":"y"})"); }) == 400);
   CHECK(status_of([] { parse_vote_request(R"({"actor_id":"a","choice":"x","ch\u006fice":"y"})"); }) == 400);
-  CHECK(status_of([] {
-          parse_poll_request(R"({"title":"t","choices":["a","b"],"privacy":{"decoys":{"distribution":"none","distribution":"fixed"}}})");
-        }) == 400);
+  CHECK(
+      status_of([] {
+        parse_poll_request(
+            R"({"title":"t","choices":["a","b"],"privacy":{"decoys":{"distribution":"none","distribution":"fixed"}}})");
+      }) == 400);
   try {
     parse_vote_request(R"({"actor_id":"a","actor_id":"b","choice":"x"})");
     FAIL("a duplicate key was accepted");
@@ -139,8 +147,10 @@ TEST_CASE("a key repeated in one object is refused, at any depth and however it 
     CHECK(e.detail.find("'actor_id' appears twice") != std::string::npos);
   }
   // The same key in sibling or nested objects is no duplicate.
-  CHECK(parse_poll_request(R"({"title":"t","choices":["a","b"],"privacy":{"decoys":{"distribution":"none"},"release_noise":{"mechanism":"none"}}})")
-            .choices.size() == 2);
+  CHECK(
+      parse_poll_request(
+          R"({"title":"t","choices":["a","b"],"privacy":{"decoys":{"distribution":"none"},"release_noise":{"mechanism":"none"}}})")
+          .choices.size() == 2);
 }
 
 TEST_CASE("only application/json bodies are accepted", "[unit]") {

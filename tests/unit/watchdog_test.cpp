@@ -1,5 +1,5 @@
-#include "splitvote/testing/process.hpp"
 #include "splitvote/testing/watchdog.hpp"
+#include "splitvote/testing/process.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -21,7 +21,8 @@ TEST_CASE("a step is open while its object lives, nested steps too", "[watchdog]
 // process running, so that the watchdog (SPLITVOTE_TEST_TIMEOUT=4 there) must end it and say
 // where it waited.
 TEST_CASE("a hung test: the watchdog names the step and kills the children", "[.][watchdog-hang]") {
-  child_process sleeper("/bin/sleep", {"300"}, {}, std::filesystem::temp_directory_path() / "splitvote-watchdog-test.log");
+  child_process sleeper("/bin/sleep", {"300"}, {},
+                        std::filesystem::temp_directory_path() / "splitvote-watchdog-test.log");
   SECTION("waiting for a condition that never holds") {
     const step outer("the demonstration step");
     eventually([] { return false; }, std::chrono::minutes(5));
@@ -34,7 +35,8 @@ TEST_CASE("a hung test: the watchdog names the step and kills the children", "[.
 // kill the child (without it the child outlived the test: the services of an aborted linkage
 // test once kept running into the next ones).
 TEST_CASE("an exception leaves a thread: the test says so and its children die with it", "[.][watchdog-terminate]") {
-  child_process sleeper("/bin/sleep", {"300"}, {}, std::filesystem::temp_directory_path() / "splitvote-watchdog-test.log");
+  child_process sleeper("/bin/sleep", {"300"}, {},
+                        std::filesystem::temp_directory_path() / "splitvote-watchdog-test.log");
   std::thread([] { throw std::runtime_error("the demonstration failure"); }).join();
   FAIL("std::terminate did not end the test");
 }

@@ -6,17 +6,17 @@
 
 #include <boost/json.hpp>
 
+#include <unistd.h>
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <set>
-#include <thread>
-#include <atomic>
-#include <map>
 #include <sstream>
 #include <string>
-#include <unistd.h>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -128,11 +128,12 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (args.has("ceiling"))
-      return run_ceiling(static_cast<unsigned short>(args.number("port", 0)), static_cast<int>(args.number("threads", 2)));
+      return run_ceiling(static_cast<unsigned short>(args.number("port", 0)),
+                         static_cast<int>(args.number("threads", 2)));
 
-    static const std::set<std::string> known{"target", "mode", "rate", "duration", "warmup", "connections", "threads",
-                                             "poll-body", "polls", "pollbook-dsn", "ballotbox-dsn", "drain-timeout",
-                                             "watch-pid", "label", "json", "quiet"};
+    static const std::set<std::string> known{
+        "target", "mode",         "rate",          "duration",      "warmup",    "connections", "threads", "poll-body",
+        "polls",  "pollbook-dsn", "ballotbox-dsn", "drain-timeout", "watch-pid", "label",       "json",    "quiet"};
     for (const auto& [k, v] : args.values)
       if (!known.count(k)) throw usage_error("unknown option --" + k);
 
@@ -157,8 +158,9 @@ int main(int argc, char** argv) {
                      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count());
-    const auto poll_body = args.str(
-        "poll-body", R"({"title":"bench","choices":["a","b","c"],"privacy":{"decoys":{"distribution":"fixed","k":1}}})");
+    const auto poll_body =
+        args.str("poll-body",
+                 R"({"title":"bench","choices":["a","b","c"],"privacy":{"decoys":{"distribution":"fixed","k":1}}})");
     const auto poll_json = json::parse(poll_body);
     if (!poll_json.is_object() || !poll_json.as_object().contains("choices") || !poll_json.at("choices").is_array())
       throw usage_error("--poll-body: a JSON object with \"choices\"");
@@ -174,7 +176,8 @@ int main(int argc, char** argv) {
     const long watch_pid = static_cast<long>(args.number("watch-pid", 0));
     std::atomic<bool> watching{watch_pid > 0};
     std::atomic<std::uint64_t> peak_rss{0};
-    std::vector<std::pair<double, std::uint64_t>> rss_series;  // (seconds since the load began, KiB); the watcher's until joined
+    std::vector<std::pair<double, std::uint64_t>>
+        rss_series;  // (seconds since the load began, KiB); the watcher's until joined
     std::jthread watcher;
     if (watching)
       watcher = std::jthread([&] {
@@ -183,7 +186,8 @@ int main(int argc, char** argv) {
           if (auto rss = proc_status_kib(watch_pid, "VmRSS")) {
             if (*rss > peak_rss) peak_rss = *rss;
             if (tick % 20 == 0)
-              rss_series.emplace_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count(), *rss);
+              rss_series.emplace_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count(),
+                                      *rss);
           }
           std::this_thread::sleep_for(std::chrono::milliseconds(250));
         }
@@ -195,8 +199,9 @@ int main(int argc, char** argv) {
     std::optional<drain_result> drain;
     if (args.has("pollbook-dsn") && args.has("ballotbox-dsn")) {
       std::cerr << "waiting for pollbook and ballotbox to hold " << r.accepted_total << " votes\n";
-      drain = wait_for_drain(args.str("pollbook-dsn", ""), args.str("ballotbox-dsn", ""), r.accepted_per_poll, r.finished,
-                             std::chrono::milliseconds(static_cast<long>(args.number("drain-timeout", 60) * 1000)));
+      drain =
+          wait_for_drain(args.str("pollbook-dsn", ""), args.str("ballotbox-dsn", ""), r.accepted_per_poll, r.finished,
+                         std::chrono::milliseconds(static_cast<long>(args.number("drain-timeout", 60) * 1000)));
     }
     watching = false;
     if (watcher.joinable()) watcher.join();
@@ -245,12 +250,13 @@ int main(int argc, char** argv) {
     out["timeline"] = timeline;
     if (drain) {
       const double total = std::chrono::duration<double>(r.finished - r.started).count() + drain->seconds;
-      out["drain"] = {{"complete", drain->complete},
-                      {"seconds", drain->seconds},
-                      {"expected", drain->expected},
-                      {"pollbook", drain->pollbook},
-                      {"ballotbox", drain->ballotbox},
-                      {"end_to_end_votes_per_s", total > 0 && drain->complete ? static_cast<double>(drain->expected) / total : 0}};
+      out["drain"] = {
+          {"complete", drain->complete},
+          {"seconds", drain->seconds},
+          {"expected", drain->expected},
+          {"pollbook", drain->pollbook},
+          {"ballotbox", drain->ballotbox},
+          {"end_to_end_votes_per_s", total > 0 && drain->complete ? static_cast<double>(drain->expected) / total : 0}};
     }
     if (watch_pid > 0) {
       out["watched"] = {{"pid", watch_pid},
@@ -265,13 +271,14 @@ int main(int argc, char** argv) {
         const double wall = std::chrono::duration<double>(r.finished - r.started).count();
         out["watched"].as_object()["cpu_seconds"] = cpu;
         out["watched"].as_object()["cpu_cores"] = wall > 0 ? cpu / wall : 0.0;
-        out["watched"].as_object()["cpu_us_per_answer"] = r.completed ? cpu * 1e6 / static_cast<double>(r.completed) : 0.0;
+        out["watched"].as_object()["cpu_us_per_answer"] =
+            r.completed ? cpu * 1e6 / static_cast<double>(r.completed) : 0.0;
       }
     }
 
     std::ostringstream summary;
-    summary << args.str("label", mode) << ": achieved " << static_cast<long>(achieved) << "/s (202: " << ok << " of " << r.measured
-            << ")  p50 " << ms(h.value_at(0.5)) << " ms  p99 " << ms(h.value_at(0.99)) << " ms  p99.9 "
+    summary << args.str("label", mode) << ": achieved " << static_cast<long>(achieved) << "/s (202: " << ok << " of "
+            << r.measured << ")  p50 " << ms(h.value_at(0.5)) << " ms  p99 " << ms(h.value_at(0.99)) << " ms  p99.9 "
             << ms(h.value_at(0.999)) << " ms  max " << ms(h.max()) << " ms";
     if (drain)
       summary << "  drain " << drain->seconds << " s" << (drain->complete ? "" : " (INCOMPLETE)") << "  end-to-end "

@@ -23,7 +23,9 @@ namespace {
 template <auto free_fn>
 struct openssl_free {
   template <class T>
-  void operator()(T* p) const { free_fn(p); }
+  void operator()(T* p) const {
+    free_fn(p);
+  }
 };
 using pkey_ptr = std::unique_ptr<EVP_PKEY, openssl_free<EVP_PKEY_free>>;
 using pkey_ctx_ptr = std::unique_ptr<EVP_PKEY_CTX, openssl_free<EVP_PKEY_CTX_free>>;
@@ -46,9 +48,8 @@ struct error_queue_guard {
 std::optional<std::string> base64url_decode(std::string_view text) {
   std::string out(text.size() / 4 * 3 + 3, '\0');
   std::size_t len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                        text.size(), nullptr, &len, nullptr,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
+                        &len, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
     return std::nullopt;
   out.resize(len);
   return out;
@@ -68,10 +69,14 @@ const boost::json::string* string_member(const boost::json::object& o, std::stri
 
 std::optional<double> number(const boost::json::value& v) {
   double d = 0;
-  if (v.is_int64()) d = static_cast<double>(v.get_int64());
-  else if (v.is_uint64()) d = static_cast<double>(v.get_uint64());
-  else if (v.is_double()) d = v.get_double();
-  else return std::nullopt;
+  if (v.is_int64())
+    d = static_cast<double>(v.get_int64());
+  else if (v.is_uint64())
+    d = static_cast<double>(v.get_uint64());
+  else if (v.is_double())
+    d = v.get_double();
+  else
+    return std::nullopt;
   if (!std::isfinite(d)) return std::nullopt;
   return d;
 }
@@ -87,8 +92,7 @@ std::string quoted(std::string_view untrusted) {
 bn_ptr big_number(std::string_view base64url, const std::string& where) {
   const auto bytes = base64url_decode(base64url);
   if (!bytes || bytes->empty()) throw std::invalid_argument(where + " is not base64url");
-  bn_ptr bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes->data()),
-                      static_cast<int>(bytes->size()), nullptr));
+  bn_ptr bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes->data()), static_cast<int>(bytes->size()), nullptr));
   if (!bn) throw std::runtime_error("BN_bin2bn failed");
   return bn;
 }
@@ -127,10 +131,8 @@ bool rs256_verifies(EVP_PKEY* key, std::string_view signing_input, std::string_v
   if (!ctx) throw std::runtime_error("EVP_MD_CTX_new failed");
   if (EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) != 1)
     throw std::runtime_error("EVP_DigestVerifyInit_ex failed");
-  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                          signature.size(),
-                          reinterpret_cast<const unsigned char*>(signing_input.data()),
-                          signing_input.size()) == 1;
+  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                          reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) == 1;
 }
 
 bool hs256_verifies(std::string_view secret, std::string_view signing_input, std::string_view signature) {
@@ -138,15 +140,12 @@ bool hs256_verifies(std::string_view secret, std::string_view signing_input, std
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
   if (!HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-            reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac,
-            &mac_len))
+            reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac, &mac_len))
     throw std::runtime_error("HMAC failed");
   return signature.size() == mac_len && CRYPTO_memcmp(mac, signature.data(), mac_len) == 0;
 }
 
-[[noreturn]] void reject(const char* reason, const std::string& detail) {
-  throw jwt_rejection(reason, detail);
-}
+[[noreturn]] void reject(const char* reason, const std::string& detail) { throw jwt_rejection(reason, detail); }
 
 }  // namespace
 
@@ -166,8 +165,7 @@ struct jwt_verifier::key_set {
   void read_jwks(std::string_view jwks_json) {
     const auto doc = parse_object(jwks_json);
     const auto* keys = doc ? doc->if_contains("keys") : nullptr;
-    if (!keys || !keys->is_array())
-      throw std::invalid_argument("jwks_json is not a JSON object with a \"keys\" array");
+    if (!keys || !keys->is_array()) throw std::invalid_argument("jwks_json is not a JSON object with a \"keys\" array");
     std::set<std::string> kids;
     std::size_t index = 0;
     for (const auto& entry : keys->get_array()) {
@@ -177,16 +175,14 @@ struct jwt_verifier::key_set {
       const auto* kty = string_member(*jwk, "kty");
       if (!kty) throw std::invalid_argument(name + " has no string kty");
       if (*kty != "RSA") continue;
-      if (const auto* use = jwk->if_contains("use"); use && !(use->is_string() && use->get_string() == "sig"))
-        continue;
+      if (const auto* use = jwk->if_contains("use"); use && !(use->is_string() && use->get_string() == "sig")) continue;
       if (const auto* alg = jwk->if_contains("alg"); alg && !(alg->is_string() && alg->get_string() == "RS256"))
         continue;
       std::optional<std::string> kid;
       if (const auto* k = jwk->if_contains("kid")) {
         if (!k->is_string()) throw std::invalid_argument(name + " has a kid that is not a string");
         kid = std::string(k->get_string());
-        if (!kids.insert(*kid).second)
-          throw std::invalid_argument("JWKS has two usable keys with kid " + quoted(*kid));
+        if (!kids.insert(*kid).second) throw std::invalid_argument("JWKS has two usable keys with kid " + quoted(*kid));
       }
       const auto* n = string_member(*jwk, "n");
       const auto* e = string_member(*jwk, "e");
@@ -216,12 +212,15 @@ jwt_verifier::jwt_verifier(jwt_settings s) : settings_(std::move(s)) {
   auto keys = std::make_shared<key_set>();
   if (settings_.algorithms.empty()) throw std::invalid_argument("jwt: no algorithms configured");
   for (const auto& alg : settings_.algorithms) {
-    if (alg == "RS256") keys->rs256 = true;
-    else if (alg == "HS256") keys->hs256 = true;
-    else if (const std::string_view none = "none";
-             std::equal(alg.begin(), alg.end(), none.begin(), none.end(), [](char a, char b) { return (a | 0x20) == b; }))
+    if (alg == "RS256")
+      keys->rs256 = true;
+    else if (alg == "HS256")
+      keys->hs256 = true;
+    else if (const std::string_view none = "none"; std::equal(alg.begin(), alg.end(), none.begin(), none.end(),
+                                                              [](char a, char b) { return (a | 0x20) == b; }))
       throw std::invalid_argument("jwt: algorithm \"none\" is never accepted");
-    else throw std::invalid_argument("jwt: unknown algorithm " + quoted(alg) + " (only RS256, HS256)");
+    else
+      throw std::invalid_argument("jwt: unknown algorithm " + quoted(alg) + " (only RS256, HS256)");
   }
   if (keys->hs256 && settings_.hs256_secret.size() < min_hs256_secret)
     throw std::invalid_argument("jwt: HS256 needs a secret of at least " + std::to_string(min_hs256_secret) +
@@ -243,8 +242,8 @@ const jwt_settings& jwt_verifier::settings() const { return settings_; }
 
 std::string jwt_verifier::verify(std::string_view token, std::chrono::system_clock::time_point now) const {
   if (token.size() > settings_.max_token_bytes)
-    reject("oversize", std::to_string(token.size()) + " bytes, at most " +
-                           std::to_string(settings_.max_token_bytes) + " accepted");
+    reject("oversize",
+           std::to_string(token.size()) + " bytes, at most " + std::to_string(settings_.max_token_bytes) + " accepted");
 
   const auto dot1 = token.find('.');
   const auto dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
@@ -290,9 +289,12 @@ std::string jwt_verifier::verify(std::string_view token, std::chrono::system_clo
   if (!iss || *iss != settings_.issuer) reject("issuer", "iss is missing or not the configured issuer");
 
   const auto* aud = claims->if_contains("aud");
-  const auto is_ours = [&](const boost::json::value& v) { return v.is_string() && v.get_string() == settings_.audience; };
-  const bool audience_ok = aud && (is_ours(*aud) || (aud->is_array() && std::any_of(aud->get_array().begin(),
-                                                                                      aud->get_array().end(), is_ours)));
+  const auto is_ours = [&](const boost::json::value& v) {
+    return v.is_string() && v.get_string() == settings_.audience;
+  };
+  const bool audience_ok =
+      aud &&
+      (is_ours(*aud) || (aud->is_array() && std::any_of(aud->get_array().begin(), aud->get_array().end(), is_ours)));
   if (!audience_ok) reject("audience", "aud is missing or does not name the configured audience");
 
   const auto* actor = string_member(*claims, settings_.actor_claim);

@@ -40,23 +40,24 @@ void create_poll(pqxx::connection& c, const poll& p, const std::vector<eligible_
       " voter_auth, results_visibility, token_scheme)"
       " VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, decode($10, 'hex'),"
       " to_timestamp($11::bigint / 1000000.0), $12, $13, $14, $15, $16, $17, $18, $19)",
-      p.id, p.title, privacy::to_string(p.privacy.decoys.distribution),
-      static_cast<std::int64_t>(p.privacy.decoys.k), static_cast<std::int64_t>(p.privacy.decoys.min),
-      static_cast<std::int64_t>(p.privacy.decoys.max), p.privacy.decoys.mean,
-      static_cast<std::int64_t>(p.privacy.decoys.cap), static_cast<std::int64_t>(eligible.size()),
-      random::to_hex(p.admin_token_hash), closes, p.privacy.rr.p,
-      privacy::to_string(p.privacy.noise.mechanism), p.privacy.noise.epsilon, p.privacy.noise.delta,
-      p.privacy.budget, std::string(to_string(p.voter_auth)), std::string(to_string(p.results_visibility)),
+      p.id, p.title, privacy::to_string(p.privacy.decoys.distribution), static_cast<std::int64_t>(p.privacy.decoys.k),
+      static_cast<std::int64_t>(p.privacy.decoys.min), static_cast<std::int64_t>(p.privacy.decoys.max),
+      p.privacy.decoys.mean, static_cast<std::int64_t>(p.privacy.decoys.cap),
+      static_cast<std::int64_t>(eligible.size()), random::to_hex(p.admin_token_hash), closes, p.privacy.rr.p,
+      privacy::to_string(p.privacy.noise.mechanism), p.privacy.noise.epsilon, p.privacy.noise.delta, p.privacy.budget,
+      std::string(to_string(p.voter_auth)), std::string(to_string(p.results_visibility)),
       std::string(p.admin_token_scheme == token_scheme::sha256 ? "sha256" : "hmac-sha256"));
   if (!p.key_hex.empty())
-    tx.exec_params("INSERT INTO catalog.poll_keys (poll_id, key) VALUES ($1::uuid, decode($2, 'hex'))", p.id, p.key_hex);
+    tx.exec_params("INSERT INTO catalog.poll_keys (poll_id, key) VALUES ($1::uuid, decode($2, 'hex'))", p.id,
+                   p.key_hex);
   {
     pqxx::stream_to rows(tx, "catalog.poll_choices");
     for (std::size_t i = 0; i < p.choices.size(); ++i)
       rows << std::make_tuple(p.id, static_cast<std::int64_t>(i), p.choices[i]);
     rows.complete();
   }
-  const bool with_tokens = std::any_of(eligible.begin(), eligible.end(), [](const auto& a) { return a.token_hash.has_value(); });
+  const bool with_tokens =
+      std::any_of(eligible.begin(), eligible.end(), [](const auto& a) { return a.token_hash.has_value(); });
   if (with_tokens) {
     pqxx::stream_to rows(tx, "catalog.eligible_actors", std::vector<std::string>{"poll_id", "actor_key", "token_hash"});
     for (const auto& a : eligible)
@@ -64,8 +65,7 @@ void create_poll(pqxx::connection& c, const poll& p, const std::vector<eligible_
     rows.complete();
   } else if (!eligible.empty()) {
     pqxx::stream_to rows(tx, "catalog.eligible_actors", std::vector<std::string>{"poll_id", "actor_key"});
-    for (const auto& a : eligible)
-      rows << std::make_tuple(p.id, "\\x" + random::to_hex(a.key));
+    for (const auto& a : eligible) rows << std::make_tuple(p.id, "\\x" + random::to_hex(a.key));
     rows.complete();
   }
   tx.commit();
@@ -104,8 +104,8 @@ std::optional<poll> find_poll(pqxx::connection& c, const std::string& id) {
   p.voter_auth = *auth;
   p.results_visibility = parse_results_visibility(row[21].as<std::string>()).value_or(results_visibility::admin);
   p.admin_token_scheme = row[22].as<std::string>() == "sha256" ? token_scheme::sha256 : token_scheme::hmac_sha256;
-  for (const auto& choice : tx.exec_params(
-           "SELECT label FROM catalog.poll_choices WHERE poll_id = $1::uuid ORDER BY position", id))
+  for (const auto& choice :
+       tx.exec_params("SELECT label FROM catalog.poll_choices WHERE poll_id = $1::uuid ORDER BY position", id))
     p.choices.push_back(choice[0].as<std::string>());
   return p;
 }

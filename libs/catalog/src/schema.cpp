@@ -51,9 +51,10 @@ const std::vector<pg::migration>& migrations() {
        " released bigint NOT NULL,"
        " PRIMARY KEY (poll_id, seq, choice),"
        " FOREIGN KEY (poll_id, seq) REFERENCES catalog.releases (poll_id, seq) ON DELETE CASCADE);"},
-      {3, "role", pg::create_role_sql("splitvote_catalog") +
-                      "GRANT USAGE ON SCHEMA catalog TO splitvote_catalog;"
-                      "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA catalog TO splitvote_catalog;"},
+      {3, "role",
+       pg::create_role_sql("splitvote_catalog") +
+           "GRANT USAGE ON SCHEMA catalog TO splitvote_catalog;"
+           "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA catalog TO splitvote_catalog;"},
       {4, "per-poll keys for crypto-shredding",
        "CREATE TABLE catalog.poll_keys ("
        " poll_id uuid PRIMARY KEY REFERENCES catalog.polls (id) ON DELETE CASCADE,"
@@ -65,7 +66,8 @@ const std::vector<pg::migration>& migrations() {
       {5, "least privilege",
        "REVOKE INSERT, UPDATE, DELETE ON catalog.schema_migrations FROM splitvote_catalog;"
        "REVOKE DELETE ON catalog.polls FROM splitvote_catalog;"
-       "REVOKE UPDATE, DELETE ON catalog.poll_choices, catalog.releases, catalog.release_counts FROM splitvote_catalog;"},
+       "REVOKE UPDATE, DELETE ON catalog.poll_choices, catalog.releases, catalog.release_counts FROM "
+       "splitvote_catalog;"},
       // Who may vote and read (docs/security.md). Polls from before keep what they had: open
       // votes (checked against their list, if any), admin-only results, admin tokens as SHA-256.
       {6, "voter authentication",
@@ -103,8 +105,7 @@ const std::vector<pg::migration>& migrations() {
       // warning, nothing done): the key's bytes stayed in the table's file. Ingest now rewrites
       // the table after a shredding (LOCK, TRUNCATE, INSERT, as the scrub does): the old file,
       // with the deleted keys in it, is unlinked at commit.
-      {8, "shredding rewrites the key table",
-       "GRANT TRUNCATE ON catalog.poll_keys TO splitvote_catalog;"},
+      {8, "shredding rewrites the key table", "GRANT TRUNCATE ON catalog.poll_keys TO splitvote_catalog;"},
   };
   return all;
 }

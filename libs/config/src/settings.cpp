@@ -27,8 +27,7 @@ void flatten(const YAML::Node& node, const std::string& prefix, int depth, std::
   if (budget == 0) return;  // already reported
   if (depth > max_depth || --budget == 0) {
     budget = 0;
-    problems.push_back(prefix.substr(0, 200) +
-                       ": nested too deeply or too large (an alias that contains itself?)");
+    problems.push_back(prefix.substr(0, 200) + ": nested too deeply or too large (an alias that contains itself?)");
     return;
   }
   if (node.IsMap()) {
@@ -71,8 +70,7 @@ std::string env_to_key(const std::string& name) {
 }
 
 bool has_prefix(const std::string& key, const std::vector<std::string>& prefixes) {
-  return std::any_of(prefixes.begin(), prefixes.end(),
-                     [&](const std::string& p) { return key.rfind(p, 0) == 0; });
+  return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) { return key.rfind(p, 0) == 0; });
 }
 
 std::string key_to_env(const std::string& key) {
@@ -90,7 +88,8 @@ constexpr std::string_view file_suffix = "_file";
 
 /// "privacy.actor_secret_file" -> "privacy.actor_secret"; empty if `key` has no _file suffix.
 std::string without_file_suffix(const std::string& key) {
-  if (key.size() <= file_suffix.size() || key.compare(key.size() - file_suffix.size(), file_suffix.size(), file_suffix) != 0)
+  if (key.size() <= file_suffix.size() ||
+      key.compare(key.size() - file_suffix.size(), file_suffix.size(), file_suffix) != 0)
     return {};
   return key.substr(0, key.size() - file_suffix.size());
 }
@@ -107,8 +106,8 @@ std::optional<std::string> take(std::map<std::string, std::string>& from, const 
 /// removed, since `echo secret > file` and most editors add one. A problem names the key and
 /// the path, never the content. Only a regular file (a symlink to one, as Kubernetes mounts
 /// them, is fine) of at most 64 KiB: /dev/zero or a FIFO would hang the start.
-std::optional<std::string> read_secret_file(const std::string& key, const std::string& origin,
-                                            const std::string& path, std::vector<std::string>& problems) {
+std::optional<std::string> read_secret_file(const std::string& key, const std::string& origin, const std::string& path,
+                                            std::vector<std::string>& problems) {
   constexpr std::uintmax_t max_bytes = 64 * 1024;
   const auto refuse = [&](const std::string& why) {
     problems.push_back(key + ": cannot read the file '" + path + "' that " + origin + " names (" + why + ")");
@@ -157,8 +156,8 @@ settings settings::parse(const std::vector<property>& schema, std::string_view y
   return resolve(schema, yaml, "", {}, passthrough_prefixes);
 }
 
-settings settings::resolve(const std::vector<property>& schema, std::string_view yaml,
-                           const std::string& path, const std::map<std::string, std::string>& from_env,
+settings settings::resolve(const std::vector<property>& schema, std::string_view yaml, const std::string& path,
+                           const std::map<std::string, std::string>& from_env,
                            const std::vector<std::string>& passthrough_prefixes) {
   std::map<std::string, std::string> given;
   std::vector<std::string> problems;
@@ -264,8 +263,7 @@ std::int64_t settings::integer(const std::string& key, std::int64_t min, std::in
   }
   if (used == 0 || used != v.size()) throw error(key + ": expected an integer, got '" + v + "'");
   if (n < min || n > max)
-    throw error(key + ": " + v + " is outside [" + std::to_string(min) + ", " +
-                std::to_string(max) + "]");
+    throw error(key + ": " + v + " is outside [" + std::to_string(min) + ", " + std::to_string(max) + "]");
   return n;
 }
 
@@ -297,10 +295,9 @@ std::string settings::describe() const {
     auto it = secret_.find(k);
     // Declared secrets, and pass-through keys that look like credentials (sasl.password,
     // ssl.key.pem, ssl.key.password, ...).
-    const bool masked = (it != secret_.end() && it->second) ||
-                        k.find("password") != std::string::npos ||
-                        k.find("secret") != std::string::npos ||
-                        k.find(".key") != std::string::npos || k.find("sasl.") != std::string::npos;
+    const bool masked = (it != secret_.end() && it->second) || k.find("password") != std::string::npos ||
+                        k.find("secret") != std::string::npos || k.find(".key") != std::string::npos ||
+                        k.find("sasl.") != std::string::npos;
     out << k << " = " << (masked ? "****" : v);
     if (auto file = files_.find(k); file != files_.end()) out << " (from file " << file->second << ")";
     out << "\n";

@@ -42,11 +42,8 @@ struct metrics {
                      .Help("Envelopes stored")
                      .Register(r)
                      .Add(labels);
-    rows = &prometheus::BuildCounter()
-                .Name("splitvote_consumer_rows_total")
-                .Help("Rows written")
-                .Register(r)
-                .Add(labels);
+    rows =
+        &prometheus::BuildCounter().Name("splitvote_consumer_rows_total").Help("Rows written").Register(r).Add(labels);
     skipped = &prometheus::BuildCounter()
                    .Name("splitvote_consumer_skipped_total")
                    .Help("Messages that did not decode and were skipped")
@@ -75,8 +72,12 @@ struct batch_consumer::impl {
   void progress() { progress_at = clock_type::now().time_since_epoch().count(); }
 
   impl(options o, sink& s)
-      : opts(std::move(o)), target(s), rng(random::system_source()), held(opts.mixing, *rng),
-        offsets(opts.schema), stats(opts.name) {
+      : opts(std::move(o)),
+        target(s),
+        rng(random::system_source()),
+        held(opts.mixing, *rng),
+        offsets(opts.schema),
+        stats(opts.name) {
     opts.kafka["enable.partition.eof"] = "true";
     kafka_consumer = std::make_unique<kafka::consumer>(
         opts.kafka, [this](const auto& parts) { return on_assign(parts); },
@@ -108,10 +109,10 @@ struct batch_consumer::impl {
   const std::atomic<bool>* stop = nullptr;
 
   struct partition_state {
-    pg::stored_offset row;            // as stored: the fence for the next write
-    std::int64_t written_below = 0;   // the stored position's start: all below it is written
-    std::int64_t next = 0;            // one past the last message taken
-    std::set<std::int64_t> replay;    // offsets below `next` the stored position still holds
+    pg::stored_offset row;           // as stored: the fence for the next write
+    std::int64_t written_below = 0;  // the stored position's start: all below it is written
+    std::int64_t next = 0;           // one past the last message taken
+    std::set<std::int64_t> replay;   // offsets below `next` the stored position still holds
     bool at_end = false;
   };
   std::map<int, partition_state> assigned;
@@ -126,9 +127,7 @@ struct batch_consumer::impl {
     return *db;
   }
 
-  void draw_threshold() {
-    threshold = opts.min_batch + rng->uniform(opts.max_batch - opts.min_batch + 1);
-  }
+  void draw_threshold() { threshold = opts.min_batch + rng->uniform(opts.max_batch - opts.min_batch + 1); }
 
   template <typename F>
   auto with_retry(const char* what, F&& f) {
@@ -243,8 +242,9 @@ struct batch_consumer::impl {
       position p{st.next, held.held_offsets(partition)};
       p.held.insert(p.held.end(), st.replay.begin(), st.replay.end());
       std::sort(p.held.begin(), p.held.end());
-      next[partition] = {seal_position(p, opts.position_keys.empty() ? std::nullopt : std::optional(opts.position_keys.front())),
-                         p.start()};
+      next[partition] = {
+          seal_position(p, opts.position_keys.empty() ? std::nullopt : std::optional(opts.position_keys.front())),
+          p.start()};
     }
     const auto started = clock_type::now();
     write_stats written;
@@ -346,14 +346,14 @@ struct batch_consumer::impl {
   }
 
   bool drained() const {
-    return std::all_of(assigned.begin(), assigned.end(),
-                       [](const auto& kv) { return kv.second.at_end; });
+    return std::all_of(assigned.begin(), assigned.end(), [](const auto& kv) { return kv.second.at_end; });
   }
 
   void update_lag() {
     double total = 0;
     for (const auto& [partition, pos] : assigned) {
-      if (const auto high = kafka_consumer->fetched_high_watermark(opts.topic, partition); high && *high >= pos.written_below)
+      if (const auto high = kafka_consumer->fetched_high_watermark(opts.topic, partition);
+          high && *high >= pos.written_below)
         total += static_cast<double>(*high - pos.written_below);
     }
     stats.lag->Set(total);
@@ -369,7 +369,8 @@ struct batch_consumer::impl {
     try {
       const auto started = clock_type::now();
       const std::size_t rows = pg::scrub_tables(database(), opts.scrub_tables);
-      log_info("scrubbed", {{"consumer", opts.name}, {"rows", rows},
+      log_info("scrubbed", {{"consumer", opts.name},
+                            {"rows", rows},
                             {"ms", std::chrono::duration<double, std::milli>(clock_type::now() - started).count()}});
     } catch (const std::exception& e) {
       db.reset();
@@ -445,8 +446,7 @@ struct batch_consumer::impl {
       if (auto m = kafka_consumer->poll(50ms)) take(std::move(*m));
       const auto now = clock_type::now();
       if (now - last_due_check >= 100ms) move_due(now);  // the polls whose wait is over
-      if (pending.size() >= threshold || (!pending.empty() && now - first_pending >= opts.max_delay))
-        flush();
+      if (pending.size() >= threshold || (!pending.empty() && now - first_pending >= opts.max_delay)) flush();
       commit_to_kafka(false);
       scrub_if_due();
       if (now - last_lag > 1s) {
@@ -460,7 +460,8 @@ struct batch_consumer::impl {
     move_due(clock_type::now());
     flush();
     commit_to_kafka(true);
-    log_info("consumer_stopped", {{"consumer", opts.name}, {"drained", drained()}, {"left_for_next_owner", held.held()}});
+    log_info("consumer_stopped",
+             {{"consumer", opts.name}, {"drained", drained()}, {"left_for_next_owner", held.held()}});
     kafka_consumer->close();
   }
 };

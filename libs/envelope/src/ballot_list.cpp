@@ -9,8 +9,7 @@
 
 namespace splitvote::envelope {
 
-std::vector<ballot> make_ballots(const std::vector<std::uint32_t>& choices,
-                                 random::random_source& rng) {
+std::vector<ballot> make_ballots(const std::vector<std::uint32_t>& choices, random::random_source& rng) {
   std::vector<ballot> out;
   out.reserve(choices.size());
   for (std::uint32_t c : choices) out.push_back(ballot{random::random_id(rng), c});
@@ -45,8 +44,7 @@ ballot_list decode_ballot_list(const std::string& bytes) {
   v1::BallotList m;
   if (!m.ParseFromString(bytes)) throw decode_error("not a protobuf ballot list");
   if (m.ballots_size() == 0) throw decode_error("empty ballot list");
-  if (static_cast<std::size_t>(m.ballots_size()) > max_ballots)
-    throw decode_error("too many ballots");
+  if (static_cast<std::size_t>(m.ballots_size()) > max_ballots) throw decode_error("too many ballots");
   ballot_list out;
   out.cover = m.kind() == 2;
   if (m.choices() > max_choices) throw decode_error("too many choices");

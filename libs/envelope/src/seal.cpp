@@ -4,11 +4,11 @@
 
 #include <sodium.h>
 
+#include <sys/stat.h>
 #include <algorithm>
 #include <fstream>
 #include <map>
 #include <stdexcept>
-#include <sys/stat.h>
 
 namespace splitvote::envelope {
 
@@ -212,7 +212,8 @@ std::string pad(std::string_view plaintext, std::size_t block) {
 
 std::string unpad(std::string_view padded) {
   std::size_t plain = 0;
-  if (padded.empty() || sodium_unpad(&plain, reinterpret_cast<const unsigned char*>(padded.data()), padded.size(), padded.size()) != 0)
+  if (padded.empty() ||
+      sodium_unpad(&plain, reinterpret_cast<const unsigned char*>(padded.data()), padded.size(), padded.size()) != 0)
     throw decode_error("malformed padding in a sealed half");
   return std::string(padded.substr(0, plain));
 }
@@ -222,9 +223,12 @@ std::string readable_half(const std::string& half, sealing how, const std::vecto
   if (mine.empty()) throw decode_error("sealed half, but this consumer has no secret key configured");
   const auto open = [&](const keypair& k) {
     switch (how) {
-      case sealing::shared_key: return open_shared(half, k);
-      case sealing::shared_key_padded: return unpad(open_shared(half, k));
-      default: return open_sealed(half, k);
+      case sealing::shared_key:
+        return open_shared(half, k);
+      case sealing::shared_key_padded:
+        return unpad(open_shared(half, k));
+      default:
+        return open_sealed(half, k);
     }
   };
   for (std::size_t i = 0; i + 1 < mine.size(); ++i) {

@@ -62,8 +62,9 @@ header_list security_headers(bool tls) {
 
 void add_missing(header_list& headers, const header_list& extra) {
   for (const auto& [name, value] : extra) {
-    const bool present = std::any_of(headers.begin(), headers.end(),
-                                     [&, &name = name](const auto& h) { return boost::algorithm::iequals(h.first, name); });
+    const bool present = std::any_of(headers.begin(), headers.end(), [&, &name = name](const auto& h) {
+      return boost::algorithm::iequals(h.first, name);
+    });
     if (!present) headers.emplace_back(name, value);
   }
 }

@@ -11,8 +11,7 @@ namespace splitvote::http {
 
 std::optional<std::string_view> request::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() &&
-        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
         }))
       return v;
@@ -27,12 +26,11 @@ response json(unsigned status, const boost::json::value& body) {
   return r;
 }
 
-response problem(unsigned status, std::string_view slug, std::string_view title,
-                 std::string_view detail) {
-  response r = json(status, boost::json::object{{"type", "/problems/" + std::string(slug)},
-                                                {"title", title},
-                                                {"status", status},
-                                                {"detail", detail}});
+response problem(unsigned status, std::string_view slug, std::string_view title, std::string_view detail) {
+  response r =
+      json(status,
+           boost::json::object{
+               {"type", "/problems/" + std::string(slug)}, {"title", title}, {"status", status}, {"detail", detail}});
   r.content_type = "application/problem+json";
   return r;
 }
@@ -51,7 +49,8 @@ response answer_exception(std::exception_ptr failure, std::string_view request_i
   } catch (const std::exception& e) {
     observability::log_error("handler_failed", {{"request_id", request_id}, {"route", route}, {"error", e.what()}});
   } catch (...) {
-    observability::log_error("handler_failed", {{"request_id", request_id}, {"route", route}, {"error", "unknown exception"}});
+    observability::log_error("handler_failed",
+                             {{"request_id", request_id}, {"route", route}, {"error", "unknown exception"}});
   }
   return problem(500, "internal", "Internal error", "the request failed; see request id " + std::string(request_id));
 }

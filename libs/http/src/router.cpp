@@ -69,8 +69,8 @@ void router::dispatch(const request& req, const match& m, respond_fn respond) co
     }
     std::string allow;
     for (const auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
-    response r = problem(405, "method-not-allowed", "Method not allowed",
-                         req.method + " is not allowed here; use " + allow);
+    response r =
+        problem(405, "method-not-allowed", "Method not allowed", req.method + " is not allowed here; use " + allow);
     r.headers.emplace_back("Allow", allow);
     respond(std::move(r));
     return;

@@ -29,9 +29,9 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <utility>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <variant>
 
 namespace splitvote::http {
@@ -62,41 +62,43 @@ std::string new_request_id() {
 
 struct http_metrics {
   prometheus::Family<prometheus::Counter>& requests = prometheus::BuildCounter()
-      .Name("splitvote_http_requests_total")
-      .Help("HTTP requests by route, method and status")
-      .Register(observability::registry());
+                                                          .Name("splitvote_http_requests_total")
+                                                          .Help("HTTP requests by route, method and status")
+                                                          .Register(observability::registry());
   prometheus::Family<prometheus::Histogram>& latency = prometheus::BuildHistogram()
-      .Name("splitvote_http_request_duration_seconds")
-      .Help("HTTP request latency by route and status")
-      .Register(observability::registry());
+                                                           .Name("splitvote_http_request_duration_seconds")
+                                                           .Help("HTTP request latency by route and status")
+                                                           .Register(observability::registry());
   prometheus::Gauge& in_flight = prometheus::BuildGauge()
-      .Name("splitvote_http_in_flight_requests")
-      .Help("Requests being handled")
-      .Register(observability::registry())
-      .Add({});
+                                     .Name("splitvote_http_in_flight_requests")
+                                     .Help("Requests being handled")
+                                     .Register(observability::registry())
+                                     .Add({});
   prometheus::Gauge& connections = prometheus::BuildGauge()
-      .Name("splitvote_http_open_connections")
-      .Help("Open connections counted against http.max_connections")
-      .Register(observability::registry())
-      .Add({});
+                                       .Name("splitvote_http_open_connections")
+                                       .Help("Open connections counted against http.max_connections")
+                                       .Register(observability::registry())
+                                       .Add({});
   prometheus::Counter& accepted = prometheus::BuildCounter()
-      .Name("splitvote_http_connections_accepted_total")
-      .Help("TCP connections accepted (those then refused by a limit included)")
-      .Register(observability::registry())
-      .Add({});
-  prometheus::Family<prometheus::Counter>& refused = prometheus::BuildCounter()
-      .Name("splitvote_http_overload_total")
-      .Help("Requests and connections answered 503 by a limit (in_flight, connections)")
-      .Register(observability::registry());
-  prometheus::Family<prometheus::Counter>& rate_limited = prometheus::BuildCounter()
-      .Name("splitvote_http_rate_limited_total")
-      .Help("Requests and connections answered 429 by a rate or connection limit, by scope")
-      .Register(observability::registry());
-  prometheus::Family<prometheus::Counter>& tls_failures = prometheus::BuildCounter()
-      .Name("splitvote_http_tls_handshake_failures_total")
-      .Help("TLS handshakes that failed (no common protocol or cipher, not TLS, timed out)")
-      .Register(observability::registry())
-      ;
+                                      .Name("splitvote_http_connections_accepted_total")
+                                      .Help("TCP connections accepted (those then refused by a limit included)")
+                                      .Register(observability::registry())
+                                      .Add({});
+  prometheus::Family<prometheus::Counter>& refused =
+      prometheus::BuildCounter()
+          .Name("splitvote_http_overload_total")
+          .Help("Requests and connections answered 503 by a limit (in_flight, connections)")
+          .Register(observability::registry());
+  prometheus::Family<prometheus::Counter>& rate_limited =
+      prometheus::BuildCounter()
+          .Name("splitvote_http_rate_limited_total")
+          .Help("Requests and connections answered 429 by a rate or connection limit, by scope")
+          .Register(observability::registry());
+  prometheus::Family<prometheus::Counter>& tls_failures =
+      prometheus::BuildCounter()
+          .Name("splitvote_http_tls_handshake_failures_total")
+          .Help("TLS handshakes that failed (no common protocol or cipher, not TLS, timed out)")
+          .Register(observability::registry());
 };
 
 http_metrics& metrics() {
@@ -130,9 +132,12 @@ network parse_network(const std::string& text) {
 bool contains(const network& n, const net::ip::address& a) {
   if (const auto* v4 = std::get_if<net::ip::network_v4>(&n)) {
     net::ip::address_v4 x;
-    if (a.is_v4()) x = a.to_v4();
-    else if (a.to_v6().is_v4_mapped()) x = net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6());
-    else return false;
+    if (a.is_v4())
+      x = a.to_v4();
+    else if (a.to_v6().is_v4_mapped())
+      x = net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6());
+    else
+      return false;
     return (x.to_uint() & v4->netmask().to_uint()) == v4->network().to_uint();
   }
   if (!a.is_v6()) return false;
@@ -150,7 +155,8 @@ std::shared_ptr<ssl::context> make_tls_context(const server_options::tls_files& 
                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::no_compression |
                    ssl::context::single_dh_use);
   SSL_CTX* native = ctx->native_handle();
-  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) throw std::runtime_error("TLS: cannot require TLS 1.2");
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1)
+    throw std::runtime_error("TLS: cannot require TLS 1.2");
   SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION);
   if (SSL_CTX_set_cipher_list(native,
                               "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
@@ -318,8 +324,7 @@ struct server::impl {
   public:
     /// `counted`: the connection counts against max_connections (refused ones do not);
     /// `address_key`: non-empty when it counts against max_connections_per_address.
-    session(impl& owner, tcp::socket socket, bool counted, std::string address_key,
-            std::shared_ptr<ssl::context> tls)
+    session(impl& owner, tcp::socket socket, bool counted, std::string address_key, std::shared_ptr<ssl::context> tls)
         : owner_(owner),
           peer_(peer_of(socket)),
           tls_(std::move(tls)),
@@ -350,7 +355,8 @@ struct server::impl {
     /// Over a connection limit: a 503 (all connections) or 429 (this address) before reading
     /// anything, then close. (Over TLS the handshake comes first: the answer must be readable.)
     void refuse(unsigned status, const char* limit, std::string detail) {
-      net::dispatch(lowest().get_executor(), [self = this->shared_from_this(), status, limit, detail = std::move(detail)] {
+      net::dispatch(lowest().get_executor(), [self = this->shared_from_this(), status, limit,
+                                              detail = std::move(detail)] {
         if constexpr (is_tls) {
           self->lowest().expires_after(self->owner_.options.read_timeout);
           self->stream_.async_handshake(ssl::stream_base::server, [self, status, limit, detail](beast::error_code ec) {
@@ -394,19 +400,19 @@ struct server::impl {
       // Keep-alive: wait up to idle_timeout for the next request's first byte, then give the
       // whole request read_timeout from there.
       lowest().expires_after(owner_.options.idle_timeout);
-      stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-        if (ec) return self->close();
-        self->buffer_.commit(n);
-        self->lowest().expires_after(self->owner_.options.read_timeout);
-        self->read_request();
-      });
+      stream_.async_read_some(buffer_.prepare(4096),
+                              [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                                if (ec) return self->close();
+                                self->buffer_.commit(n);
+                                self->lowest().expires_after(self->owner_.options.read_timeout);
+                                self->read_request();
+                              });
     }
 
     void read_request() {
-      bhttp::async_read_header(stream_, buffer_, *parser_,
-                               [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                                 self->on_header(ec);
-                               });
+      bhttp::async_read_header(
+          stream_, buffer_, *parser_,
+          [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
     }
 
     void on_header(beast::error_code ec) {
@@ -433,14 +439,11 @@ struct server::impl {
         // route is known: check the route's own limit here; chunked bodies are checked as
         // they arrive.
         const std::size_t limit = match_.body_limit ? match_.body_limit : owner_.options.default_body_limit;
-        if (const auto length = parser_->content_length(); length && *length > limit)
-          return reject_too_large();
+        if (const auto length = parser_->content_length(); length && *length > limit) return reject_too_large();
         parser_->body_limit(limit);
       }
       bhttp::async_read(stream_, buffer_, *parser_,
-                        [self = this->shared_from_this()](beast::error_code ec2, std::size_t) {
-                          self->on_read(ec2);
-                        });
+                        [self = this->shared_from_this()](beast::error_code ec2, std::size_t) { self->on_read(ec2); });
     }
 
     void on_read(beast::error_code ec) {
@@ -453,7 +456,8 @@ struct server::impl {
       req.target = std::string(msg.target());
       req.path = path_;
       if (const auto q = req.target.find('?'); q != std::string::npos) req.query = req.target.substr(q + 1);
-      for (const auto& field : msg) req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+      for (const auto& field : msg)
+        req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
       req.body = std::move(msg.body());
       const auto given = req.header("X-Request-Id");
       req.request_id = given && valid_request_id(*given) ? std::string(*given) : new_request_id();
@@ -467,9 +471,11 @@ struct server::impl {
         // now could reach Kafka after the process stopped answering).
         if (owner_.draining.load()) {
           keep_alive_ = false;
-          return refuse(503, "unavailable", "Service unavailable", "this instance is stopping; try again", std::chrono::seconds(1));
+          return refuse(503, "unavailable", "Service unavailable", "this instance is stopping; try again",
+                        std::chrono::seconds(1));
         }
-        if (auto over = owner_.any_rate ? owner_.over_rate(owner_.client_of(peer_, req), req.method, match_) : std::nullopt)
+        if (auto over =
+                owner_.any_rate ? owner_.over_rate(owner_.client_of(peer_, req), req.method, match_) : std::nullopt)
           return refuse_limited(429, over->scope.c_str(),
                                 over->scope == "client" ? "too many requests from this address; slow down"
                                                         : "too many requests for this resource; slow down",
@@ -484,9 +490,7 @@ struct server::impl {
       handling_ = true;
       if (req.method == "OPTIONS" && !match_.h && !match_.allowed.empty()) return write(options_response(req));
       owner_.routes.dispatch(req, match_, [self = this->shared_from_this()](response r) {
-        net::post(self->lowest().get_executor(), [self, r = std::move(r)]() mutable {
-          self->write(std::move(r));
-        });
+        net::post(self->lowest().get_executor(), [self, r = std::move(r)]() mutable { self->write(std::move(r)); });
       });
     }
 
@@ -555,12 +559,11 @@ struct server::impl {
     }
 
     void fail(beast::error_code ec) {
-      if (ec == bhttp::error::body_limit)
-        return reject_too_large();
+      if (ec == bhttp::error::body_limit) return reject_too_large();
       if (ec == bhttp::error::header_limit)
         return reject(431, "headers-too-large", "Request header fields too large", "the request headers exceed 8 KiB");
-      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() && ec != bhttp::error::end_of_stream &&
-          ec != bhttp::error::partial_message) {
+      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
         match_ = {};
         return reject(400, "bad-request", "Bad request", "malformed HTTP: " + ec.message());
       }
@@ -573,7 +576,8 @@ struct server::impl {
       if (!r.content_type.empty()) res->set(bhttp::field::content_type, r.content_type);
       res->set("X-Request-Id", request_id_.empty() ? new_request_id() : request_id_);
       // What the handler set wins: a page sets its own Content-Security-Policy and Cache-Control.
-      add_missing(r.headers, owner_.cors.for_response(origin_ ? std::optional<std::string_view>(*origin_) : std::nullopt));
+      add_missing(r.headers,
+                  owner_.cors.for_response(origin_ ? std::optional<std::string_view>(*origin_) : std::nullopt));
       add_missing(r.headers, security_headers(is_tls));
       for (const auto& [k, v] : r.headers) res->set(k, v);
       res->body() = std::move(r.body);
@@ -582,9 +586,10 @@ struct server::impl {
       res->prepare_payload();
       status_ = r.status;
       lowest().expires_after(owner_.options.write_timeout);
-      bhttp::async_write(stream_, *res, [self = this->shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
-        self->on_write(ec, keep);
-      });
+      bhttp::async_write(stream_, *res,
+                         [self = this->shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
+                           self->on_write(ec, keep);
+                         });
     }
 
     void on_write(beast::error_code ec, bool keep) {
@@ -648,10 +653,11 @@ struct server::impl {
       }
     }
     void discard() {
-      lowest().async_read_some(net::buffer(discard_), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-        if (ec) return self->close();
-        self->discard();
-      });
+      lowest().async_read_some(net::buffer(discard_),
+                               [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                                 if (ec) return self->close();
+                                 self->discard();
+                               });
     }
 
     impl& owner_;
@@ -684,8 +690,10 @@ struct server::impl {
       ctx = tls;
     }
     auto go = [&](auto s) {
-      if (refuse_status) s->refuse(refuse_status, limit, std::move(detail));
-      else s->start();
+      if (refuse_status)
+        s->refuse(refuse_status, limit, std::move(detail));
+      else
+        s->start();
     };
 #if SPLITVOTE_HTTP_TLS
     if (ctx)
@@ -712,7 +720,8 @@ struct server::impl {
           if (!peer_ec && !trusted_proxy(peer.address())) key = client_key(peer.address());
         }
         if (!key.empty() && !open_from(key)) {
-          launch(std::move(socket), false, {}, 429, "connections_per_address", "too many open connections from this address");
+          launch(std::move(socket), false, {}, 429, "connections_per_address",
+                 "too many open connections from this address");
         } else {
           ++connections;
           metrics().connections.Increment();
@@ -786,5 +795,5 @@ void server::stop() {
   i.threads.clear();
 }
 
-}  // inline namespace SPLITVOTE_HTTP_VARIANT
+}  // namespace SPLITVOTE_HTTP_VARIANT
 }  // namespace splitvote::http

@@ -10,8 +10,7 @@ conf_ptr make_conf(const std::map<std::string, std::string>& settings) {
   conf_ptr conf(rd_kafka_conf_new());
   std::array<char, 512> err{};
   for (const auto& [key, value] : settings) {
-    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), err.data(), err.size()) !=
-        RD_KAFKA_CONF_OK)
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), err.data(), err.size()) != RD_KAFKA_CONF_OK)
       throw error("kafka setting " + key + ": " + err.data(), false);
   }
   return conf;

@@ -9,8 +9,7 @@ namespace {
 
 void on_delivery_report(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
   // Ownership of the handler was released into the message's opaque at produce time.
-  std::unique_ptr<producer::delivery_handler> handler(
-      static_cast<producer::delivery_handler*>(msg->_private));
+  std::unique_ptr<producer::delivery_handler> handler(static_cast<producer::delivery_handler*>(msg->_private));
   if (!handler) return;
   producer::delivery d;
   if (msg->err) {
@@ -52,18 +51,17 @@ producer::~producer() {
   rd_kafka_poll(native(), 0);
 }
 
-producer::enqueue producer::produce(const std::string& topic, std::string_view value,
-                                    const headers& hdrs, delivery_handler on_delivery) {
+producer::enqueue producer::produce(const std::string& topic, std::string_view value, const headers& hdrs,
+                                    delivery_handler on_delivery) {
   headers_ptr h(rd_kafka_headers_new(hdrs.size()));
   for (const auto& [name, v] : hdrs)
     rd_kafka_header_add(h.get(), name.data(), static_cast<ssize_t>(name.size()), v.data(),
                         static_cast<ssize_t>(v.size()));
   auto handler = std::make_unique<delivery_handler>(std::move(on_delivery));
   const rd_kafka_resp_err_t err = rd_kafka_producev(
-      native(), RD_KAFKA_V_TOPIC(topic.c_str()),
-      RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h.get()),
-      RD_KAFKA_V_OPAQUE(handler.get()), RD_KAFKA_V_END);
+      native(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h.get()), RD_KAFKA_V_OPAQUE(handler.get()),
+      RD_KAFKA_V_END);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     h.release();        // librdkafka owns the headers now
     handler.release();  // reclaimed in on_delivery_report
@@ -73,8 +71,7 @@ producer::enqueue producer::produce(const std::string& topic, std::string_view v
 }
 
 bool producer::flush(std::chrono::milliseconds timeout) {
-  return rd_kafka_flush(native(), static_cast<int>(timeout.count())) ==
-         RD_KAFKA_RESP_ERR_NO_ERROR;
+  return rd_kafka_flush(native(), static_cast<int>(timeout.count())) == RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 bool producer::reachable(std::chrono::milliseconds timeout) {

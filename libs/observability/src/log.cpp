@@ -1,8 +1,8 @@
 #include "splitvote/observability/log.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <boost/json/serialize.hpp>
 
 #include <stdexcept>
 
@@ -29,7 +29,8 @@ void init_logging(std::string_view service, std::string_view level) {
   // spdlog maps an unknown name to "off": refuse it instead of going silent.
   const auto parsed = spdlog::level::from_str(std::string(level));
   if (parsed == spdlog::level::off && level != "off")
-    throw std::invalid_argument("log.level: '" + std::string(level) + "' is not one of trace, debug, info, warn, error, off");
+    throw std::invalid_argument("log.level: '" + std::string(level) +
+                                "' is not one of trace, debug, info, warn, error, off");
   logger->set_level(parsed);
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);

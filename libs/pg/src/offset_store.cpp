@@ -19,7 +19,8 @@ std::string to_hex(const std::string& bytes) {
 std::string from_hex(const std::string& hex) {
   const auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
   std::string out(hex.size() / 2, '\0');
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<char>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = static_cast<char>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
   return out;
 }
 
@@ -39,8 +40,8 @@ stored_offset offset_store::load(pqxx::connection& c, const std::string& topic, 
                      " SET cluster_id = $3, next_offset = 0, position = NULL"
                      " WHERE topic = $1 AND partition = $2 AND cluster_id <> $3",
                  topic, partition, cluster_id);
-  const auto r = tx.exec_params("SELECT coalesce(encode(position, 'hex'), ''), coalesce(next_offset, -1) FROM " + table_ +
-                                    " WHERE topic = $1 AND partition = $2",
+  const auto r = tx.exec_params("SELECT coalesce(encode(position, 'hex'), ''), coalesce(next_offset, -1) FROM " +
+                                    table_ + " WHERE topic = $1 AND partition = $2",
                                 topic, partition);
   tx.commit();
   return {from_hex(r[0][0].as<std::string>()), r[0][1].as<std::int64_t>()};
@@ -49,13 +50,13 @@ stored_offset offset_store::load(pqxx::connection& c, const std::string& topic, 
 bool offset_store::advance(pqxx::transaction_base& tx, const std::string& topic, int partition,
                            const std::string& cluster_id, const stored_offset& expected,
                            const std::string& position) const {
-  const auto r = tx.exec_params("UPDATE " + table_ +
-                                    " SET position = decode($6, 'hex'), next_offset = NULL"
-                                    " WHERE topic = $1 AND partition = $2 AND cluster_id = $3"
-                                    " AND position IS NOT DISTINCT FROM decode(nullif($4, ''), 'hex')"
-                                    " AND next_offset IS NOT DISTINCT FROM nullif($5::bigint, -1)",
-                                topic, partition, cluster_id, to_hex(expected.position), expected.plain_next,
-                                to_hex(position));
+  const auto r =
+      tx.exec_params("UPDATE " + table_ +
+                         " SET position = decode($6, 'hex'), next_offset = NULL"
+                         " WHERE topic = $1 AND partition = $2 AND cluster_id = $3"
+                         " AND position IS NOT DISTINCT FROM decode(nullif($4, ''), 'hex')"
+                         " AND next_offset IS NOT DISTINCT FROM nullif($5::bigint, -1)",
+                     topic, partition, cluster_id, to_hex(expected.position), expected.plain_next, to_hex(position));
   return r.affected_rows() == 1;
 }
 

@@ -5,9 +5,7 @@
 namespace splitvote::pollbook {
 
 participation count_participation(pqxx::transaction_base& tx, const std::string& poll_id) {
-  const auto r = tx.exec_params(
-      "SELECT submissions, unique_actors FROM pollbook.participation($1::uuid)",
-      poll_id);
+  const auto r = tx.exec_params("SELECT submissions, unique_actors FROM pollbook.participation($1::uuid)", poll_id);
   return participation{r[0][0].as<std::int64_t>(), r[0][1].as<std::int64_t>()};
 }
 
@@ -28,7 +26,9 @@ std::vector<bool> submitted_among(pqxx::connection& c, const std::string& poll_i
   std::vector<bool> out;
   out.reserve(keys.size());
   for (const auto& row : r) out.push_back(row[0].as<bool>());
-  if (out.size() != keys.size()) throw std::runtime_error("pollbook: submitted_among answered " + std::to_string(out.size()) + " of " + std::to_string(keys.size()));
+  if (out.size() != keys.size())
+    throw std::runtime_error("pollbook: submitted_among answered " + std::to_string(out.size()) + " of " +
+                             std::to_string(keys.size()));
   return out;
 }
 

@@ -26,7 +26,8 @@ const std::vector<pg::migration>& migrations() {
            " SELECT count(*), count(DISTINCT actor_key) FROM pollbook.submissions WHERE poll_id = p_poll $$;"
            "CREATE FUNCTION pollbook.has_submitted(p_poll uuid, p_actor_key bytea) RETURNS boolean"
            " LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$"
-           " SELECT EXISTS (SELECT 1 FROM pollbook.submissions WHERE poll_id = p_poll AND actor_key = p_actor_key) $$;" +
+           " SELECT EXISTS (SELECT 1 FROM pollbook.submissions WHERE poll_id = p_poll AND actor_key = p_actor_key) "
+           "$$;" +
            pg::offset_positions_function_sql("pollbook") +
            "REVOKE ALL ON ALL FUNCTIONS IN SCHEMA pollbook FROM PUBLIC;"
            "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pollbook TO splitvote_pollbook_reader, splitvote_pollbook;"},

@@ -77,8 +77,7 @@ void submission_check::answer(std::vector<lookup>& batch) {
     } catch (...) {
       error = std::current_exception();
     }
-    for (std::size_t j = 0; j < indices.size(); ++j)
-      call(batch[indices[j]].done, error, !error && submitted[j]);
+    for (std::size_t j = 0; j < indices.size(); ++j) call(batch[indices[j]].done, error, !error && submitted[j]);
   }
 }
 

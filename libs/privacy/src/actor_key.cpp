@@ -10,10 +10,8 @@ namespace {
 std::array<std::byte, 32> hmac(std::string_view key, std::string_view message) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
   crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()),
-                              key.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()),
-                                message.size());
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()), message.size());
   std::array<std::byte, 32> out{};
   crypto_auth_hmacsha256_final(&state, reinterpret_cast<unsigned char*>(out.data()));
   return out;
@@ -21,18 +19,16 @@ std::array<std::byte, 32> hmac(std::string_view key, std::string_view message) {
 
 }  // namespace
 
-actor_key derive_actor_key(std::string_view server_secret, std::string_view poll_salt,
-                           std::string_view actor_id) {
+actor_key derive_actor_key(std::string_view server_secret, std::string_view poll_salt, std::string_view actor_id) {
   const auto poll_key = hmac(server_secret, std::string("splitvote/poll/") + std::string(poll_salt));
-  return hmac(std::string_view(reinterpret_cast<const char*>(poll_key.data()), poll_key.size()),
-              actor_id);
+  return hmac(std::string_view(reinterpret_cast<const char*>(poll_key.data()), poll_key.size()), actor_id);
 }
 
 std::array<std::byte, 32> token_hash(std::string_view token) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
   std::array<std::byte, 32> out{};
-  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()),
-                     reinterpret_cast<const unsigned char*>(token.data()), token.size());
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(token.data()),
+                     token.size());
   return out;
 }
 

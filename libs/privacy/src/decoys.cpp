@@ -17,8 +17,7 @@ void decoy_spec::validate() const {
       if (max > max_decoys) throw std::invalid_argument("decoys.max must be at most 64");
       return;
     case decoy_distribution::poisson:
-      if (!(mean > 0) || mean > max_mean)
-        throw std::invalid_argument("decoys.mean must be in (0, 32]");
+      if (!(mean > 0) || mean > max_mean) throw std::invalid_argument("decoys.mean must be in (0, 32]");
       if (cap > max_decoys) throw std::invalid_argument("decoys.cap must be at most 64");
       return;
   }
@@ -33,10 +32,14 @@ double decoy_spec::expected_count() const {
 
 std::uint32_t decoy_spec::max_count() const {
   switch (distribution) {
-    case decoy_distribution::none: return 0;
-    case decoy_distribution::fixed: return k;
-    case decoy_distribution::uniform: return max;
-    case decoy_distribution::poisson: return cap;
+    case decoy_distribution::none:
+      return 0;
+    case decoy_distribution::fixed:
+      return k;
+    case decoy_distribution::uniform:
+      return max;
+    case decoy_distribution::poisson:
+      return cap;
   }
   return 0;
 }
@@ -51,10 +54,14 @@ decoy_spec default_decoys() {
 
 std::string to_string(decoy_distribution d) {
   switch (d) {
-    case decoy_distribution::none: return "none";
-    case decoy_distribution::fixed: return "fixed";
-    case decoy_distribution::uniform: return "uniform";
-    case decoy_distribution::poisson: return "poisson";
+    case decoy_distribution::none:
+      return "none";
+    case decoy_distribution::fixed:
+      return "fixed";
+    case decoy_distribution::uniform:
+      return "uniform";
+    case decoy_distribution::poisson:
+      return "poisson";
   }
   return "unknown";
 }
@@ -68,15 +75,15 @@ decoy_distribution parse_decoy_distribution(const std::string& name) {
 }
 
 namespace {
-double poisson_pmf(double mean, std::uint32_t k) {
-  return std::exp(k * std::log(mean) - mean - std::lgamma(k + 1.0));
-}
+double poisson_pmf(double mean, std::uint32_t k) { return std::exp(k * std::log(mean) - mean - std::lgamma(k + 1.0)); }
 }  // namespace
 
 std::uint32_t draw_decoy_count(const decoy_spec& spec, random::random_source& rng) {
   switch (spec.distribution) {
-    case decoy_distribution::none: return 0;
-    case decoy_distribution::fixed: return spec.k;
+    case decoy_distribution::none:
+      return 0;
+    case decoy_distribution::fixed:
+      return spec.k;
     case decoy_distribution::uniform:
       return spec.min + static_cast<std::uint32_t>(rng.uniform(spec.max - spec.min + 1ull));
     case decoy_distribution::poisson: {
@@ -95,8 +102,10 @@ std::uint32_t draw_decoy_count(const decoy_spec& spec, random::random_source& rn
 
 double decoy_count_probability(const decoy_spec& spec, std::uint32_t k) {
   switch (spec.distribution) {
-    case decoy_distribution::none: return k == 0 ? 1.0 : 0.0;
-    case decoy_distribution::fixed: return k == spec.k ? 1.0 : 0.0;
+    case decoy_distribution::none:
+      return k == 0 ? 1.0 : 0.0;
+    case decoy_distribution::fixed:
+      return k == spec.k ? 1.0 : 0.0;
     case decoy_distribution::uniform:
       return (k >= spec.min && k <= spec.max) ? 1.0 / (spec.max - spec.min + 1.0) : 0.0;
     case decoy_distribution::poisson: {

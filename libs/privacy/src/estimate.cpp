@@ -53,15 +53,13 @@ totals totals_of(const tally& t) {
   return {std::accumulate(t.ballots_per_choice.begin(), t.ballots_per_choice.end(), std::int64_t{0}), t.envelopes};
 }
 
-estimate_result estimate(const tally& t, const std::vector<std::int64_t>& released,
-                         const mechanism& mech) {
+estimate_result estimate(const tally& t, const std::vector<std::int64_t>& released, const mechanism& mech) {
   if (released.size() != t.ballots_per_choice.size())
     throw std::invalid_argument("estimate: counts do not match the choices");
   return estimate(totals_of(t), released, mech);
 }
 
-estimate_result estimate(const totals& t, const std::vector<std::int64_t>& released,
-                         const mechanism& mech) {
+estimate_result estimate(const totals& t, const std::vector<std::int64_t>& released, const mechanism& mech) {
   const auto m = static_cast<double>(released.size());
   if (m < 1) throw std::invalid_argument("estimate: counts do not match the choices");
   const double p = mech.flip_probability;
@@ -93,8 +91,7 @@ estimate_result estimate(const totals& t, const std::vector<std::int64_t>& relea
     positive_total += std::max(c.estimate, 0.0);
     r.choices.push_back(c);
   }
-  for (auto& c : r.choices)
-    c.share = positive_total > 0 ? std::max(c.estimate, 0.0) / positive_total : 0.0;
+  for (auto& c : r.choices) c.share = positive_total > 0 ? std::max(c.estimate, 0.0) / positive_total : 0.0;
   return r;
 }
 

@@ -61,8 +61,7 @@ std::int64_t sample_discrete_laplace(random::random_source& rng, std::uint64_t s
   }
 }
 
-std::int64_t sample_discrete_gaussian(random::random_source& rng, std::uint64_t sigma2_num,
-                                      std::uint64_t sigma2_den) {
+std::int64_t sample_discrete_gaussian(random::random_source& rng, std::uint64_t sigma2_num, std::uint64_t sigma2_den) {
   if (sigma2_num == 0 || sigma2_den == 0) throw std::invalid_argument("discrete Gaussian: σ² must be positive");
   // t = floor(σ) + 1, from the integer square root of num/den.
   std::uint64_t t = static_cast<std::uint64_t>(std::sqrt(static_cast<double>(sigma2_num) / sigma2_den));
@@ -83,9 +82,12 @@ std::int64_t sample_discrete_gaussian(random::random_source& rng, std::uint64_t 
 
 std::string to_string(noise_mechanism m) {
   switch (m) {
-    case noise_mechanism::none: return "none";
-    case noise_mechanism::discrete_laplace: return "discrete_laplace";
-    case noise_mechanism::discrete_gaussian: return "discrete_gaussian";
+    case noise_mechanism::none:
+      return "none";
+    case noise_mechanism::discrete_laplace:
+      return "discrete_laplace";
+    case noise_mechanism::discrete_gaussian:
+      return "discrete_gaussian";
   }
   return "unknown";
 }
@@ -113,7 +115,8 @@ double release_noise_spec::gaussian_sigma2() const {
 
 std::int64_t release_noise_spec::sample(random::random_source& rng) const {
   switch (mechanism) {
-    case noise_mechanism::none: return 0;
+    case noise_mechanism::none:
+      return 0;
     case noise_mechanism::discrete_laplace:
       return sample_discrete_laplace(rng, to_rational(epsilon), rational_denominator);
     case noise_mechanism::discrete_gaussian:
@@ -124,7 +127,8 @@ std::int64_t release_noise_spec::sample(random::random_source& rng) const {
 
 double noise_probability(const release_noise_spec& spec, std::int64_t z) {
   switch (spec.mechanism) {
-    case noise_mechanism::none: return z == 0 ? 1 : 0;
+    case noise_mechanism::none:
+      return z == 0 ? 1 : 0;
     case noise_mechanism::discrete_laplace: {
       // The sampler uses ε rounded to the rational grid; so does this.
       const double eps = static_cast<double>(to_rational(spec.epsilon)) / rational_denominator;
@@ -144,7 +148,8 @@ double noise_probability(const release_noise_spec& spec, std::int64_t z) {
 
 double release_noise_spec::variance() const {
   switch (mechanism) {
-    case noise_mechanism::none: return 0;
+    case noise_mechanism::none:
+      return 0;
     case noise_mechanism::discrete_laplace: {
       const double t = std::exp(-static_cast<double>(to_rational(epsilon)) / rational_denominator);
       return 2 * t / ((1 - t) * (1 - t));

@@ -27,9 +27,12 @@ void policy::validate() const {
 
 double policy::release_cost() const {
   switch (noise.mechanism) {
-    case noise_mechanism::none: return 0;
-    case noise_mechanism::discrete_laplace: return 2 * noise.epsilon;
-    case noise_mechanism::discrete_gaussian: return std::sqrt(2.0) * noise.epsilon;
+    case noise_mechanism::none:
+      return 0;
+    case noise_mechanism::discrete_laplace:
+      return 2 * noise.epsilon;
+    case noise_mechanism::discrete_gaussian:
+      return std::sqrt(2.0) * noise.epsilon;
   }
   return 0;
 }

@@ -9,7 +9,8 @@ namespace splitvote::privacy {
 void randomized_response_spec::validate() const {
   if (!(p >= 0 && p < 1)) throw std::invalid_argument("randomized_response.p must be in [0, 1)");
   if (p > 0 && p < min_p)
-    throw std::invalid_argument("randomized_response.p must be 0 (off) or at least 0.001: below that it protects nothing");
+    throw std::invalid_argument(
+        "randomized_response.p must be 0 (off) or at least 0.001: below that it protects nothing");
 }
 
 double randomized_response_spec::epsilon(std::uint32_t m) const {
@@ -30,8 +31,7 @@ double randomized_response_spec::posterior(double prior, std::uint32_t m) const 
 
 double randomized_response_spec::worst_case_posterior(std::uint32_t m) const { return 1 - p + p / m; }
 
-std::uint32_t apply_randomized_response(std::uint32_t choice, std::uint32_t m,
-                                        const randomized_response_spec& spec,
+std::uint32_t apply_randomized_response(std::uint32_t choice, std::uint32_t m, const randomized_response_spec& spec,
                                         random::random_source& rng) {
   if (choice >= m) throw std::invalid_argument("randomized response: choice out of range");
   constexpr std::uint64_t scale = std::uint64_t{1} << 32;

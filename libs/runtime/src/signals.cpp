@@ -1,7 +1,7 @@
 #include "splitvote/runtime/signals.hpp"
 
-#include <csignal>
 #include <pthread.h>
+#include <csignal>
 
 #include <atomic>
 #include <condition_variable>

@@ -14,7 +14,7 @@ namespace {
 /// The ballot half of one envelope: its ballots (a cover's are all decoys).
 struct ballots final : consumer::decoded {
   std::vector<std::pair<std::string, std::uint32_t>> list;  // random id (uuid text), choice
-  std::uint32_t choices = 0;                                 // the poll's m, if the envelope says
+  std::uint32_t choices = 0;                                // the poll's m, if the envelope says
 };
 
 }  // namespace
@@ -81,9 +81,9 @@ consumer::write_stats sink::write(pqxx::work& tx, const std::vector<const consum
     // Every poll in the batch gets a new version of its count, +0 for covers alone: a batch
     // that left the count as it was (dead tuples keep each version) would mark itself as covers.
     tx.exec_params(
-          "INSERT INTO ballotbox.envelope_counts (poll_id, envelopes) VALUES ($1::uuid, $2)"
-          " ON CONFLICT (poll_id) DO UPDATE SET envelopes = ballotbox.envelope_counts.envelopes + excluded.envelopes",
-          r[0].as<std::string>(), envelopes);
+        "INSERT INTO ballotbox.envelope_counts (poll_id, envelopes) VALUES ($1::uuid, $2)"
+        " ON CONFLICT (poll_id) DO UPDATE SET envelopes = ballotbox.envelope_counts.envelopes + excluded.envelopes",
+        r[0].as<std::string>(), envelopes);
   }
   return stats;
 }

@@ -35,7 +35,8 @@ std::string apply(rd_kafka_mock_cluster_t* cluster, const std::string& line) {
   std::string what;
   if (verb == "down" || verb == "up") {
     const auto broker = static_cast<int32_t>(number("a broker id"));
-    check(verb == "down" ? rd_kafka_mock_broker_set_down(cluster, broker) : rd_kafka_mock_broker_set_up(cluster, broker));
+    check(verb == "down" ? rd_kafka_mock_broker_set_down(cluster, broker)
+                         : rd_kafka_mock_broker_set_up(cluster, broker));
     what = "broker " + std::to_string(broker) + (verb == "down" ? " down" : " up");
   } else if (verb == "leader") {
     std::string topic;
@@ -65,9 +66,11 @@ std::string apply(rd_kafka_mock_cluster_t* cluster, const std::string& line) {
   return what;
 }
 
-control_channel::control_channel(rd_kafka_mock_cluster_t* cluster, std::filesystem::path path) : path_(std::move(path)) {
+control_channel::control_channel(rd_kafka_mock_cluster_t* cluster, std::filesystem::path path)
+    : path_(std::move(path)) {
   std::filesystem::remove(path_);
-  if (::mkfifo(path_.c_str(), 0600) != 0) throw std::system_error(errno, std::generic_category(), "mkfifo " + path_.string());
+  if (::mkfifo(path_.c_str(), 0600) != 0)
+    throw std::system_error(errno, std::generic_category(), "mkfifo " + path_.string());
   // Read and write: the FIFO never reports end-of-file between writers, and opening does not block.
   fd_ = ::open(path_.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "open " + path_.string());

@@ -43,39 +43,41 @@ random::random_source& rng() {
 
 struct vote_metrics {
   prometheus::Histogram& produce_seconds = prometheus::BuildHistogram()
-      .Name("splitvote_produce_seconds")
-      .Help("Time from produce to delivery report")
-      .Register(observability::registry())
-      .Add({}, observability::latency_buckets());
+                                               .Name("splitvote_produce_seconds")
+                                               .Help("Time from produce to delivery report")
+                                               .Register(observability::registry())
+                                               .Add({}, observability::latency_buckets());
   prometheus::Family<prometheus::Counter>& produce_results = prometheus::BuildCounter()
-      .Name("splitvote_produce_total")
-      .Help("Envelopes produced, by outcome")
-      .Register(observability::registry());
+                                                                 .Name("splitvote_produce_total")
+                                                                 .Help("Envelopes produced, by outcome")
+                                                                 .Register(observability::registry());
   prometheus::Gauge& queue = prometheus::BuildGauge()
-      .Name("splitvote_producer_queue_messages")
-      .Help("Messages librdkafka holds: queued, in flight, or reported but not yet handled")
-      .Register(observability::registry())
-      .Add({});
-  prometheus::Gauge& reserved = prometheus::BuildGauge()
-      .Name("splitvote_reserved_voters")
-      .Help("Actors whose vote this instance sent and the pollbook was not yet seen to hold")
-      .Register(observability::registry())
-      .Add({});
+                                 .Name("splitvote_producer_queue_messages")
+                                 .Help("Messages librdkafka holds: queued, in flight, or reported but not yet handled")
+                                 .Register(observability::registry())
+                                 .Add({});
+  prometheus::Gauge& reserved =
+      prometheus::BuildGauge()
+          .Name("splitvote_reserved_voters")
+          .Help("Actors whose vote this instance sent and the pollbook was not yet seen to hold")
+          .Register(observability::registry())
+          .Add({});
   prometheus::Counter& ballots = prometheus::BuildCounter()
-      .Name("splitvote_ballots_produced_total")
-      .Help("Ballots (real and decoy) produced")
-      .Register(observability::registry())
-      .Add({});
-  prometheus::Counter& timeouts = prometheus::BuildCounter()
-      .Name("splitvote_request_timeouts_total")
-      .Help("Requests answered 503 at http.request_timeout_ms because PostgreSQL or Kafka was too slow")
-      .Register(observability::registry())
-      .Add({});
+                                     .Name("splitvote_ballots_produced_total")
+                                     .Help("Ballots (real and decoy) produced")
+                                     .Register(observability::registry())
+                                     .Add({});
+  prometheus::Counter& timeouts =
+      prometheus::BuildCounter()
+          .Name("splitvote_request_timeouts_total")
+          .Help("Requests answered 503 at http.request_timeout_ms because PostgreSQL or Kafka was too slow")
+          .Register(observability::registry())
+          .Add({});
   prometheus::Counter& bytes = prometheus::BuildCounter()
-      .Name("splitvote_produced_bytes_total")
-      .Help("Bytes of delivered vote envelopes (value and headers)")
-      .Register(observability::registry())
-      .Add({});
+                                   .Name("splitvote_produced_bytes_total")
+                                   .Help("Bytes of delivered vote envelopes (value and headers)")
+                                   .Register(observability::registry())
+                                   .Add({});
 };
 
 prometheus::Family<prometheus::Counter>& jwt_rejections() {
@@ -94,10 +96,19 @@ vote_metrics& metrics() {
 json::object decoys_json(const privacy::decoy_spec& d) {
   json::object o{{"distribution", privacy::to_string(d.distribution)}};
   switch (d.distribution) {
-    case privacy::decoy_distribution::none: break;
-    case privacy::decoy_distribution::fixed: o["k"] = d.k; break;
-    case privacy::decoy_distribution::uniform: o["min"] = d.min; o["max"] = d.max; break;
-    case privacy::decoy_distribution::poisson: o["mean"] = d.mean; o["cap"] = d.cap; break;
+    case privacy::decoy_distribution::none:
+      break;
+    case privacy::decoy_distribution::fixed:
+      o["k"] = d.k;
+      break;
+    case privacy::decoy_distribution::uniform:
+      o["min"] = d.min;
+      o["max"] = d.max;
+      break;
+    case privacy::decoy_distribution::poisson:
+      o["mean"] = d.mean;
+      o["cap"] = d.cap;
+      break;
   }
   o["expected_per_vote"] = d.expected_count();
   return o;
@@ -137,7 +148,9 @@ json::object poll_json(const catalog::poll& p) {
 /// What the ballot half tells the ballotbox about decoys of its own: the poll's m when its
 /// creator chose decoys (a crowd that did not form then gets decoys uniform over m), else 0.
 std::uint32_t store_decoys_over(const catalog::poll& p) {
-  return p.privacy.decoys.distribution == privacy::decoy_distribution::none ? 0 : static_cast<std::uint32_t>(p.choices.size());
+  return p.privacy.decoys.distribution == privacy::decoy_distribution::none
+             ? 0
+             : static_cast<std::uint32_t>(p.choices.size());
 }
 
 /// What a linked ballot tells: e^ε_rr bounds how far it moves anyone's odds; the posterior at
@@ -171,8 +184,10 @@ json::object privacy_statement(const privacy::policy& policy, std::uint32_t m, c
   } else {
     std::ostringstream odds;
     odds << std::setprecision(3) << policy.rr.odds_ratio_bound(m);
-    std::string text = "If one of your stored ballots were linked to you, it would multiply an attacker's odds on your vote by at most " +
-                       odds.str() + ": from even odds, at most " + percent(policy.rr.worst_case_posterior(m)) + " sure";
+    std::string text =
+        "If one of your stored ballots were linked to you, it would multiply an attacker's odds on your vote by at "
+        "most " +
+        odds.str() + ": from even odds, at most " + percent(policy.rr.worst_case_posterior(m)) + " sure";
     if (at_shares && *at_shares >= 0.999)
       text += "; the shares released here already say how nearly everyone voted, and a link adds little to them";
     else if (at_shares)
@@ -191,19 +206,20 @@ struct api::released_counts {
   std::vector<std::int64_t> released;
   std::optional<catalog::release> release;
   privacy::release_call next;  // what the rule says of the next release
-  bool stale = false;    // the tally moved on since this release
-  bool pending = false;  // no release yet (the stores have not agreed on a tally, or the only one is the close's)
+  bool stale = false;          // the tally moved on since this release
+  bool pending = false;        // no release yet (the stores have not agreed on a tally, or the only one is the close's)
 
   json::value describe() const {
     if (!release) return nullptr;
-    return json::object{{"seq", release->seq},
-                        {"released_at", format_rfc3339(release->released_at)},
-                        {"epsilon_spent", release->epsilon_spent},
-                        {"budget_exhausted", next.budget_exhausted},
-                        {"kept_for_close", next.kept_for_close},
-                        {"next_release_not_before",
-                         next.next_not_before ? json::value(format_rfc3339(*next.next_not_before)) : json::value(nullptr)},
-                        {"counts_changed_since", stale}};
+    return json::object{
+        {"seq", release->seq},
+        {"released_at", format_rfc3339(release->released_at)},
+        {"epsilon_spent", release->epsilon_spent},
+        {"budget_exhausted", next.budget_exhausted},
+        {"kept_for_close", next.kept_for_close},
+        {"next_release_not_before",
+         next.next_not_before ? json::value(format_rfc3339(*next.next_not_before)) : json::value(nullptr)},
+        {"counts_changed_since", stale}};
   }
 };
 
@@ -254,19 +270,23 @@ api::released_counts api::release_for(const catalog::poll& p, const privacy::tal
     next.released_at = now;
     if (catalog::record_release(*c, p.id, next)) {
       observability::log_info("release", {{"poll_id", p.id}, {"seq", next.seq}, {"epsilon_spent", next.epsilon_spent}});
-      const auto after = privacy::decide_release(
-          pacing, {next.seq, next.epsilon_spent, next.released_at}, {false, agreed, closed_at, now});
+      const auto after = privacy::decide_release(pacing, {next.seq, next.epsilon_spent, next.released_at},
+                                                 {false, agreed, closed_at, now});
       return released_counts{out.totals, next.released, next, after, false, false};
     }
     // Another reader stored this seq first: use theirs.
   }
 }
 
-api::api(api_options options, pg::pool& catalog, pg::pool& pollbook, pg::pool& ballotbox,
-         kafka::producer& producer)
-    : options_(std::move(options)), catalog_(catalog), pollbook_(pollbook), ballotbox_(ballotbox),
-      producer_(producer), recent_(std::make_shared<recent_voters>(options_.reservation_max_age)),
-      checks_(std::make_unique<pollbook::submission_check>(pollbook)), workers_(options_.worker_threads) {
+api::api(api_options options, pg::pool& catalog, pg::pool& pollbook, pg::pool& ballotbox, kafka::producer& producer)
+    : options_(std::move(options)),
+      catalog_(catalog),
+      pollbook_(pollbook),
+      ballotbox_(ballotbox),
+      producer_(producer),
+      recent_(std::make_shared<recent_voters>(options_.reservation_max_age)),
+      checks_(std::make_unique<pollbook::submission_check>(pollbook)),
+      workers_(options_.worker_threads) {
   if (options_.pollbook_key && options_.ballotbox_key) {
     pollbook_sealer_ = std::make_unique<envelope::sealer>(*options_.pollbook_key);
     ballotbox_sealer_ = std::make_unique<envelope::sealer>(*options_.ballotbox_key);
@@ -310,7 +330,7 @@ void answer_failures(const http::respond_fn& respond, const std::string& request
 
 http::handler api::offload(work w) {
   return [this, w = std::make_shared<const work>(std::move(w))](const http::request& q, const http::params& p,
-                                                                 http::respond_fn f) {
+                                                                http::respond_fn f) {
     auto answer = std::make_shared<answer_once>(std::move(f));
     // Work that has not finished (or, for a vote, not reached Kafka) in time is answered 503
     // here; work that had not started by then never starts.
@@ -334,24 +354,24 @@ void api::register_routes(http::router& r) {
   // The routes that read or write PostgreSQL or talk to Kafka run on the worker threads: the
   // I/O threads never wait on either, so probes and /metrics answer while one is stalled.
   r.add("POST", "/v1/polls", offload([this](const request& q, const params&, const answer_ptr& a) {
-    create_poll(q, answer_once::responder(a));
-  }), 4 * 1024 * 1024);
+          create_poll(q, answer_once::responder(a));
+        }),
+        4 * 1024 * 1024);
   r.add("GET", "/v1/polls/{id}", offload([this](const request&, const params& p, const answer_ptr& a) {
-    get_poll(p[0], answer_once::responder(a));
-  }));
-  r.add("POST", "/v1/polls/{id}/votes", offload([this](const request& q, const params& p, const answer_ptr& a) {
-    vote(q, p[0], a);
-  }), 4 * 1024);
+          get_poll(p[0], answer_once::responder(a));
+        }));
+  r.add("POST", "/v1/polls/{id}/votes",
+        offload([this](const request& q, const params& p, const answer_ptr& a) { vote(q, p[0], a); }), 4 * 1024);
   r.add("GET", "/v1/polls/{id}/results", offload([this](const request& q, const params& p, const answer_ptr& a) {
-    results(q, p[0], answer_once::responder(a));
-  }));
+          results(q, p[0], answer_once::responder(a));
+        }));
   r.add("POST", "/v1/polls/{id}/close", offload([this](const request& q, const params& p, const answer_ptr& a) {
-    close(q, p[0], answer_once::responder(a));
-  }), 4 * 1024);
+          close(q, p[0], answer_once::responder(a));
+        }),
+        4 * 1024);
   r.add("GET", "/livez", [](const request&, const params&, respond_fn f) { f(http::json(200, {{"status", "live"}})); });
   r.add("GET", "/startupz", [this](const request&, const params&, respond_fn f) {
-    f(started_ ? http::json(200, {{"status", "started"}})
-               : http::to_response(problems::starting()));
+    f(started_ ? http::json(200, {{"status", "started"}}) : http::to_response(problems::starting()));
   });
   r.add("GET", "/readyz", [this](const request&, const params&, respond_fn f) {
     if (ready()) return f(http::json(200, {{"status", "ready"}}));
@@ -368,8 +388,8 @@ void api::register_routes(http::router& r) {
 }
 
 void api::check_dependencies() {
-  const bool ok = catalog_.ping() && pollbook_.ping() && ballotbox_.ping() &&
-                  producer_.reachable(std::chrono::milliseconds(500));
+  const bool ok =
+      catalog_.ping() && pollbook_.ping() && ballotbox_.ping() && producer_.reachable(std::chrono::milliseconds(500));
   dependencies_ok_at_ = ok ? clock_type::now().time_since_epoch().count() : 0;
 }
 
@@ -377,12 +397,12 @@ bool api::ready() {
   if (shutting_down_ || !started_) return false;
   // A check that hangs (a frozen database) leaves the last success to age out.
   const auto ok_at = dependencies_ok_at_.load();
-  return ok_at != 0 && clock_type::now() - clock_type::time_point(clock_type::duration(ok_at)) < options_.readiness_max_age;
+  return ok_at != 0 &&
+         clock_type::now() - clock_type::time_point(clock_type::duration(ok_at)) < options_.readiness_max_age;
 }
 
 std::shared_ptr<const catalog::poll> api::poll_or_404(const std::string& id) {
-  if (!random::is_uuid_text(id))
-    throw problems::poll_not_found(id);
+  if (!random::is_uuid_text(id)) throw problems::poll_not_found(id);
   {
     std::lock_guard lock(cache_mutex_);
     if (auto it = cache_.find(id);
@@ -435,8 +455,7 @@ privacy::actor_key api::authenticate_voter(const http::request& req, const catal
   const auto check_eligible = [&](const privacy::actor_key& key) {
     if (p.eligible_count == 0) return;
     auto c = catalog_.acquire();
-    if (!catalog::is_eligible(*c, p.id, key))
-      throw problems::not_eligible();
+    if (!catalog::is_eligible(*c, p.id, key)) throw problems::not_eligible();
   };
   switch (p.voter_auth) {
     case catalog::voter_auth::open: {
@@ -447,11 +466,13 @@ privacy::actor_key api::authenticate_voter(const http::request& req, const catal
     }
     case catalog::voter_auth::tokens: {
       const auto token = bearer_token(req);
-      if (!token) throw problems::unauthorized("this poll's votes carry the voter's token as 'Authorization: Bearer <token>'");
+      if (!token)
+        throw problems::unauthorized("this poll's votes carry the voter's token as 'Authorization: Bearer <token>'");
       std::optional<privacy::actor_key> key;
       {
         auto c = catalog_.acquire();
-        key = catalog::actor_for_token(*c, p.id, privacy::keyed_token_hash(options_.token_key, "voter/" + p.id, *token));
+        key =
+            catalog::actor_for_token(*c, p.id, privacy::keyed_token_hash(options_.token_key, "voter/" + p.id, *token));
       }
       if (!key) throw problems::forbidden("this token is not a voting token of this poll");
       if (body_actor && !privacy::equal_digest(key_of(*body_actor), *key))
@@ -462,11 +483,14 @@ privacy::actor_key api::authenticate_voter(const http::request& req, const catal
       if (!options_.jwt) {
         static std::atomic<bool> hinted{false};  // a configuration mismatch: once is enough
         if (!hinted.exchange(true))
-          observability::log_warn("jwt_unavailable", {{"poll_id", p.id}, {"hint", "this instance has no auth.jwt.* configured"}});
+          observability::log_warn("jwt_unavailable",
+                                  {{"poll_id", p.id}, {"hint", "this instance has no auth.jwt.* configured"}});
         throw problems::jwt_unavailable_for_vote();
       }
       const auto token = bearer_token(req);
-      if (!token) throw problems::unauthorized("this poll's votes carry a JWT from the identity provider as 'Authorization: Bearer <jwt>'");
+      if (!token)
+        throw problems::unauthorized(
+            "this poll's votes carry a JWT from the identity provider as 'Authorization: Bearer <jwt>'");
       std::string actor;
       try {
         actor = options_.jwt->verify(*token, std::chrono::system_clock::now());
@@ -497,7 +521,9 @@ void api::create_poll(const http::request& req, http::respond_fn respond) {
   p.voter_auth = r.voter_auth;
   p.results_visibility = r.results_visibility;
   if (p.voter_auth == catalog::voter_auth::jwt && !options_.jwt) throw problems::jwt_unavailable_for_creation();
-  const auto new_token = [] { return random::to_hex(random::random_id(rng())) + random::to_hex(random::random_id(rng())); };  // 256 bits
+  const auto new_token = [] {
+    return random::to_hex(random::random_id(rng())) + random::to_hex(random::random_id(rng()));
+  };  // 256 bits
   const std::string admin_token = new_token();
   p.admin_token_scheme = catalog::token_scheme::hmac_sha256;
   p.admin_token_hash = privacy::keyed_token_hash(options_.token_key, "admin/" + p.id, admin_token);
@@ -519,8 +545,10 @@ void api::create_poll(const http::request& req, http::respond_fn respond) {
     auto c = catalog_.acquire();
     catalog::create_poll(*c, p, eligible);
   }
-  observability::log_info("poll_created", {{"request_id", req.request_id}, {"poll_id", p.id},
-                                           {"choices", p.choices.size()}, {"eligible", p.eligible_count},
+  observability::log_info("poll_created", {{"request_id", req.request_id},
+                                           {"poll_id", p.id},
+                                           {"choices", p.choices.size()},
+                                           {"eligible", p.eligible_count},
                                            {"voter_auth", catalog::to_string(p.voter_auth)}});
   json::object body = poll_json(p);
   body["admin_token"] = admin_token;
@@ -538,12 +566,10 @@ void api::vote(const http::request& req, const std::string& id, const answer_ptr
   require_json(req.header("Content-Type"));
   const vote_request v = parse_vote_request(req.body);
   const auto p = poll_or_404(id);
-  if (p->is_closed(std::chrono::system_clock::now()))
-    throw problems::poll_closed();
+  if (p->is_closed(std::chrono::system_clock::now())) throw problems::poll_closed();
   const privacy::actor_key key = authenticate_voter(req, *p, v.actor_id);
   const auto choice_it = std::find(p->choices.begin(), p->choices.end(), v.choice);
-  if (choice_it == p->choices.end())
-    throw problems::unknown_choice();
+  if (choice_it == p->choices.end()) throw problems::unknown_choice();
   const auto choice = static_cast<std::uint32_t>(choice_it - p->choices.begin());
   check_then_send(p, key, choice, req.request_id, answer, 0);
 }
@@ -553,18 +579,19 @@ void api::check_then_send(std::shared_ptr<const catalog::poll> p, const privacy:
   // The pollbook lookup is batched with other votes' on the checker's thread; the vote goes
   // on from there. A connection may be gone by then: answering is safe regardless.
   const auto asked = recent_voters::clock::now();
-  checks_->submit(p->id, key, [this, p, key, choice, answer, request_id, asked, attempt](std::exception_ptr error, bool stored) {
-    answer_failures(answer_once::responder(answer), request_id, "vote after the pollbook lookup", [&] {
-      if (error) std::rethrow_exception(error);
-      if (!stored && !recent_->lookup_current(asked)) {
-        // The reservations forgot a vote the pollbook stored after this lookup began: the
-        // lookup may have missed it, so ask again (from the checker's thread; it batches).
-        if (attempt < 3) return check_then_send(p, key, choice, request_id, answer, attempt + 1);
-        throw problems::unavailable("the vote could not be checked; it was not counted, try again");
-      }
-      send_vote(p, key, choice, stored, request_id, answer);
-    });
-  });
+  checks_->submit(p->id, key,
+                  [this, p, key, choice, answer, request_id, asked, attempt](std::exception_ptr error, bool stored) {
+                    answer_failures(answer_once::responder(answer), request_id, "vote after the pollbook lookup", [&] {
+                      if (error) std::rethrow_exception(error);
+                      if (!stored && !recent_->lookup_current(asked)) {
+                        // The reservations forgot a vote the pollbook stored after this lookup began: the
+                        // lookup may have missed it, so ask again (from the checker's thread; it batches).
+                        if (attempt < 3) return check_then_send(p, key, choice, request_id, answer, attempt + 1);
+                        throw problems::unavailable("the vote could not be checked; it was not counted, try again");
+                      }
+                      send_vote(p, key, choice, stored, request_id, answer);
+                    });
+                  });
 }
 
 void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy::actor_key& key, std::uint32_t choice,
@@ -574,8 +601,7 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
   // delivery deadline) answers. The request deadline answered first: the client was told the
   // vote was not counted, so it is not sent.
   if (!answer->commit()) return;
-  if (!recent_->reserve(key))
-    throw problems::already_voted();
+  if (!recent_->reserve(key)) throw problems::already_voted();
 
   envelope::actor_part actor{key, random::random_id(rng())};
   // Randomized response happens here, before anything about the choice leaves this function.
@@ -583,7 +609,9 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
   const auto submitted = privacy::apply_randomized_response(choice, m, p->privacy.rr, rng());
   const auto ballots = envelope::make_ballots(privacy::plan_ballots(submitted, m, p->privacy.decoys, rng()), rng());
   const std::string message =
-      seal_and_encode({p->id, envelope::encode(actor), envelope::encode(ballots, false, store_decoys_over(*p)), envelope::sealing::none}, *p);
+      seal_and_encode({p->id, envelope::encode(actor), envelope::encode(ballots, false, store_decoys_over(*p)),
+                       envelope::sealing::none},
+                      *p);
   const auto started = clock_type::now();
   const std::size_t ballot_count = ballots.size();
   const kafka::producer::headers headers{{"x-request-id", request_id}};
@@ -603,15 +631,17 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
         const bool late = !respond;
         if (d.error) {
           metrics().produce_results.Add({{"outcome", d.possibly_persisted ? "unknown" : "failed"}}).Increment();
-          observability::log_warn("produce_failed", {{"request_id", request_id}, {"error", *d.error},
-                                                     {"possibly_persisted", d.possibly_persisted}, {"after_deadline", late}});
+          observability::log_warn("produce_failed", {{"request_id", request_id},
+                                                     {"error", *d.error},
+                                                     {"possibly_persisted", d.possibly_persisted},
+                                                     {"after_deadline", late}});
           if (late) return;  // the client was told the outcome is unknown; the actor stays reserved
           // The broker may have it: a retry could count twice, so the actor stays reserved
           // (a retry gets 409) and the answer says the outcome is unknown.
           if (d.possibly_persisted) return respond(http::to_response(problems::outcome_unknown()));
           recent->release(key);
-          return respond(
-              http::to_response(problems::unavailable("the vote could not be recorded; it was not counted, try again")));
+          return respond(http::to_response(
+              problems::unavailable("the vote could not be recorded; it was not counted, try again")));
         }
         recent->delivered(key, d.partition, d.offset);
         metrics().produce_results.Add({{"outcome", late ? "delivered_after_deadline" : "delivered"}}).Increment();
@@ -628,8 +658,9 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
     // hears only that it may try again.
     static std::atomic<bool> hinted{false};
     if (full && !hinted.exchange(true))
-      observability::log_warn("producer_queue_full", {{"request_id", request_id},
-                                                      {"hint", "raise kafka.queue_max_messages / kafka.queue_max_kbytes"}});
+      observability::log_warn(
+          "producer_queue_full",
+          {{"request_id", request_id}, {"hint", "raise kafka.queue_max_messages / kafka.queue_max_kbytes"}});
     throw problems::unavailable(full ? "the vote queue is full; the vote was not counted, try again"
                                      : "Kafka refused the vote; it was not counted, try again");
   }
@@ -648,7 +679,8 @@ void api::send_vote(const std::shared_ptr<const catalog::poll>& p, const privacy
 void api::results(const http::request& req, const std::string& id, http::respond_fn respond) {
   const auto p = poll_or_404(id);
   // Before the close: the admin token, always. After it: as the poll says.
-  if (!(p->is_closed(std::chrono::system_clock::now()) && p->results_visibility == catalog::results_visibility::open_to_all))
+  if (!(p->is_closed(std::chrono::system_clock::now()) &&
+        p->results_visibility == catalog::results_visibility::open_to_all))
     require_admin(req, *p);
   pollbook::participation part;
   {
@@ -694,8 +726,12 @@ void api::results(const http::request& req, const std::string& id, http::respond
   for (std::size_t j = 0; j < p->choices.size(); ++j) {
     const auto& c = est.choices[j];
     if (rel.pending) {
-      choices.push_back(json::object{{"choice", p->choices[j]}, {"released_count", nullptr}, {"estimate", nullptr},
-                                     {"std_error", nullptr}, {"ci95", nullptr}, {"share", nullptr}});
+      choices.push_back(json::object{{"choice", p->choices[j]},
+                                     {"released_count", nullptr},
+                                     {"estimate", nullptr},
+                                     {"std_error", nullptr},
+                                     {"ci95", nullptr},
+                                     {"share", nullptr}});
       continue;
     }
     choices.push_back(json::object{{"choice", p->choices[j]},
@@ -705,36 +741,40 @@ void api::results(const http::request& req, const std::string& id, http::respond
                                    {"ci95", json::array{c.ci_low, c.ci_high}},
                                    {"share", c.share}});
   }
-  json::object body{
-      {"poll_id", p->id},
-      {"as_of", format_rfc3339(std::chrono::system_clock::now())},
-      {"closed", p->is_closed(std::chrono::system_clock::now())},
-      {"participation", json::object{{"eligible", p->eligible_count > 0 ? json::value(p->eligible_count) : json::value(nullptr)},
-                                     {"unique_actors", part.unique_actors},
-                                     {"submissions", part.submissions},
-                                     {"duplicates", part.duplicates()}}},
-      {"choices", std::move(choices)},
-      {"mechanism", [&] {
-         json::object mech = privacy_json(p->privacy);
-         mech["envelopes"] = rel.totals.envelopes;
-         mech["ballots"] = est.ballots;
-         mech["decoy_ballots"] = est.decoys;
-         return mech;
-       }()},
-      {"release", rel.describe()},
-      {"privacy_statement", privacy_statement(p->privacy, static_cast<std::uint32_t>(p->choices.size()), [&] {
-         std::vector<double> shares;
-         if (!rel.pending)
-           for (const auto& c : est.choices) shares.push_back(c.share);
-         return shares;
-       }())},
-      {"consistency", std::move(consistency)}};
+  json::object body{{"poll_id", p->id},
+                    {"as_of", format_rfc3339(std::chrono::system_clock::now())},
+                    {"closed", p->is_closed(std::chrono::system_clock::now())},
+                    {"participation", json::object{{"eligible", p->eligible_count > 0 ? json::value(p->eligible_count)
+                                                                                      : json::value(nullptr)},
+                                                   {"unique_actors", part.unique_actors},
+                                                   {"submissions", part.submissions},
+                                                   {"duplicates", part.duplicates()}}},
+                    {"choices", std::move(choices)},
+                    {"mechanism",
+                     [&] {
+                       json::object mech = privacy_json(p->privacy);
+                       mech["envelopes"] = rel.totals.envelopes;
+                       mech["ballots"] = est.ballots;
+                       mech["decoy_ballots"] = est.decoys;
+                       return mech;
+                     }()},
+                    {"release", rel.describe()},
+                    {"privacy_statement", privacy_statement(p->privacy, static_cast<std::uint32_t>(p->choices.size()),
+                                                            [&] {
+                                                              std::vector<double> shares;
+                                                              if (!rel.pending)
+                                                                for (const auto& c : est.choices)
+                                                                  shares.push_back(c.share);
+                                                              return shares;
+                                                            }())},
+                    {"consistency", std::move(consistency)}};
   respond(http::json(200, body));
 }
 
 std::string api::seal_and_encode(envelope::envelope env, const catalog::poll& p) const {
   if (pollbook_sealer_ && ballotbox_sealer_) {
-    const auto block = envelope::ballot_half_block(1 + p.privacy.decoys.max_count(), static_cast<std::uint32_t>(p.choices.size()));
+    const auto block =
+        envelope::ballot_half_block(1 + p.privacy.decoys.max_count(), static_cast<std::uint32_t>(p.choices.size()));
     env.actor_part = pollbook_sealer_->seal(envelope::pad(env.actor_part, 1));
     env.ballot_list = ballotbox_sealer_->seal(envelope::pad(env.ballot_list, block));
     env.sealed = envelope::sealing::shared_key_padded;
@@ -766,10 +806,13 @@ int api::send_cover_envelopes(std::chrono::milliseconds idle) {
     actor.entry_id = random::random_id(rng());
     actor.cover = true;
     const auto m = static_cast<std::uint32_t>(p->choices.size());
-    const auto choices = privacy::plan_ballots(static_cast<std::uint32_t>(rng().uniform(m)), m, p->privacy.decoys, rng());
-    const std::string message = seal_and_encode(
-        {p->id, envelope::encode(actor), envelope::encode(envelope::make_ballots(choices, rng()), true, store_decoys_over(*p)), envelope::sealing::none},
-        *p);
+    const auto choices =
+        privacy::plan_ballots(static_cast<std::uint32_t>(rng().uniform(m)), m, p->privacy.decoys, rng());
+    const std::string message =
+        seal_and_encode({p->id, envelope::encode(actor),
+                         envelope::encode(envelope::make_ballots(choices, rng()), true, store_decoys_over(*p)),
+                         envelope::sealing::none},
+                        *p);
     // The same header as a vote's (a request id of the shape ingest generates) and the same
     // metric outcomes: neither the topic's headers nor /metrics tell a cover from a vote.
     const kafka::producer::headers headers{{"x-request-id", random::to_hex(random::random_id(rng()))}};

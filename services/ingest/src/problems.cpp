@@ -26,7 +26,9 @@ problem_error not_eligible() {
   return {403, "not-eligible", "Not eligible", "this actor is not on the poll's list of eligible actors"};
 }
 
-problem_error actor_mismatch(std::string detail) { return {403, "actor-mismatch", "Actor mismatch", std::move(detail)}; }
+problem_error actor_mismatch(std::string detail) {
+  return {403, "actor-mismatch", "Actor mismatch", std::move(detail)};
+}
 
 problem_error poll_not_found(std::string_view id) {
   return {404, "poll-not-found", "Poll not found", "no poll has the id '" + std::string(id.substr(0, 64)) + "'"};

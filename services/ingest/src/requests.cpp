@@ -17,9 +17,7 @@ namespace json = boost::json;
 
 namespace {
 
-[[noreturn]] void bad(const std::string& detail) {
-  throw problems::invalid_request(detail);
-}
+[[noreturn]] void bad(const std::string& detail) { throw problems::invalid_request(detail); }
 
 /// Finds a key repeated within one object. Boost.JSON's parse() keeps one of the values
 /// silently; which one a client meant is unknowable, so such a body is refused.
@@ -92,22 +90,19 @@ json::object parse_object(std::string_view body) {
   return std::move(v.as_object());
 }
 
-void only_fields(const json::object& o, std::initializer_list<std::string_view> allowed,
-                 const std::string& where) {
+void only_fields(const json::object& o, std::initializer_list<std::string_view> allowed, const std::string& where) {
   for (const auto& kv : o)
     if (std::find(allowed.begin(), allowed.end(), kv.key()) == allowed.end())
       bad(where + "unknown field '" + std::string(kv.key()) + "'");
 }
 
-std::string string_field(const json::object& o, std::string_view key, std::size_t max_bytes,
-                         const std::string& where) {
+std::string string_field(const json::object& o, std::string_view key, std::size_t max_bytes, const std::string& where) {
   const auto* v = o.if_contains(key);
   if (!v) bad(where + std::string(key) + " is required");
   if (!v->is_string()) bad(where + std::string(key) + " must be a string");
   const auto& s = v->get_string();
   if (s.empty()) bad(where + std::string(key) + " must not be empty");
-  if (s.size() > max_bytes)
-    bad(where + std::string(key) + " must be at most " + std::to_string(max_bytes) + " bytes");
+  if (s.size() > max_bytes) bad(where + std::string(key) + " must be at most " + std::to_string(max_bytes) + " bytes");
   return std::string(s);
 }
 
@@ -131,8 +126,11 @@ privacy::decoy_spec parse_decoys(const json::value& v) {
     bad(std::string("privacy.") + e.what());
   }
   switch (spec.distribution) {
-    case privacy::decoy_distribution::none: break;
-    case privacy::decoy_distribution::fixed: spec.k = count_field(o, "k"); break;
+    case privacy::decoy_distribution::none:
+      break;
+    case privacy::decoy_distribution::fixed:
+      spec.k = count_field(o, "k");
+      break;
     case privacy::decoy_distribution::uniform:
       spec.min = count_field(o, "min");
       spec.max = count_field(o, "max");
@@ -182,7 +180,8 @@ void parse_release_noise(const json::value& v, privacy::policy& policy) {
   } catch (const std::invalid_argument& e) {
     bad(std::string("privacy.") + e.what());
   }
-  if (noise.mechanism != privacy::noise_mechanism::none) noise.epsilon = number_field(o, "epsilon", "privacy.release_noise.");
+  if (noise.mechanism != privacy::noise_mechanism::none)
+    noise.epsilon = number_field(o, "epsilon", "privacy.release_noise.");
   if (noise.mechanism == privacy::noise_mechanism::discrete_gaussian)
     noise.delta = number_field(o, "delta", "privacy.release_noise.");
   try {
@@ -192,7 +191,8 @@ void parse_release_noise(const json::value& v, privacy::policy& policy) {
   }
   policy.noise = noise;
   // Without a budget, room for ten releases.
-  policy.budget = o.contains("budget") ? number_field(o, "budget", "privacy.release_noise.") : 10 * policy.release_cost();
+  policy.budget =
+      o.contains("budget") ? number_field(o, "budget", "privacy.release_noise.") : 10 * policy.release_cost();
   if (noise.mechanism == privacy::noise_mechanism::none) policy.budget = 0;
 }
 
@@ -211,7 +211,8 @@ void require_json(std::optional<std::string_view> content_type) {
 
 poll_request parse_poll_request(std::string_view body) {
   const json::object o = parse_object(body);
-  only_fields(o, {"title", "choices", "eligible_actors", "privacy", "closes_at", "voter_auth", "results_visibility"}, "");
+  only_fields(o, {"title", "choices", "eligible_actors", "privacy", "closes_at", "voter_auth", "results_visibility"},
+              "");
   poll_request r;
   r.title = string_field(o, "title", max_title_bytes, "");
 
@@ -297,8 +298,9 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   for (std::size_t k = 0; k < shape.size(); ++k)
     if (shape[k] == 'd' && !std::isdigit(static_cast<unsigned char>(s[k]))) return std::nullopt;
   int year, month, day, hour, minute, second, consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &year, &month, &day, &hour,
-                  &minute, &second, &consumed) != 6 || consumed != 19)
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute, &second,
+                  &consumed) != 6 ||
+      consumed != 19)
     return std::nullopt;
   std::size_t i = 19;
   if (i < s.size() && s[i] == '.') {
@@ -320,8 +322,7 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   } else {
     return std::nullopt;
   }
-  if (i != s.size() || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
-      minute > 59 || second > 60)
+  if (i != s.size() || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
     return std::nullopt;
   std::tm tm{};
   tm.tm_year = year - 1900;
@@ -334,8 +335,8 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   if (tm.tm_mday != day) return std::nullopt;  // 31 February and friends
   // system_clock counts nanoseconds in libstdc++: it ends in 2262, and from_time_t past that
   // overflows (found by tests/fuzz/requests_fuzz.cpp). A day's margin covers the offset.
-  constexpr auto last = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::duration::max()).count() - 86400;
+  constexpr auto last =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::duration::max()).count() - 86400;
   if (t > last || t < -last) return std::nullopt;
   return std::chrono::system_clock::from_time_t(t) - std::chrono::minutes(offset_minutes);
 }

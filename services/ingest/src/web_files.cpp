@@ -44,18 +44,24 @@ bool matches(std::string_view header, std::string_view etag) {
 
 std::string content_type_for(const fs::path& name) {
   static const std::map<std::string, std::string> types{
-      {".html", "text/html; charset=utf-8"},   {".css", "text/css; charset=utf-8"},
-      {".js", "text/javascript; charset=utf-8"}, {".mjs", "text/javascript; charset=utf-8"},
-      {".json", "application/json"},           {".svg", "image/svg+xml"},
-      {".png", "image/png"},                   {".ico", "image/x-icon"},
-      {".txt", "text/plain; charset=utf-8"},   {".woff2", "font/woff2"},
+      {".html", "text/html; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".json", "application/json"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".ico", "image/x-icon"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".woff2", "font/woff2"},
   };
   const auto it = types.find(name.extension().string());
   return it == types.end() ? "application/octet-stream" : it->second;
 }
 
 web_files web_files::load(const fs::path& root) {
-  if (!fs::is_regular_file(root / "index.html")) throw std::runtime_error("web.root: no index.html in " + root.string());
+  if (!fs::is_regular_file(root / "index.html"))
+    throw std::runtime_error("web.root: no index.html in " + root.string());
   web_files w;
   w.index_ = std::make_shared<const file>(read_file(root / "index.html"));
   auto assets = std::make_shared<std::map<std::string, file>>();
@@ -72,7 +78,9 @@ std::optional<fs::path> web_files::default_root() {
   std::array<char, 4096> exe{};
   const auto n = ::readlink("/proc/self/exe", exe.data(), exe.size() - 1);
   std::vector<fs::path> candidates;
-  if (n > 0) candidates.push_back(fs::path(std::string(exe.data(), static_cast<std::size_t>(n))).parent_path() / "../share/splitvote/web");
+  if (n > 0)
+    candidates.push_back(fs::path(std::string(exe.data(), static_cast<std::size_t>(n))).parent_path() /
+                         "../share/splitvote/web");
 #ifdef SPLITVOTE_WEB_SOURCE_DIR
   candidates.emplace_back(SPLITVOTE_WEB_SOURCE_DIR);
 #endif

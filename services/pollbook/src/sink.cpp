@@ -57,11 +57,11 @@ consumer::write_stats sink::write(pqxx::work& tx, const std::vector<const consum
   if (rows.empty()) return stats;
   std::shuffle(rows.begin(), rows.end(), rng);
 
-  stats.rows = pg::copy_then_insert(
-      tx, "pollbook_staging", "poll_id text, entry_id text, actor_key text", rows,
-      "INSERT INTO pollbook.submissions (poll_id, entry_id, actor_key)"
-      " SELECT poll_id::uuid, entry_id::uuid, decode(actor_key, 'hex') FROM pollbook_staging"
-      " ON CONFLICT DO NOTHING");
+  stats.rows =
+      pg::copy_then_insert(tx, "pollbook_staging", "poll_id text, entry_id text, actor_key text", rows,
+                           "INSERT INTO pollbook.submissions (poll_id, entry_id, actor_key)"
+                           " SELECT poll_id::uuid, entry_id::uuid, decode(actor_key, 'hex') FROM pollbook_staging"
+                           " ON CONFLICT DO NOTHING");
   return stats;
 }
 

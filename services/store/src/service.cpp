@@ -2,9 +2,9 @@
 
 #include "splitvote/config/settings.hpp"
 #include "splitvote/envelope/seal.hpp"
+#include "splitvote/http/message.hpp"
 #include "splitvote/http/router.hpp"
 #include "splitvote/http/server.hpp"
-#include "splitvote/http/message.hpp"
 #include "splitvote/observability/log.hpp"
 #include "splitvote/observability/metrics.hpp"
 #include "splitvote/pg/migrations.hpp"
@@ -55,22 +55,30 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
   try {
     const std::vector<config::property> properties = {
         {"db.dsn", "PostgreSQL DSN of the " + spec.name + " schema", std::nullopt, true},
-        {"db.statement_timeout_ms", "the server cancels any statement of this service that runs longer (a batch's insert, a scrub)", "30000"},
+        {"db.statement_timeout_ms",
+         "the server cancels any statement of this service that runs longer (a batch's insert, a scrub)", "30000"},
         {"kafka.bootstrap_servers", "Kafka bootstrap servers", std::nullopt},
         {"kafka.topic", "votes topic", "splitvote.votes"},
         {"kafka.group_id", "consumer group", "splitvote-" + spec.name},
-        {"mixing.min_real", "a poll's envelopes are written once k of its votes wait, k drawn in [min_real, max_real] (1 and 1: mixing off)", "5"},
+        {"mixing.min_real",
+         "a poll's envelopes are written once k of its votes wait, k drawn in [min_real, max_real] (1 and 1: mixing "
+         "off)",
+         "5"},
         {"mixing.max_real", "largest k (see mixing.min_real)", "15"},
-        {"mixing.max_wait_ms", "a poll with fewer than k votes waiting is written after a wait drawn in [max_wait/2, max_wait]", "300000"},
-        {"mixing.retain_percent", "when k votes wait, each waiting envelope stays for the next batch with this chance (0: all written)", "50"},
+        {"mixing.max_wait_ms",
+         "a poll with fewer than k votes waiting is written after a wait drawn in [max_wait/2, max_wait]", "300000"},
+        {"mixing.retain_percent",
+         "when k votes wait, each waiting envelope stays for the next batch with this chance (0: all written)", "50"},
         {"batch.min", "smallest randomized transaction size (envelopes due for writing)", "1"},
         {"batch.max", "largest randomized transaction size (envelopes due for writing)", "500"},
         {"batch.max_delay_ms", "write due envelopes at the latest this long after they became due", "200"},
-        {"kafka.commit_interval_ms", "how often positions are also committed to Kafka (for lag tooling; never per batch)", "10000"},
+        {"kafka.commit_interval_ms",
+         "how often positions are also committed to Kafka (for lag tooling; never per batch)", "10000"},
         {"shutdown.drain_timeout_ms", "on SIGTERM, read to the end of the topic for at most this", "20000"},
         {"log.level", "trace, debug, info, warn, error", "info"},
         {"scrub.interval_ms", "rewrite the store's tables in random order this often (0: never)", "3600000"},
-        {"seal.secret_key", "file(s) with this consumer's secret key (64 hex digits), comma-separated during a rotation", ""},
+        {"seal.secret_key",
+         "file(s) with this consumer's secret key (64 hex digits), comma-separated during a rotation", ""},
         {"http.address", "address of the probes and /metrics", "127.0.0.1"},
         {"http.port", "port of /livez, /readyz and /metrics (0: no HTTP)", "0"},
     };
@@ -99,7 +107,8 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
     opts.mixing.max_real = static_cast<std::size_t>(cfg.integer("mixing.max_real", 1, 10000));
     opts.mixing.max_wait = cfg.millis("mixing.max_wait_ms");
     opts.mixing.retain = static_cast<double>(cfg.integer("mixing.retain_percent", 0, 90)) / 100;
-    if (opts.mixing.max_real < opts.mixing.min_real) throw config::error("mixing.max_real must be at least mixing.min_real");
+    if (opts.mixing.max_real < opts.mixing.min_real)
+      throw config::error("mixing.max_real must be at least mixing.min_real");
     opts.kafka_commit_interval = cfg.millis("kafka.commit_interval_ms");
     opts.min_batch = static_cast<std::size_t>(cfg.integer("batch.min", 1, 100000));
     opts.max_batch = static_cast<std::size_t>(cfg.integer("batch.max", 1, 100000));
@@ -110,8 +119,9 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
     if (opts.max_batch < opts.min_batch) throw config::error("batch.max must be at least batch.min");
 
     if (cfg.str("seal.secret_key").empty())
-      observability::log_warn("no_secret_key", {{"detail", "seal.secret_key is not set: sealed envelopes will be skipped"
-                                                           " and stored positions are kept unsealed"}});
+      observability::log_warn("no_secret_key", {{"detail",
+                                                 "seal.secret_key is not set: sealed envelopes will be skipped"
+                                                 " and stored positions are kept unsealed"}});
     // Stored positions are sealed under a key derived from the consumer's own (the current
     // one seals; older ones of a rotation still open what they sealed).
     for (const auto& k : envelope::load_keypairs(cfg.str("seal.secret_key")))

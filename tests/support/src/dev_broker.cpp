@@ -13,8 +13,8 @@ dev_broker::dev_broker(const std::filesystem::path& dir, int partitions)
   const auto file = dir / "bootstrap";
   process_ = std::make_unique<child_process>(
       binary("splitvote-dev-broker"),
-      std::vector<std::string>{"--brokers", "3", "--partitions", std::to_string(partitions), "--bootstrap-file", file.string(),
-                               "--control", control_.string()},
+      std::vector<std::string>{"--brokers", "3", "--partitions", std::to_string(partitions), "--bootstrap-file",
+                               file.string(), "--control", control_.string()},
       std::map<std::string, std::string>{}, log_);
   if (!eventually([&] { return std::filesystem::exists(file); }, std::chrono::seconds(10)))
     throw std::runtime_error("dev broker did not start; see " + (dir / "dev-broker.log").string());

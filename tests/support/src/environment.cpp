@@ -70,7 +70,8 @@ namespace {
 void run_pg_functions(const std::string& what, const std::string& commands) {
   const std::string script = std::string(SPLITVOTE_SOURCE_DIR) + "/script/lib/postgres.sh";
   const auto log = temp_dir("pg-" + what) / "out.log";
-  child_process p("/bin/bash", {"-c", "source '" + script + "' && export SPLITVOTE_PG_FSYNC=off && " + commands}, {}, log);
+  child_process p("/bin/bash", {"-c", "source '" + script + "' && export SPLITVOTE_PG_FSYNC=off && " + commands}, {},
+                  log);
   if (p.wait(std::chrono::seconds(60)) != 0) throw std::runtime_error("pg " + what + " failed: " + read_file(log));
 }
 
@@ -107,8 +108,8 @@ void pg_server_stop(const std::string& which) { run_pg_script(which, "stop"); }
 
 private_cluster::private_cluster(const std::string& name, bool shipped_wal) : dir_(temp_dir("pg-" + name) / "data") {
   const auto port = std::to_string(free_port());
-  run_pg_functions("init " + name, std::string(shipped_wal ? "" : "PG_WAL_SETTINGS=() && ") + "pg_init '" + dir_.string() +
-                                       "' && pg_start '" + dir_.string() + "' " + port);
+  run_pg_functions("init " + name, std::string(shipped_wal ? "" : "PG_WAL_SETTINGS=() && ") + "pg_init '" +
+                                       dir_.string() + "' && pg_start '" + dir_.string() + "' " + port);
   url_ = "postgresql://postgres@127.0.0.1:" + port;
 }
 

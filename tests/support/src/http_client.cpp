@@ -104,8 +104,7 @@ http_client::http_client(unsigned short port, contract_record record) : impl_(st
 }
 http_client::~http_client() = default;
 
-http_response http_client::request(const std::string& method, const std::string& target,
-                                   const std::string& body,
+http_response http_client::request(const std::string& method, const std::string& target, const std::string& body,
                                    const std::map<std::string, std::string>& headers) {
   record_request_secrets(method, target, body, headers);
   for (int attempt = 0;; ++attempt) {

@@ -75,8 +75,7 @@ std::string rsa_key::sign_rs256(std::string_view signing_input) const {
   std::size_t len = 0;
   check(EVP_DigestSign(ctx.get(), nullptr, &len, in, signing_input.size()) == 1, "EVP_DigestSign");
   std::string sig(len, '\0');
-  check(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in,
-                       signing_input.size()) == 1,
+  check(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in, signing_input.size()) == 1,
         "EVP_DigestSign");
   sig.resize(len);
   return sig;
@@ -91,8 +90,8 @@ std::string jwks(const std::vector<std::string>& jwk_objects) {
 std::string base64url(std::string_view bytes) {
   const auto variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
   std::string out(sodium_base64_encoded_len(bytes.size(), variant), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), variant);
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                    variant);
   out.resize(out.size() - 1);  // the terminating NUL
   return out;
 }
@@ -101,8 +100,7 @@ std::string hs256(std::string_view key, std::string_view signing_input) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   check(HMAC(EVP_sha256(), key.empty() ? "" : key.data(), static_cast<int>(key.size()),
-             reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac,
-             &len) != nullptr,
+             reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac, &len) != nullptr,
         "HMAC");
   return std::string(reinterpret_cast<const char*>(mac), len);
 }

@@ -42,7 +42,8 @@ bool forbidden_key(std::string_view key, const boost::json::value* value) {
 /// label quoted, bracketed or after "actor=" or "actor:" is a word of its own; one inside a
 /// longer word ("b1" in "b12") is not.
 bool separator(char ch) {
-  return std::isspace(static_cast<unsigned char>(ch)) || std::string_view("\"'`,;:()[]{}<>=/\\|").find(ch) != std::string_view::npos;
+  return std::isspace(static_cast<unsigned char>(ch)) ||
+         std::string_view("\"'`,;:()[]{}<>=/\\|").find(ch) != std::string_view::npos;
 }
 
 /// The words of `text`, a trailing full stop or similar removed ("voted pizza." -> "pizza").
@@ -90,7 +91,8 @@ void text_keys(std::string_view line, std::vector<std::string>& bad_keys) {
     while (start > 0 && (std::isalnum(static_cast<unsigned char>(line[start - 1])) || line[start - 1] == '_' ||
                          line[start - 1] == '.' || line[start - 1] == '-'))
       --start;
-    if (start < eq && forbidden_key(line.substr(start, eq - start), nullptr)) bad_keys.emplace_back(line.substr(start, eq - start));
+    if (start < eq && forbidden_key(line.substr(start, eq - start), nullptr))
+      bad_keys.emplace_back(line.substr(start, eq - start));
   }
 }
 

@@ -35,12 +35,13 @@ std::string cast_result::others() const {
   for (auto s : statuses)
     if (s != 202) ++count[s];
   std::string out;
-  for (const auto& [status, n] : count) out += (out.empty() ? "" : ", ") + std::to_string(status) + " x" + std::to_string(n);
+  for (const auto& [status, n] : count)
+    out += (out.empty() ? "" : ", ") + std::to_string(status) + " x" + std::to_string(n);
   return out.empty() ? "none" : out;
 }
 
-cast_result cast_votes(unsigned short port, const std::string& poll_id, const std::vector<vote>& votes,
-                       int connections, const std::function<void(int)>& on_progress) {
+cast_result cast_votes(unsigned short port, const std::string& poll_id, const std::vector<vote>& votes, int connections,
+                       const std::function<void(int)>& on_progress) {
   cast_result result;
   result.statuses.assign(votes.size(), 0);
   std::atomic<std::size_t> next{0};

@@ -13,8 +13,8 @@ extern char** environ;
 
 namespace splitvote::testing {
 
-child_process::child_process(std::string exe, std::vector<std::string> args,
-                             std::map<std::string, std::string> env, std::filesystem::path log)
+child_process::child_process(std::string exe, std::vector<std::string> args, std::map<std::string, std::string> env,
+                             std::filesystem::path log)
     : log_(std::move(log)) {
   std::vector<std::string> env_strings;
   for (char** e = environ; *e; ++e) {

@@ -48,8 +48,9 @@ recordings read_recordings(const std::filesystem::path& path) {
     };
     if (const auto* s = string_at("secret")) {
       if (secrets.insert(std::string(*s)).second) out.secrets.emplace_back(*s);
-    } else if (const auto *a = string_at("actor_id"), *c = string_at("choice"); a && c) {
-      if (votes.emplace(std::string(*a), std::string(*c)).second) out.votes.push_back({std::string(*a), std::string(*c)});
+    } else if (const auto* a = string_at("actor_id"), *c = string_at("choice"); a && c) {
+      if (votes.emplace(std::string(*a), std::string(*c)).second)
+        out.votes.push_back({std::string(*a), std::string(*c)});
     } else {
       throw std::runtime_error(path.string() + ":" + std::to_string(number) + ": not a recorded secret or vote");
     }

@@ -25,9 +25,12 @@ std::string as_role(const std::string& dsn, const std::string& role) {
 
 const char* name_of(stack::service s) {
   switch (s) {
-    case stack::service::ingest: return "ingest";
-    case stack::service::pollbook: return "pollbook";
-    case stack::service::ballotbox: return "ballotbox";
+    case stack::service::ingest:
+      return "ingest";
+    case stack::service::pollbook:
+      return "pollbook";
+    case stack::service::ballotbox:
+      return "ballotbox";
   }
   return "?";
 }
@@ -66,7 +69,8 @@ stack::stack(const std::string& name, stack_options options) : options_(std::mov
   // Each consumer's key pair for sealed halves.
   for (const char* who : {"pollbook", "ballotbox"}) {
     child_process keygen(binary("splitvote-keygen"), {(dir_ / who).string()}, {}, dir_ / "keygen.log");
-    if (keygen.wait(std::chrono::seconds(10)) != 0) throw std::runtime_error("keygen failed: " + read_file(dir_ / "keygen.log"));
+    if (keygen.wait(std::chrono::seconds(10)) != 0)
+      throw std::runtime_error("keygen failed: " + read_file(dir_ / "keygen.log"));
     std::string key = read_file(dir_ / (std::string(who) + ".key"));
     while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
     record_secret(key);  // the consumer's secret key for sealed halves, hex
@@ -218,7 +222,8 @@ std::string stack::actor_key_hex(const std::string& poll_id, const std::string& 
 std::string stack::all_logs() const {
   std::string out;
   for (const auto& entry : std::filesystem::directory_iterator(dir_))
-    if (entry.path().extension() == ".log") out += "== " + entry.path().filename().string() + "\n" + read_file(entry.path());
+    if (entry.path().extension() == ".log")
+      out += "== " + entry.path().filename().string() + "\n" + read_file(entry.path());
   return out;
 }
 

@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <mutex>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -33,13 +33,13 @@ void fire(double seconds) {
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(s.mutex);
-    out << "\nwatchdog: no end after " << seconds << " s, before CTest's timeout; test case: "
-        << (s.test_case.empty() ? "(none started)" : s.test_case);
+    out << "\nwatchdog: no end after " << seconds
+        << " s, before CTest's timeout; test case: " << (s.test_case.empty() ? "(none started)" : s.test_case);
     if (!s.section.empty()) out << ", section: " << s.section;
     out << "\nwatchdog: waiting on " << (s.steps.empty() ? "no named step" : "these steps, oldest first") << ":\n";
     for (const auto& st : s.steps)
-      out << "  - " << st.what << " (for "
-          << std::chrono::duration_cast<std::chrono::seconds>(now - st.since).count() << " s)\n";
+      out << "  - " << st.what << " (for " << std::chrono::duration_cast<std::chrono::seconds>(now - st.since).count()
+          << " s)\n";
     if (!s.children.empty()) out << "watchdog: killed " << s.children.size() << " child process(es):";
     for (const auto& [pid, name] : s.children) {
       ::kill(pid, SIGKILL);

@@ -37,8 +37,9 @@ drain_result wait_for_drain(const std::string& pollbook_dsn, const std::string& 
   const std::string pollbook_sql =
       ids.empty() ? "SELECT 0" : "SELECT count(*) FROM pollbook.submissions WHERE poll_id IN (" + ids + ")";
   const std::string ballotbox_sql =
-      ids.empty() ? "SELECT 0"
-                  : "SELECT coalesce(sum(envelopes), 0)::bigint FROM ballotbox.envelope_counts WHERE poll_id IN (" + ids + ")";
+      ids.empty()
+          ? "SELECT 0"
+          : "SELECT coalesce(sum(envelopes), 0)::bigint FROM ballotbox.envelope_counts WHERE poll_id IN (" + ids + ")";
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if (r.pollbook < r.expected) r.pollbook = count(pollbook, pollbook_sql);

@@ -125,8 +125,8 @@ asio::awaitable<void> run_connection(run_state& run, connection_figures& fig) {
       }
     }
     const auto answered = clock_type::now();
-    const auto us = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(answered - intended).count());
+    const auto us =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(answered - intended).count());
     run.completed.fetch_add(1, std::memory_order_relaxed);
     note_max(run.interval_max_us, us);
     if (status == 202) {
@@ -159,8 +159,7 @@ load_result run_load(const load_options& o) {
   tcp::resolver resolver(ioc);
   run_state run(o);
   run.endpoints = resolver.resolve(o.host, o.port);
-  if (o.mode == loop_mode::open)
-    run.interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / o.rate));
+  if (o.mode == loop_mode::open) run.interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / o.rate));
   std::vector<connection_figures> figures(static_cast<std::size_t>(o.connections));
   for (auto& f : figures) f.accepted_per_poll.assign(o.poll_ids.size(), 0);
 
@@ -194,9 +193,11 @@ load_result run_load(const load_options& o) {
     result.timeline.push_back(s);
     if (o.progress) {
       const auto expected =
-          o.mode == loop_mode::open ? std::min<double>(s.t, std::chrono::duration<double>(run.end - run.start).count()) * o.rate : 0.0;
-      std::fprintf(stderr, "%6.1f s %s  sent %llu  answered %llu (%llu/s)  202 %llu/s  non-202 %llu  max %.1f ms%s\n", s.t,
-                   s.t <= std::chrono::duration<double>(o.warmup).count() + 0.05 ? "warm-up " : "measure ",
+          o.mode == loop_mode::open
+              ? std::min<double>(s.t, std::chrono::duration<double>(run.end - run.start).count()) * o.rate
+              : 0.0;
+      std::fprintf(stderr, "%6.1f s %s  sent %llu  answered %llu (%llu/s)  202 %llu/s  non-202 %llu  max %.1f ms%s\n",
+                   s.t, s.t <= std::chrono::duration<double>(o.warmup).count() + 0.05 ? "warm-up " : "measure ",
                    static_cast<unsigned long long>(run.sent.load()), static_cast<unsigned long long>(completed),
                    static_cast<unsigned long long>(s.completed), static_cast<unsigned long long>(s.accepted),
                    static_cast<unsigned long long>(completed - accepted), static_cast<double>(s.max_us) / 1000.0,

@@ -17,29 +17,30 @@ namespace splitvote::auth {
 
 struct jwt_settings {
   std::vector<std::string> algorithms;  // accepted algorithms, pinned by configuration: "RS256" and/or "HS256"
-  std::string jwks_json;                // the JWKS document text (RS256 keys: kty RSA, n, e, optional kid, optional use/alg)
-  std::string hs256_secret;             // HS256 key bytes (at least 32 bytes)
-  std::string issuer;                   // required `iss` (must be non-empty)
-  std::string audience;                 // required `aud` value (must be non-empty; `aud` in the token may be a string or an array)
-  std::string actor_claim = "sub";      // the claim holding the actor id
-  std::chrono::seconds leeway{60};      // clock skew allowed for exp / nbf
+  std::string jwks_json;     // the JWKS document text (RS256 keys: kty RSA, n, e, optional kid, optional use/alg)
+  std::string hs256_secret;  // HS256 key bytes (at least 32 bytes)
+  std::string issuer;        // required `iss` (must be non-empty)
+  std::string audience;      // required `aud` value (must be non-empty; `aud` in the token may be a string or an array)
+  std::string actor_claim = "sub";  // the claim holding the actor id
+  std::chrono::seconds leeway{60};  // clock skew allowed for exp / nbf
   std::size_t max_token_bytes = 8192;
 };
 
 /// Why a token was refused: `reason` is a short code fit for a metric label.
 struct jwt_rejection : std::runtime_error {
   jwt_rejection(std::string reason, const std::string& detail);
-  std::string reason;  // "oversize", "malformed", "algorithm", "key", "signature", "expired", "not-yet-valid", "issuer", "audience", "actor-claim"
+  std::string reason;  // "oversize", "malformed", "algorithm", "key", "signature", "expired", "not-yet-valid",
+                       // "issuer", "audience", "actor-claim"
 };
 
 /// Immutable after construction: one verifier may serve every thread at once.
 class jwt_verifier {
 public:
   /// Throws std::invalid_argument naming the problem: no algorithms, an unknown one (only RS256, HS256), "none",
-  /// RS256 without any usable RSA key in the JWKS, HS256 with a secret shorter than 32 bytes, empty issuer/audience/actor_claim.
-  /// The JWKS is read here, once, when RS256 is configured: keys of another kty are skipped, as are RSA keys whose
-  /// `use` is not "sig" or whose `alg` is not RS256 (they are never used); an RSA key under 2048 bits, one without
-  /// n or e, and two keys with the same kid are refused.
+  /// RS256 without any usable RSA key in the JWKS, HS256 with a secret shorter than 32 bytes, empty
+  /// issuer/audience/actor_claim. The JWKS is read here, once, when RS256 is configured: keys of another kty are
+  /// skipped, as are RSA keys whose `use` is not "sig" or whose `alg` is not RS256 (they are never used); an RSA key
+  /// under 2048 bits, one without n or e, and two keys with the same kid are refused.
   explicit jwt_verifier(jwt_settings s);
 
   /// The actor id the token names (the actor claim: non-empty string, at most 256 bytes). Throws jwt_rejection.

@@ -17,9 +17,12 @@ enum class results_visibility { admin, open_to_all };
 
 inline std::string_view to_string(voter_auth a) {
   switch (a) {
-    case voter_auth::open: return "open";
-    case voter_auth::tokens: return "tokens";
-    case voter_auth::jwt: return "jwt";
+    case voter_auth::open:
+      return "open";
+    case voter_auth::tokens:
+      return "tokens";
+    case voter_auth::jwt:
+      return "jwt";
   }
   return "open";
 }

@@ -41,9 +41,7 @@ struct poll {
   /// before poll keys. Empty once shredded: no actor can be keyed any more.
   std::string actor_key_salt() const { return shredded ? std::string() : key_hex.empty() ? id : key_hex; }
 
-  bool is_closed(time_point now) const {
-    return closed_at.has_value() || (closes_at && *closes_at <= now);
-  }
+  bool is_closed(time_point now) const { return closed_at.has_value() || (closes_at && *closes_at <= now); }
 };
 
 /// One eligible actor as stored: the actor's key and, for `tokens` polls, the keyed hash of

@@ -22,7 +22,7 @@ struct property {
   std::string key;
   std::string description;
   std::optional<std::string> default_value;  // none: required
-  bool secret = false;                        // masked when the configuration is printed
+  bool secret = false;                       // masked when the configuration is printed
 };
 
 /// Every problem found while loading, one per line, fit to print and exit on.
@@ -57,8 +57,8 @@ public:
   std::string describe() const;
 
 private:
-  static settings resolve(const std::vector<property>& schema, std::string_view yaml,
-                          const std::string& path, const std::map<std::string, std::string>& from_env,
+  static settings resolve(const std::vector<property>& schema, std::string_view yaml, const std::string& path,
+                          const std::map<std::string, std::string>& from_env,
                           const std::vector<std::string>& passthrough_prefixes);
 
   std::map<std::string, std::string> values_;

@@ -1,4 +1,5 @@
-// The loop both stores run: read the topic, mix each poll's envelopes by count, write batches and positions in one transaction.
+// The loop both stores run: read the topic, mix each poll's envelopes by count, write batches and positions in one
+// transaction.
 #pragma once
 
 #include "splitvote/consumer/mixer.hpp"
@@ -43,28 +44,27 @@ public:
   /// Never throws for bad input: a message that does not decode comes back with no poll.
   virtual std::unique_ptr<decoded> decode(std::string_view value) = 0;
   /// Writes decoded messages (none of them skipped ones) inside `tx`.
-  virtual write_stats write(pqxx::work& tx, const std::vector<const decoded*>& batch,
-                            random::random_source& rng) = 0;
+  virtual write_stats write(pqxx::work& tx, const std::vector<const decoded*>& batch, random::random_source& rng) = 0;
 };
 
 struct options {
-  std::string name;           // for logs and metrics: "pollbook" / "ballotbox"
+  std::string name;  // for logs and metrics: "pollbook" / "ballotbox"
   std::string dsn;
-  pg::session_limits limits;  // every statement's timeout
-  std::string schema;         // holds consumer_offsets
+  pg::session_limits limits;                // every statement's timeout
+  std::string schema;                       // holds consumer_offsets
   std::vector<position_key> position_keys;  // the first seals stored positions, any opens them; none: plain
   std::string topic;
   std::map<std::string, std::string> kafka;  // raw librdkafka settings, group.id included
-  mix_settings mixing;        // when a poll's envelopes may be written (mixer.hpp)
+  mix_settings mixing;                       // when a poll's envelopes may be written (mixer.hpp)
   // Of the envelopes that are due, a transaction takes a number drawn uniformly in
   // [min_batch, max_batch], or what is there once the oldest has been due for max_delay.
   std::size_t min_batch = 1;
   std::size_t max_batch = 500;
   std::chrono::milliseconds max_delay{200};
   std::chrono::milliseconds kafka_commit_interval{10000};  // positions to Kafka (lag tooling), coarsely
-  std::chrono::milliseconds drain_timeout{20000};  // on stop: read to the end of the topic first
-  std::vector<std::string> scrub_tables;           // rewritten in random order every scrub_interval
-  std::chrono::milliseconds scrub_interval{0};     // 0: never
+  std::chrono::milliseconds drain_timeout{20000};          // on stop: read to the end of the topic first
+  std::vector<std::string> scrub_tables;                   // rewritten in random order every scrub_interval
+  std::chrono::milliseconds scrub_interval{0};             // 0: never
 };
 
 /// What the probes of a store service report; read from any thread.

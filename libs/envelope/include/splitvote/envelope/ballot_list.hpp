@@ -15,8 +15,7 @@ struct ballot {
 };
 
 /// One ballot per planned choice, each with a fresh random id from rng.
-std::vector<ballot> make_ballots(const std::vector<std::uint32_t>& choices,
-                                 random::random_source& rng);
+std::vector<ballot> make_ballots(const std::vector<std::uint32_t>& choices, random::random_source& rng);
 
 struct ballot_list {
   std::vector<ballot> ballots;

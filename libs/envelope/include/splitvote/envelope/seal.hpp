@@ -99,7 +99,7 @@ private:
   std::chrono::seconds max_age_;
   std::mutex mutex_;
   public_key epk_{};
-  guarded_key shared_;  // crypto_box_beforenm(to, ephemeral secret)
+  guarded_key shared_;    // crypto_box_beforenm(to, ephemeral secret)
   std::size_t uses_ = 0;  // 0: no shared key held
   clock::time_point made_{};
 };

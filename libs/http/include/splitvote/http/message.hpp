@@ -39,8 +39,7 @@ response json(unsigned status, const boost::json::value& body);
 
 /// An RFC 9457 problem: {"type", "title", "status", "detail"} as application/problem+json.
 /// `slug` names the problem type ("not-eligible" -> "/problems/not-eligible").
-response problem(unsigned status, std::string_view slug, std::string_view title,
-                 std::string_view detail);
+response problem(unsigned status, std::string_view slug, std::string_view title, std::string_view detail);
 
 /// Thrown by a handler to answer with a problem: the router catches it, and answer_exception
 /// for work that continues off the handler's stack.

@@ -108,5 +108,5 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
-}  // inline namespace SPLITVOTE_HTTP_VARIANT
+}  // namespace SPLITVOTE_HTTP_VARIANT
 }  // namespace splitvote::http

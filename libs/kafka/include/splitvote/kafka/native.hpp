@@ -20,8 +20,9 @@ struct c_deleter {
 };
 
 using conf_ptr = std::unique_ptr<rd_kafka_conf_t, c_deleter<rd_kafka_conf_t, rd_kafka_conf_destroy>>;
-using partition_list_ptr = std::unique_ptr<rd_kafka_topic_partition_list_t,
-                                           c_deleter<rd_kafka_topic_partition_list_t, rd_kafka_topic_partition_list_destroy>>;
+using partition_list_ptr =
+    std::unique_ptr<rd_kafka_topic_partition_list_t,
+                    c_deleter<rd_kafka_topic_partition_list_t, rd_kafka_topic_partition_list_destroy>>;
 using headers_ptr = std::unique_ptr<rd_kafka_headers_t, c_deleter<rd_kafka_headers_t, rd_kafka_headers_destroy>>;
 using topic_ptr = std::unique_ptr<rd_kafka_topic_t, c_deleter<rd_kafka_topic_t, rd_kafka_topic_destroy>>;
 using queue_ptr = std::unique_ptr<rd_kafka_queue_t, c_deleter<rd_kafka_queue_t, rd_kafka_queue_destroy>>;

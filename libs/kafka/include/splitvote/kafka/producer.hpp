@@ -24,7 +24,7 @@ public:
   struct delivery {
     std::optional<std::string> error;  // none: the broker has it (acks=all)
     bool possibly_persisted = false;
-    int partition = -1;         // where the broker wrote it (delivered messages only)
+    int partition = -1;  // where the broker wrote it (delivered messages only)
     std::int64_t offset = -1;
   };
   /// Called once per message on the producer's poll thread. Keep it short: post work elsewhere.
@@ -37,8 +37,7 @@ public:
 
   enum class enqueue { queued, queue_full, failed };
   /// Hands a message to librdkafka. Only on `queued` will `on_delivery` be called.
-  enqueue produce(const std::string& topic, std::string_view value, const headers& hdrs,
-                  delivery_handler on_delivery);
+  enqueue produce(const std::string& topic, std::string_view value, const headers& hdrs, delivery_handler on_delivery);
 
   /// Waits for every queued message; false if some were still queued at the deadline.
   bool flush(std::chrono::milliseconds timeout);

@@ -16,8 +16,7 @@ struct migration {
 
 /// Applies the migrations newer than the schema's recorded version, in one transaction under
 /// an advisory lock: safe to run twice or concurrently. Returns how many were applied.
-int apply_migrations(pqxx::connection& c, const std::string& schema,
-                     const std::vector<migration>& migrations);
+int apply_migrations(pqxx::connection& c, const std::string& schema, const std::vector<migration>& migrations);
 
 /// The recorded version of the schema, 0 if it was never migrated.
 int schema_version(pqxx::connection& c, const std::string& schema);

@@ -23,14 +23,12 @@ public:
 
   /// What is stored for a partition of the cluster `cluster_id`. A partition never seen, or
   /// last seen on another cluster (a restarted dev broker), comes back as plain offset 0.
-  stored_offset load(pqxx::connection& c, const std::string& topic, int partition,
-                     const std::string& cluster_id) const;
+  stored_offset load(pqxx::connection& c, const std::string& topic, int partition, const std::string& cluster_id) const;
 
   /// Replaces the partition's row, if it still holds `expected`, with `position` inside
   /// `tx`. False if it did not (another consumer owns the partition now): roll back.
-  bool advance(pqxx::transaction_base& tx, const std::string& topic, int partition,
-               const std::string& cluster_id, const stored_offset& expected,
-               const std::string& position) const;
+  bool advance(pqxx::transaction_base& tx, const std::string& topic, int partition, const std::string& cluster_id,
+               const stored_offset& expected, const std::string& position) const;
 
 private:
   std::string table_;

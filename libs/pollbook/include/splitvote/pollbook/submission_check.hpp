@@ -1,4 +1,5 @@
-// Batches the "has this actor voted in this poll?" lookups of concurrent votes into one query per poll, off the caller's thread.
+// Batches the "has this actor voted in this poll?" lookups of concurrent votes into one query per poll, off the
+// caller's thread.
 #pragma once
 
 #include "splitvote/pg/pool.hpp"

@@ -14,8 +14,7 @@ using actor_key = std::array<std::byte, 32>;
 /// `poll_salt` is the poll's own random key (hex), destroyed some time after the poll
 /// closes (crypto-shredding): from then on nobody, the server included, can tell whose
 /// keys the pollbook holds. Polls created before poll keys existed use their id.
-actor_key derive_actor_key(std::string_view server_secret, std::string_view poll_salt,
-                           std::string_view actor_id);
+actor_key derive_actor_key(std::string_view server_secret, std::string_view poll_salt, std::string_view actor_id);
 
 /// SHA-256 of a token: how admin tokens of polls created before keyed token hashes were stored.
 std::array<std::byte, 32> token_hash(std::string_view token);

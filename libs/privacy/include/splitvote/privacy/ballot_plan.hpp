@@ -11,7 +11,7 @@ namespace splitvote::privacy {
 
 /// The choice indices of the real ballot and its decoys (decoy choices uniform over
 /// num_choices), in a uniformly random order: nothing in the result marks the real one.
-std::vector<std::uint32_t> plan_ballots(std::uint32_t real_choice, std::uint32_t num_choices,
-                                        const decoy_spec& decoys, random::random_source& rng);
+std::vector<std::uint32_t> plan_ballots(std::uint32_t real_choice, std::uint32_t num_choices, const decoy_spec& decoys,
+                                        random::random_source& rng);
 
 }  // namespace splitvote::privacy

@@ -12,11 +12,11 @@ enum class decoy_distribution { none, fixed, uniform, poisson };
 
 struct decoy_spec {
   decoy_distribution distribution = decoy_distribution::none;
-  std::uint32_t k = 0;       // fixed
-  std::uint32_t min = 0;     // uniform, inclusive
-  std::uint32_t max = 0;     // uniform, inclusive
-  double mean = 0;           // poisson
-  std::uint32_t cap = 0;     // poisson: draws above cap are truncated to cap
+  std::uint32_t k = 0;    // fixed
+  std::uint32_t min = 0;  // uniform, inclusive
+  std::uint32_t max = 0;  // uniform, inclusive
+  double mean = 0;        // poisson
+  std::uint32_t cap = 0;  // poisson: draws above cap are truncated to cap
 
   /// Limits keep an envelope small; the API rejects anything above them.
   static constexpr std::uint32_t max_decoys = 64;

@@ -21,11 +21,11 @@ struct mechanism {
 };
 
 struct choice_estimate {
-  double estimate = 0;      // unbiased estimate of the real ballots for this choice
+  double estimate = 0;  // unbiased estimate of the real ballots for this choice
   double std_error = 0;
-  double ci_low = 0;        // 95% interval
+  double ci_low = 0;  // 95% interval
   double ci_high = 0;
-  double share = 0;         // for display: clamped at 0 and normalised to sum to one
+  double share = 0;  // for display: clamped at 0 and normalised to sum to one
 };
 
 struct estimate_result {
@@ -39,8 +39,7 @@ struct estimate_result {
 /// The 95% interval is n̂_j ± w/(1 − p) where w is the 95% quantile of |N + Z|, N normal
 /// with the decoy and randomized-response variance and Z the exact release noise: a plain
 /// ±1.96·sd would under-cover when the Laplace tails dominate.
-estimate_result estimate(const tally& t, const std::vector<std::int64_t>& released,
-                         const mechanism& m);
+estimate_result estimate(const tally& t, const std::vector<std::int64_t>& released, const mechanism& m);
 
 /// What the estimate needs of a tally: its totals. A release keeps only these beside its
 /// noisy counts, never the exact count per choice.
@@ -51,7 +50,6 @@ struct totals {
 totals totals_of(const tally& t);
 
 /// The same, from totals; `released` has one count per choice.
-estimate_result estimate(const totals& t, const std::vector<std::int64_t>& released,
-                         const mechanism& m);
+estimate_result estimate(const totals& t, const std::vector<std::int64_t>& released, const mechanism& m);
 
 }  // namespace splitvote::privacy

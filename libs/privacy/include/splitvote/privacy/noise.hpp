@@ -15,8 +15,7 @@ bool bernoulli_exp(random::random_source& rng, unsigned __int128 num, unsigned _
 std::int64_t sample_discrete_laplace(random::random_source& rng, std::uint64_t s, std::uint64_t t);
 
 /// Discrete Gaussian with variance parameter sigma² = num/den: P(x) ∝ exp(-x²/(2σ²)) (CKS Algorithm 3).
-std::int64_t sample_discrete_gaussian(random::random_source& rng, std::uint64_t sigma2_num,
-                                      std::uint64_t sigma2_den);
+std::int64_t sample_discrete_gaussian(random::random_source& rng, std::uint64_t sigma2_num, std::uint64_t sigma2_den);
 
 enum class noise_mechanism { none, discrete_laplace, discrete_gaussian };
 

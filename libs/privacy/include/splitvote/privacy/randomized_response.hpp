@@ -34,8 +34,7 @@ struct randomized_response_spec {
 
 /// The choice that leaves ingest: `choice` with probability 1 − p, else uniform over m (which
 /// may be `choice` again). p is applied exactly at a resolution of 2⁻³².
-std::uint32_t apply_randomized_response(std::uint32_t choice, std::uint32_t m,
-                                        const randomized_response_spec& spec,
+std::uint32_t apply_randomized_response(std::uint32_t choice, std::uint32_t m, const randomized_response_spec& spec,
                                         random::random_source& rng);
 
 }  // namespace splitvote::privacy

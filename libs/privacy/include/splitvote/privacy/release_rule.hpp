@@ -23,8 +23,8 @@ struct release_pacing {
 
 /// What is known of the poll's releases so far.
 struct release_history {
-  int releases = 0;  // drawn so far
-  double spent = 0;  // ε spent so far
+  int releases = 0;                               // drawn so far
+  double spent = 0;                               // ε spent so far
   std::optional<release_clock::time_point> last;  // when the latest was drawn
 };
 
@@ -37,7 +37,7 @@ struct release_state {
 };
 
 struct release_call {
-  bool draw = false;             // draw a new release now
+  bool draw = false;              // draw a new release now
   bool budget_exhausted = false;  // no release is left to draw (the close's included)
   bool kept_for_close = false;    // open, and only the close's release is left
   /// The earliest time the pace or the close lets the next release be drawn (none: never).

@@ -20,11 +20,11 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <map>
 #include <unordered_map>
 #include <vector>
 
@@ -56,7 +56,7 @@ struct api_options {
   std::chrono::milliseconds poll_cache_ttl{1000};
   /// Ready while the last dependency check (check_dependencies) passed within this.
   std::chrono::milliseconds readiness_max_age{3000};
-  std::chrono::milliseconds release_interval{60000};  // before the second release; doubles after each
+  std::chrono::milliseconds release_interval{60000};      // before the second release; doubles after each
   std::chrono::milliseconds final_release_after{330000};  // the close's release waits this long after the close
   /// A reservation the pollbook was never seen to store is dropped after this.
   std::chrono::milliseconds reservation_max_age{std::chrono::minutes(10)};
@@ -67,8 +67,7 @@ struct api_options {
 
 class api {
 public:
-  api(api_options options, pg::pool& catalog, pg::pool& pollbook, pg::pool& ballotbox,
-      kafka::producer& producer);
+  api(api_options options, pg::pool& catalog, pg::pool& pollbook, pg::pool& ballotbox, kafka::producer& producer);
 
   /// Registers every route of the API on `r`.
   void register_routes(http::router& r);

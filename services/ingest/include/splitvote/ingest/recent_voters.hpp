@@ -54,7 +54,7 @@ private:
   };
   struct entry {
     clock::time_point reserved;
-    int partition = -1;       // -1 until delivered
+    int partition = -1;  // -1 until delivered
     std::int64_t offset = -1;
   };
 

@@ -21,7 +21,7 @@ inline constexpr std::size_t max_eligible = 100000;
 struct poll_request {
   std::string title;
   std::vector<std::string> choices;
-  std::vector<std::string> eligible_actors;  // empty: anyone may vote
+  std::vector<std::string> eligible_actors;               // empty: anyone may vote
   privacy::policy privacy = privacy::policy::defaults();  // each part omitted keeps its default
   std::optional<std::chrono::system_clock::time_point> closes_at;
   /// Default: tokens for a poll with eligible actors, open without.

@@ -11,9 +11,9 @@
 namespace splitvote::store {
 
 struct service_spec {
-  std::string name;    // "pollbook": also the consumer group suffix and the log service name
-  std::string schema;  // schema holding its tables and offsets
-  int schema_version;  // the version this build needs
+  std::string name;                          // "pollbook": also the consumer group suffix and the log service name
+  std::string schema;                        // schema holding its tables and offsets
+  int schema_version;                        // the version this build needs
   std::vector<std::string> scrubbed_tables;  // rewritten in random order on schedule
 };
 

@@ -26,15 +26,12 @@ public:
   explicit http_client(unsigned short port, contract_record record = contract_record::yes);
   ~http_client();
 
-  http_response request(const std::string& method, const std::string& target,
-                        const std::string& body = {},
+  http_response request(const std::string& method, const std::string& target, const std::string& body = {},
                         const std::map<std::string, std::string>& headers = {{"Content-Type", "application/json"}});
   http_response get(const std::string& target, const std::map<std::string, std::string>& headers = {}) {
     return request("GET", target, {}, headers);
   }
-  http_response post(const std::string& target, const std::string& body) {
-    return request("POST", target, body);
-  }
+  http_response post(const std::string& target, const std::string& body) { return request("POST", target, body); }
 
   /// Sends raw bytes on a fresh connection and returns everything read until the server
   /// closes or `timeout_ms` passes.

@@ -3,11 +3,11 @@
 
 #include "splitvote/testing/watchdog.hpp"
 
+#include <boost/assert/source_location.hpp>
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
-#include <boost/assert/source_location.hpp>
 #include <string>
 #include <thread>
 #include <vector>

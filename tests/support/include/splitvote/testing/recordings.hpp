@@ -26,8 +26,8 @@ struct recorded_vote {
 };
 
 struct recordings {
-  std::vector<std::string> secrets;   // distinct, in the order first recorded
-  std::vector<recorded_vote> votes;   // distinct pairs
+  std::vector<std::string> secrets;  // distinct, in the order first recorded
+  std::vector<recorded_vote> votes;  // distinct pairs
 };
 
 /// Reads a recordings file; a missing file gives none, a malformed line is an exception.

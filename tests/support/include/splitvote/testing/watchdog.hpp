@@ -1,9 +1,9 @@
 // Names what a test is waiting on, and ends a hung test with those names before CTest's timeout.
 #pragma once
 
+#include <boost/assert/source_location.hpp>
 #include <chrono>
 #include <list>
-#include <boost/assert/source_location.hpp>
 #include <string>
 
 namespace splitvote::testing {

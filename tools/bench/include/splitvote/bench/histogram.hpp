@@ -8,7 +8,7 @@
 namespace splitvote::bench {
 
 class histogram {
- public:
+public:
   /// Values are in microseconds; anything above `highest` (default about 18 minutes) is clamped.
   explicit histogram(std::uint64_t highest = std::uint64_t{1} << 30);
 
@@ -26,7 +26,7 @@ class histogram {
   /// Non-empty buckets as (upper edge, count), for the JSON results.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> buckets() const;
 
- private:
+private:
   static std::size_t index_of(std::uint64_t value);
   static std::uint64_t upper_edge(std::size_t index);
 

@@ -37,14 +37,14 @@ struct second_sample {
 };
 
 struct load_result {
-  double measured_seconds = 0;     // the window after warm-up, until the last measured answer
-  std::uint64_t sent = 0;          // all requests, warm-up included
-  std::uint64_t completed = 0;     // all answers (or transport errors), warm-up included
-  std::uint64_t measured = 0;      // answers in the measured window
-  std::uint64_t accepted_total = 0;  // 202s, warm-up included: what the stores must end up holding
+  double measured_seconds = 0;            // the window after warm-up, until the last measured answer
+  std::uint64_t sent = 0;                 // all requests, warm-up included
+  std::uint64_t completed = 0;            // all answers (or transport errors), warm-up included
+  std::uint64_t measured = 0;             // answers in the measured window
+  std::uint64_t accepted_total = 0;       // 202s, warm-up included: what the stores must end up holding
   std::map<int, std::uint64_t> statuses;  // measured window; 0 = transport error
   std::map<std::string, std::uint64_t> accepted_per_poll;  // all 202s
-  histogram latency;               // microseconds, measured window
+  histogram latency;                                       // microseconds, measured window
   std::vector<second_sample> timeline;
   std::chrono::steady_clock::time_point started;
   std::chrono::steady_clock::time_point finished;  // the last answer
