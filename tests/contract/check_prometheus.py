@@ -46,7 +46,10 @@ PROMETHEUS_LABELS = {"job", "instance", "le", "quantile", "__name__", "alertname
 # Grafana's built-in variables, as promtool would see them once Grafana has expanded them.
 GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "1h",
                      "$__range_s": "3600", "$__range_ms": "3600000", "$__interval_ms": "15000"}
-FAMILY = re.compile(r"Build(Counter|Gauge|Histogram|Summary)\(\)\s*\.Name\(\s*\"([a-zA-Z_:][a-zA-Z0-9_:]*)\"\s*\)")
+# prometheus-cpp's builders, and observability's one-line helpers (metrics.hpp) around them.
+FAMILY = re.compile(r"(?:Build(Counter|Gauge|Histogram|Summary)\(\)\s*\.Name\(|"
+                    r"observability::(counter|gauge|histogram|latency_histogram)(?:_family)?\()"
+                    r"\s*\"([a-zA-Z_:][a-zA-Z0-9_:]*)\"")
 LABEL_KEY = re.compile(r"\{\s*\"([a-zA-Z_][a-zA-Z0-9_]*)\"\s*,")
 IDENT = re.compile(r"(?<![\w.:$])[a-zA-Z_:][a-zA-Z0-9_:]*")
 GROUPING = re.compile(r"\b(by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)")
@@ -64,8 +67,8 @@ def code_metrics(source_dir):
                 glob.glob(os.path.join(source_dir, top, "**", "*.h"), recursive=True):
             with open(path, encoding="utf-8", errors="replace") as f:
                 text = f.read()
-            for kind, name in FAMILY.findall(text):
-                families[name] = kind
+            for built, helper, name in FAMILY.findall(text):
+                families[name] = built or ("Histogram" if "histogram" in helper else helper.capitalize())
             # Label keys only where metrics get them (json::object literals look the same).
             for line in text.splitlines():
                 if ".Add(" in line or "Labels" in line:

@@ -25,34 +25,19 @@ namespace {
 
 struct metrics {
   explicit metrics(const std::string& name) {
-    auto& r = observability::registry();
     const prometheus::Labels labels{{"consumer", name}};
-    batch_size = &prometheus::BuildHistogram()
-                      .Name("splitvote_consumer_batch_envelopes")
-                      .Help("Envelopes per committed batch")
-                      .Register(r)
+    batch_size = &observability::histogram_family("splitvote_consumer_batch_envelopes", "Envelopes per committed batch")
                       .Add(labels, prometheus::Histogram::BucketBoundaries{1, 10, 50, 100, 250, 500, 1000, 2500, 5000});
-    commit_seconds = &prometheus::BuildHistogram()
-                          .Name("splitvote_consumer_commit_seconds")
-                          .Help("Time to write and commit one batch")
-                          .Register(r)
-                          .Add(labels, observability::latency_buckets());
-    envelopes = &prometheus::BuildCounter()
-                     .Name("splitvote_consumer_envelopes_total")
-                     .Help("Envelopes stored")
-                     .Register(r)
-                     .Add(labels);
-    rows =
-        &prometheus::BuildCounter().Name("splitvote_consumer_rows_total").Help("Rows written").Register(r).Add(labels);
-    skipped = &prometheus::BuildCounter()
-                   .Name("splitvote_consumer_skipped_total")
-                   .Help("Messages that did not decode and were skipped")
-                   .Register(r)
+    commit_seconds =
+        &observability::histogram_family("splitvote_consumer_commit_seconds", "Time to write and commit one batch")
+             .Add(labels, observability::latency_buckets());
+    envelopes = &observability::counter_family("splitvote_consumer_envelopes_total", "Envelopes stored").Add(labels);
+    rows = &observability::counter_family("splitvote_consumer_rows_total", "Rows written").Add(labels);
+    skipped = &observability::counter_family("splitvote_consumer_skipped_total",
+                                             "Messages that did not decode and were skipped")
                    .Add(labels);
-    lag = &prometheus::BuildGauge()
-               .Name("splitvote_consumer_lag_messages")
-               .Help("Messages on the topic not yet stored by this instance's partitions")
-               .Register(r)
+    lag = &observability::gauge_family("splitvote_consumer_lag_messages",
+                                       "Messages on the topic not yet stored by this instance's partitions")
                .Add(labels);
   }
   prometheus::Histogram* batch_size;

@@ -55,50 +55,28 @@ bool valid_request_id(std::string_view id) {
 }
 
 std::string new_request_id() {
-  thread_local auto rng = random::system_source();
-  const auto id = random::random_id(*rng);
+  const auto id = random::random_id(random::thread_source());
   return random::to_hex(id);
 }
 
 struct http_metrics {
-  prometheus::Family<prometheus::Counter>& requests = prometheus::BuildCounter()
-                                                          .Name("splitvote_http_requests_total")
-                                                          .Help("HTTP requests by route, method and status")
-                                                          .Register(observability::registry());
-  prometheus::Family<prometheus::Histogram>& latency = prometheus::BuildHistogram()
-                                                           .Name("splitvote_http_request_duration_seconds")
-                                                           .Help("HTTP request latency by route and status")
-                                                           .Register(observability::registry());
-  prometheus::Gauge& in_flight = prometheus::BuildGauge()
-                                     .Name("splitvote_http_in_flight_requests")
-                                     .Help("Requests being handled")
-                                     .Register(observability::registry())
-                                     .Add({});
-  prometheus::Gauge& connections = prometheus::BuildGauge()
-                                       .Name("splitvote_http_open_connections")
-                                       .Help("Open connections counted against http.max_connections")
-                                       .Register(observability::registry())
-                                       .Add({});
-  prometheus::Counter& accepted = prometheus::BuildCounter()
-                                      .Name("splitvote_http_connections_accepted_total")
-                                      .Help("TCP connections accepted (those then refused by a limit included)")
-                                      .Register(observability::registry())
-                                      .Add({});
-  prometheus::Family<prometheus::Counter>& refused =
-      prometheus::BuildCounter()
-          .Name("splitvote_http_overload_total")
-          .Help("Requests and connections answered 503 by a limit (in_flight, connections)")
-          .Register(observability::registry());
+  prometheus::Family<prometheus::Counter>& requests =
+      observability::counter_family("splitvote_http_requests_total", "HTTP requests by route, method and status");
+  prometheus::Family<prometheus::Histogram>& latency = observability::histogram_family(
+      "splitvote_http_request_duration_seconds", "HTTP request latency by route and status");
+  prometheus::Gauge& in_flight = observability::gauge("splitvote_http_in_flight_requests", "Requests being handled");
+  prometheus::Gauge& connections =
+      observability::gauge("splitvote_http_open_connections", "Open connections counted against http.max_connections");
+  prometheus::Counter& accepted = observability::counter(
+      "splitvote_http_connections_accepted_total", "TCP connections accepted (those then refused by a limit included)");
+  prometheus::Family<prometheus::Counter>& refused = observability::counter_family(
+      "splitvote_http_overload_total", "Requests and connections answered 503 by a limit (in_flight, connections)");
   prometheus::Family<prometheus::Counter>& rate_limited =
-      prometheus::BuildCounter()
-          .Name("splitvote_http_rate_limited_total")
-          .Help("Requests and connections answered 429 by a rate or connection limit, by scope")
-          .Register(observability::registry());
+      observability::counter_family("splitvote_http_rate_limited_total",
+                                    "Requests and connections answered 429 by a rate or connection limit, by scope");
   prometheus::Family<prometheus::Counter>& tls_failures =
-      prometheus::BuildCounter()
-          .Name("splitvote_http_tls_handshake_failures_total")
-          .Help("TLS handshakes that failed (no common protocol or cipher, not TLS, timed out)")
-          .Register(observability::registry());
+      observability::counter_family("splitvote_http_tls_handshake_failures_total",
+                                    "TLS handshakes that failed (no common protocol or cipher, not TLS, timed out)");
 };
 
 http_metrics& metrics() {

@@ -1,5 +1,7 @@
 #include "splitvote/privacy/decoys.hpp"
 
+#include "splitvote/privacy/names.hpp"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -52,26 +54,20 @@ decoy_spec default_decoys() {
   return s;
 }
 
-std::string to_string(decoy_distribution d) {
-  switch (d) {
-    case decoy_distribution::none:
-      return "none";
-    case decoy_distribution::fixed:
-      return "fixed";
-    case decoy_distribution::uniform:
-      return "uniform";
-    case decoy_distribution::poisson:
-      return "poisson";
-  }
-  return "unknown";
-}
+namespace {
+
+constexpr name_table<decoy_distribution, 4> decoy_names{{{decoy_distribution::none, "none"},
+                                                         {decoy_distribution::fixed, "fixed"},
+                                                         {decoy_distribution::uniform, "uniform"},
+                                                         {decoy_distribution::poisson, "poisson"}}};
+
+}  // namespace
+
+std::string to_string(decoy_distribution d) { return std::string(name_of(decoy_names, d)); }
 
 decoy_distribution parse_decoy_distribution(const std::string& name) {
-  if (name == "none") return decoy_distribution::none;
-  if (name == "fixed") return decoy_distribution::fixed;
-  if (name == "uniform") return decoy_distribution::uniform;
-  if (name == "poisson") return decoy_distribution::poisson;
-  throw std::invalid_argument("decoys.distribution must be one of none, fixed, uniform, poisson");
+  if (const auto d = value_named(decoy_names, name)) return *d;
+  throw std::invalid_argument("decoys.distribution must be one of " + names_list(decoy_names));
 }
 
 namespace {

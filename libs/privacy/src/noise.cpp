@@ -1,5 +1,7 @@
 #include "splitvote/privacy/noise.hpp"
 
+#include "splitvote/privacy/names.hpp"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -80,23 +82,19 @@ std::int64_t sample_discrete_gaussian(random::random_source& rng, std::uint64_t 
   }
 }
 
-std::string to_string(noise_mechanism m) {
-  switch (m) {
-    case noise_mechanism::none:
-      return "none";
-    case noise_mechanism::discrete_laplace:
-      return "discrete_laplace";
-    case noise_mechanism::discrete_gaussian:
-      return "discrete_gaussian";
-  }
-  return "unknown";
-}
+namespace {
+
+constexpr name_table<noise_mechanism, 3> mechanism_names{{{noise_mechanism::none, "none"},
+                                                          {noise_mechanism::discrete_laplace, "discrete_laplace"},
+                                                          {noise_mechanism::discrete_gaussian, "discrete_gaussian"}}};
+
+}  // namespace
+
+std::string to_string(noise_mechanism m) { return std::string(name_of(mechanism_names, m)); }
 
 noise_mechanism parse_noise_mechanism(const std::string& name) {
-  if (name == "none") return noise_mechanism::none;
-  if (name == "discrete_laplace") return noise_mechanism::discrete_laplace;
-  if (name == "discrete_gaussian") return noise_mechanism::discrete_gaussian;
-  throw std::invalid_argument("release_noise.mechanism must be one of none, discrete_laplace, discrete_gaussian");
+  if (const auto m = value_named(mechanism_names, name)) return *m;
+  throw std::invalid_argument("release_noise.mechanism must be one of " + names_list(mechanism_names));
 }
 
 void release_noise_spec::validate() const {

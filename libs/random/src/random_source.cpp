@@ -79,6 +79,11 @@ bool random_source::bernoulli(std::uint64_t numerator, std::uint64_t denominator
 
 std::unique_ptr<random_source> system_source() { return std::make_unique<system_random>(); }
 
+random_source& thread_source() {
+  thread_local system_random source;
+  return source;
+}
+
 std::unique_ptr<random_source> seeded_source(std::uint64_t seed) { return std::make_unique<chacha_random>(seed); }
 
 id128 random_id(random_source& rng) {

@@ -1,6 +1,8 @@
 // Who may vote in a poll and read its results: the per-poll settings and their names in the API.
 #pragma once
 
+#include "splitvote/privacy/names.hpp"
+
 #include <optional>
 #include <string_view>
 
@@ -15,32 +17,18 @@ enum class voter_auth {
 /// Who may read results once the poll is closed (before that: the admin token, always).
 enum class results_visibility { admin, open_to_all };
 
-inline std::string_view to_string(voter_auth a) {
-  switch (a) {
-    case voter_auth::open:
-      return "open";
-    case voter_auth::tokens:
-      return "tokens";
-    case voter_auth::jwt:
-      return "jwt";
-  }
-  return "open";
-}
+inline constexpr privacy::name_table<voter_auth, 3> voter_auth_names{
+    {{voter_auth::open, "open"}, {voter_auth::tokens, "tokens"}, {voter_auth::jwt, "jwt"}}};
+inline constexpr privacy::name_table<results_visibility, 2> results_visibility_names{
+    {{results_visibility::admin, "admin"}, {results_visibility::open_to_all, "public"}}};
 
-inline std::string_view to_string(results_visibility v) {
-  return v == results_visibility::open_to_all ? "public" : "admin";
-}
-
+inline std::string_view to_string(voter_auth a) { return privacy::name_of(voter_auth_names, a); }
+inline std::string_view to_string(results_visibility v) { return privacy::name_of(results_visibility_names, v); }
 inline std::optional<voter_auth> parse_voter_auth(std::string_view s) {
-  for (const auto a : {voter_auth::open, voter_auth::tokens, voter_auth::jwt})
-    if (s == to_string(a)) return a;
-  return std::nullopt;
+  return privacy::value_named(voter_auth_names, s);
 }
-
 inline std::optional<results_visibility> parse_results_visibility(std::string_view s) {
-  for (const auto v : {results_visibility::admin, results_visibility::open_to_all})
-    if (s == to_string(v)) return v;
-  return std::nullopt;
+  return privacy::value_named(results_visibility_names, s);
 }
 
 }  // namespace splitvote::catalog

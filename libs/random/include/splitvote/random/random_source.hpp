@@ -37,6 +37,8 @@ public:
 
 /// libsodium's randombytes (getrandom underneath).
 std::unique_ptr<random_source> system_source();
+/// This thread's own system_source().
+random_source& thread_source();
 
 /// Deterministic ChaCha20 keystream from a seed: for tests and simulations only.
 std::unique_ptr<random_source> seeded_source(std::uint64_t seed);
