@@ -5,7 +5,9 @@
 #include "splitvote/http/server.hpp"
 #include "splitvote/ingest/api.hpp"
 #include "splitvote/ingest/web_files.hpp"
+#include "splitvote/kafka/producer.hpp"
 #include "splitvote/observability/log.hpp"
+#include "splitvote/pg/pool.hpp"
 #include "splitvote/pollbook/schema.hpp"
 #include "splitvote/runtime/signals.hpp"
 

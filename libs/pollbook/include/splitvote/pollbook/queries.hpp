@@ -1,6 +1,8 @@
 // Aggregate reads of the pollbook: participation counts and "have these actors submitted?".
 #pragma once
 
+#include "splitvote/pollbook/participation.hpp"
+
 #include <pqxx/pqxx>
 
 #include <array>
@@ -10,12 +12,6 @@
 #include <vector>
 
 namespace splitvote::pollbook {
-
-struct participation {
-  std::int64_t submissions = 0;
-  std::int64_t unique_actors = 0;
-  std::int64_t duplicates() const { return submissions - unique_actors; }
-};
 
 participation count_participation(pqxx::transaction_base& tx, const std::string& poll_id);
 
