@@ -22,9 +22,7 @@
 #include <cmath>
 #include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <map>
 #include <set>
 #include <thread>
@@ -770,9 +768,7 @@ std::size_t found_in_wal(pqxx::connection& c, const std::vector<std::string>& ne
   }
   std::string all;
   for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(dir) / "pg_wal")) {
-    if (!f.is_regular_file()) continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (f.is_regular_file()) all += read_file(f.path());
   }
   std::size_t found = 0;
   for (const auto& n : needles) found += all.find(n) != std::string::npos;
