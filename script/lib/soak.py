@@ -67,23 +67,28 @@ def vote_body(actor, choice):
     return json.dumps({"actor_id": actor, "choice": choice}).encode()
 
 
-def keepalive_client(args, index, polls, book, stop_at):
-    """One connection, reused for every vote; opened again only after it failed."""
-    conn = None
+def paced_votes(args, client, polls, stop_at):
+    """One client's share of the rate until stop_at: (poll, actor, choice) when each vote is due."""
     interval = args.threads / args.rate
-    rnd = random.Random(f"{args.run}-k{index}")
+    rnd = random.Random(f"{args.run}-{client}")
     next_t = time.monotonic()
     n = 0
     while True:
         now = time.monotonic()
         if now >= stop_at:
-            break
+            return
         if next_t > now:
             time.sleep(next_t - now)
         next_t = max(next_t + interval, time.monotonic() - 1.0)  # catch up at most 1 s
         n += 1
         poll = polls[n % len(polls)]
-        actor, choice = f"soak-{args.run}-k{index}-{n}", rnd.choice(["a", "b"])
+        yield poll, f"soak-{args.run}-{client}-{n}", rnd.choice(["a", "b"])
+
+
+def keepalive_client(args, index, polls, book, stop_at):
+    """One connection, reused for every vote; opened again only after it failed."""
+    conn = None
+    for poll, actor, choice in paced_votes(args, f"k{index}", polls, stop_at):
         started = time.monotonic()
         try:
             if conn is None:
@@ -107,20 +112,7 @@ def keepalive_client(args, index, polls, book, stop_at):
 
 def fresh_client(args, index, polls, book, stop_at):
     """A new connection for every vote, as urllib makes it (it sends Connection: close)."""
-    interval = args.threads / args.rate
-    rnd = random.Random(f"{args.run}-f{index}")
-    next_t = time.monotonic()
-    n = 0
-    while True:
-        now = time.monotonic()
-        if now >= stop_at:
-            break
-        if next_t > now:
-            time.sleep(next_t - now)
-        next_t = max(next_t + interval, time.monotonic() - 1.0)
-        n += 1
-        poll = polls[n % len(polls)]
-        actor, choice = f"soak-{args.run}-f{index}-{n}", rnd.choice(["a", "b"])
+    for poll, actor, choice in paced_votes(args, f"f{index}", polls, stop_at):
         request = urllib.request.Request(f"http://{args.host}:{args.port}/v1/polls/{poll}/votes",
                                          data=vote_body(actor, choice), method="POST",
                                          headers={"Content-Type": "application/json"})

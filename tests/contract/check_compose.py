@@ -34,6 +34,8 @@ import sys
 import jsonschema
 import yaml
 
+from contract_cli import bad_usage, listed  # beside this script
+
 SENSITIVE = re.compile(r"PASSWORD|SECRET", re.IGNORECASE)
 # Environment variables that hold a file's path, not the secret itself (SPLITVOTE_SEAL__SECRET_KEY).
 PATH_VALUED = re.compile(r"(_KEY|_FILE)$", re.IGNORECASE)
@@ -383,8 +385,7 @@ def check(compose, schema, compose_path):
 
 
 def main(argv):
-    if len(argv) != 3:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+    if bad_usage(__doc__, argv, (3,)):
         return 2
     try:
         with open(argv[1]) as f:
@@ -395,10 +396,7 @@ def main(argv):
         print(f"cannot read input: {e}")
         return 1
     failures, one_shot = check(compose, schema, argv[1])
-    if failures:
-        print(f"{argv[1]}: {len(failures)} problem(s)")
-        for f in failures:
-            print(f"  {f}")
+    if listed(failures, f"{argv[1]}: "):
         return 1
     services = compose["services"]
     print(f"{argv[1]}: valid; {len(services)} services, "

@@ -36,6 +36,8 @@ import sys
 
 import yaml
 
+from contract_cli import bad_usage, listed  # beside this script
+
 PARTITIONS = 6
 REQUIRED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/part-of", "app.kubernetes.io/component")
 WORKLOADS = ("Deployment", "Job", "CronJob")
@@ -226,8 +228,7 @@ def check_sources(k8s_dir, config_dir):
 
 
 def main(argv):
-    if len(argv) not in (2, 3):
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+    if bad_usage(__doc__, argv, (2, 3)):
         return 2
     k8s_dir = os.path.abspath(argv[1])
     config_dir = os.path.abspath(argv[2]) if len(argv) == 3 else os.path.join(k8s_dir, "..", "config")
@@ -251,10 +252,7 @@ def main(argv):
             kinds[d["kind"]] = kinds.get(d["kind"], 0) + 1
         summary.append(f"{rel} ({len(docs)} objects, {len(deployments)} Deployments, "
                        f"{kinds.get('ScaledObject', 0)} ScaledObjects)")
-    if failures:
-        print(f"{k8s_dir}: {len(failures)} problem(s)")
-        for f in failures:
-            print(f"  {f}")
+    if listed(failures, f"{k8s_dir}: "):
         return 1
     print(f"{k8s_dir}: rendered and checked {', '.join(summary)}: probes, resources, "
           "securityContext, labels, PDBs, ScaledObject caps, no committed Secret, key isolation hold")

@@ -35,7 +35,8 @@ import tempfile
 
 import yaml
 
-SKIP = 77
+from contract_cli import bad_usage, listed, verdict  # beside this script
+
 COMPOSE_DIR = "deploy/compose"
 # Series Prometheus makes itself: per target, and for alert rules.
 PROMETHEUS_SERIES = {"up", "scrape_duration_seconds", "scrape_samples_scraped",
@@ -189,8 +190,7 @@ def check_compose_mounts(source_dir, prometheus_config, provider_paths):
 
 
 def main(argv):
-    if len(argv) != 2:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+    if bad_usage(__doc__, argv, (2,)):
         return 2
     source_dir = argv[1]
     compose_dir = os.path.join(source_dir, COMPOSE_DIR)
@@ -292,19 +292,13 @@ def main(argv):
                 failures += [f"{where}: promtool: {line.split(': ', 1)[-1].strip()}" for where, line in located] \
                     or [f"promtool check rules (dashboard queries): {out}"]
 
-    if failures:
-        print(f"{len(failures)} problem(s)")
-        for f in failures:
-            print(f"  {f}")
+    if listed(failures, ""):
         return 1
     summary = (f"{len(families)} metric families in the code; {len(rules)} alert rules and "
                f"{n_queries} queries of {len(dashboards)} dashboard(s) name only those")
-    if not promtool:
-        print(f"{summary}; promtool not installed (Debian package prometheus): config, rules "
-              "and query syntax not checked, skipping")
-        return SKIP
-    print(f"{summary}; promtool: config, rules, rule tests and query syntax valid")
-    return 0
+    return verdict(summary, promtool, "promtool: config, rules, rule tests and query syntax valid",
+                   "promtool not installed (Debian package prometheus): config, rules "
+                   "and query syntax not checked, skipping")
 
 
 if __name__ == "__main__":

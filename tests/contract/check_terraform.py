@@ -32,7 +32,8 @@ import shutil
 import subprocess
 import sys
 
-SKIP = 77
+from contract_cli import bad_usage, listed, verdict  # beside this script
+
 IDENT = r"[A-Za-z_][A-Za-z0-9_-]*"
 BLOCK_START = re.compile(rf'^(resource|data|variable|output|locals)\b\s*(?:"({IDENT})"\s*)?(?:"({IDENT})"\s*)?\{{', re.M)
 SENSITIVE_ATTR = re.compile(r"^\s*([A-Za-z0-9_]*(?:password|secret)[A-Za-z0-9_]*)\s*=\s*(.+)$", re.I | re.M)
@@ -131,8 +132,7 @@ def map_keys(body, name):
 
 
 def main(argv):
-    if len(argv) != 2:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+    if bad_usage(__doc__, argv, (2,)):
         return 2
     directory = argv[1]
     paths = sorted(glob.glob(os.path.join(directory, "**", "*.tf"), recursive=True))
@@ -282,19 +282,13 @@ def main(argv):
             failures.append("terraform providers: the module does not load:")
             failures += [f"  {line}" for line in errors or proc.stderr.splitlines()]
 
-    if failures:
-        print(f"{directory}: {len(failures)} problem(s)")
-        for f in failures:
-            print(f"  {f}")
+    if listed(failures, f"{directory}: "):
         return 1
     summary = (f"{directory}: {len(paths)} files, {len(declared['variable'])} variables (all used, all "
                f"described), {len(declared['resource'])} resources, {clusters} Aurora clusters; "
                "references, secrets and design rules hold")
-    if not terraform:
-        print(f"{summary}; terraform not installed: fmt and module loading not checked, skipping")
-        return SKIP
-    print(f"{summary}; terraform fmt and module loading pass (validate needs the provider: not run)")
-    return 0
+    return verdict(summary, terraform, "terraform fmt and module loading pass (validate needs the provider: not run)",
+                   "terraform not installed: fmt and module loading not checked, skipping")
 
 
 if __name__ == "__main__":

@@ -1,32 +1,17 @@
 // End to end: settings ingest cannot serve with stop it at start, with status 2 and the key's name.
-#include "splitvote/testing/answers.hpp"
 #include "splitvote/testing/environment.hpp"
-#include "splitvote/testing/polls.hpp"
-#include "splitvote/testing/raw_connection.hpp"
-#include "splitvote/testing/recordings.hpp"
+#include "splitvote/testing/process.hpp"
 #include "splitvote/testing/stack.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
-
-#include "splitvote/testing/jwt.hpp"
-
-#include <openssl/x509.h>
 #include <catch2/catch.hpp>
 
-#include <csignal>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <thread>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 using namespace splitvote::testing;
 using namespace std::chrono_literals;
-using svc = stack::service;
 
 TEST_CASE("bad proxy, CORS, TLS and JWT settings stop ingest at start with status 2 and the key's name",
           "[e2e][bad-settings]") {
@@ -66,8 +51,7 @@ TEST_CASE("bad proxy, CORS, TLS and JWT settings stop ingest at start with statu
     child_process ingest(binary("splitvote-ingest"), {}, env, log);
     INFO(message);
     CHECK(ingest.wait(10s) == 2);
-    std::ifstream in(log);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string text = read_file(log);
     INFO(text);
     CHECK(text.find(message) != std::string::npos);
   }

@@ -31,10 +31,7 @@ std::int64_t count_at(const boost::json::object& r, const char* group, const cha
 
 TEST_CASE("kill -9 of the ballotbox and the pollbook mid-stream: the counts stay exact", "[e2e][crash]") {
   stack s("e2e-crash");
-  s.start_all();
-  // Both consumers must be in the group and writing, so the kills hit live work.
-  REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
-  REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
+  s.start_all_assigned();  // both consumers in the group and writing, so the kills hit live work
   const auto poll = create_poll(
       s.port(),
       R"({"title":"Crash","choices":["red","green","blue"],"privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");

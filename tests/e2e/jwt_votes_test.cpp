@@ -1,32 +1,16 @@
 // End to end: jwt polls, where the identity provider's token names the actor.
-#include "splitvote/testing/answers.hpp"
 #include "splitvote/testing/environment.hpp"
+#include "splitvote/testing/jwt.hpp"
 #include "splitvote/testing/polls.hpp"
-#include "splitvote/testing/raw_connection.hpp"
-#include "splitvote/testing/recordings.hpp"
 #include "splitvote/testing/stack.hpp"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
-
-#include "splitvote/testing/jwt.hpp"
-
-#include <openssl/x509.h>
 #include <catch2/catch.hpp>
 
-#include <csignal>
-#include <cstdlib>
-#include <filesystem>
+#include <ctime>
 #include <fstream>
-#include <iterator>
-#include <thread>
+#include <string>
 
 using namespace splitvote::testing;
-using namespace std::chrono_literals;
-using svc = stack::service;
 
 TEST_CASE("jwt polls: the identity provider's token names the actor; forged, expired and misaddressed tokens are 401",
           "[e2e][jwt-votes]") {

@@ -22,6 +22,21 @@ using namespace splitvote::testing;
 using namespace std::chrono_literals;
 using svc = stack::service;
 
+namespace {
+
+/// A vote cast on a connection of its own, answered once Kafka has acknowledged it.
+std::future<http_response> vote_aside(unsigned short port, const std::string& votes, const std::string& actor,
+                                      const std::string& choice) {
+  return std::async(std::launch::async, [=] { return http_client(port).post(votes, vote_body(actor, choice)); });
+}
+
+/// Waits until librdkafka's queue holds `n` votes (admitted, not merely being checked).
+bool queued(unsigned short port, int n) {
+  return eventually([&] { return metric(port, "splitvote_producer_queue_messages") == n; }, 10s);
+}
+
+}  // namespace
+
 TEST_CASE("requests over http.max_in_flight get 503 at once, probes still answer, nothing is lost", "[e2e][limits]") {
   // linger.ms holds each vote in the producer for 2 s: two votes stay in flight long enough
   // to see what a third one gets.
@@ -34,12 +49,9 @@ TEST_CASE("requests over http.max_in_flight get 503 at once, probes still answer
   const std::string votes = "/v1/polls/" + poll.id + "/votes";
 
   {
-    auto first =
-        std::async(std::launch::async, [&] { return http_client(s.port()).post(votes, vote_body("a1", "pizza")); });
-    auto second =
-        std::async(std::launch::async, [&] { return http_client(s.port()).post(votes, vote_body("a2", "sushi")); });
-    // Both admitted and waiting for Kafka in librdkafka's queue.
-    REQUIRE(eventually([&] { return metric(s.port(), "splitvote_producer_queue_messages") == 2; }, 10s));
+    auto first = vote_aside(s.port(), votes, "a1", "pizza");
+    auto second = vote_aside(s.port(), votes, "a2", "sushi");
+    REQUIRE(queued(s.port(), 2));  // both admitted and waiting for Kafka
 
     http_client c(s.port());
     const auto third = c.post(votes, vote_body("a3", "salad"));
@@ -59,26 +71,12 @@ TEST_CASE("requests over http.max_in_flight get 503 at once, probes still answer
   check_counts(await_results(s.port(), poll, [](const auto& r) { return settled(r, 3); }), 1, 1, 1);
 
   {  // http.max_connections: a ninth connection is answered 503 and closed
-    std::vector<std::unique_ptr<raw_connection>> held;
     // Connections of the part above may still be closing: hold eight once the server has room.
-    REQUIRE(eventually(
-        [&] {
-          auto conn = std::make_unique<raw_connection>(s.port());
-          conn->send("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n");
-          if (!conn->read_until("\r\n\r\n", 5s) || !conn->received().starts_with("HTTP/1.1 200")) return false;
-          held.push_back(std::move(conn));
-          return held.size() == 8;
-        },
-        10s));
-    raw_connection extra(s.port());
-    extra.send("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n");
-    CHECK(extra.read_until_closed(5s));
-    INFO(extra.received());
-    CHECK(extra.received().starts_with("HTTP/1.1 503"));
-    CHECK(extra.received().find("/problems/overloaded") != std::string::npos);
-    CHECK(extra.received().find("Retry-After: 1") != std::string::npos);
+    auto held = hold_connections(s.port(), 8, 10s);
+    REQUIRE(held.size() == 8);
+    check_connection_refused(s.port(), 503, "/problems/overloaded");
     // The held ones still work; one closed makes room again.
-    held[0]->send("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n");
+    held[0]->send(livez_request);
     CHECK(held[0]->read_until("HTTP/1.1 200", 5s));
     held.pop_back();
     CHECK(eventually([&] { return http_client(s.port()).get("/livez").status == 200; }, 10s));
@@ -93,10 +91,8 @@ TEST_CASE("a full producer queue answers 503 with Retry-After, counts nothing an
   const auto poll = create_poll(s.port(), exact_lunch_poll);
   const std::string votes = "/v1/polls/" + poll.id + "/votes";
 
-  auto first =
-      std::async(std::launch::async, [&] { return http_client(s.port()).post(votes, vote_body("q1", "pizza")); });
-  // The first vote is in librdkafka's queue (not merely being checked) before the second comes.
-  REQUIRE(eventually([&] { return metric(s.port(), "splitvote_producer_queue_messages") == 1; }, 10s));
+  auto first = vote_aside(s.port(), votes, "q1", "pizza");
+  REQUIRE(queued(s.port(), 1));  // the first vote is in the queue before the second comes
   http_client c(s.port());
   const auto refused = c.post(votes, vote_body("q2", "sushi"));
   check_problem(refused, 503, "/problems/unavailable");

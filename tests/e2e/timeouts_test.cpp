@@ -62,14 +62,14 @@ TEST_CASE("slow clients are cut off at the read timeout and cannot hold the only
 
   {  // an idle keep-alive connection is closed after the idle timeout
     raw_connection idle(s.port());
-    idle.send("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n");
+    idle.send(livez_request);
     CHECK(idle.read_until("\r\n\r\n", 5s));
     CHECK(idle.read_until_closed(10s));
     CHECK(idle.received().starts_with("HTTP/1.1 200"));
   }
   {  // a keep-alive connection's second request dribbled after the first is cut off too
     raw_connection conn(s.port());
-    conn.send("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n");
+    conn.send(livez_request);
     CHECK(conn.read_until("\r\n\r\n", 5s));
     const std::string next =
         "GET /livez HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";

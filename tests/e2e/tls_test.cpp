@@ -135,7 +135,7 @@ TEST_CASE("ingest serves HTTPS (TLS 1.2+, modern suites) and SIGHUP loads a new 
   // Plain HTTP on the TLS port gets no HTTP answer.
   {
     raw_connection plain(s.port());
-    plain.send("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n");
+    plain.send(livez_request);
     plain.read_until_closed(5s);
     CHECK(plain.received().find("HTTP/1.1 200") == std::string::npos);
   }

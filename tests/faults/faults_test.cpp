@@ -18,6 +18,7 @@
 #include <iostream>
 #include <list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -228,6 +229,27 @@ std::map<std::string, std::string> one_in_flight(std::map<std::string, std::stri
   return env;
 }
 
+/// A command for the dev broker at a point of a stream: once `at` votes are done, wait `pause`
+/// (every connection waits with it), then send `command` (see dev_broker::inject).
+struct injection {
+  int at;
+  std::string command;
+  std::chrono::milliseconds pause = 0ms;
+};
+
+/// An on_progress for stream() that makes the injections, one at a time.
+std::function<void(int)> injecting(stack& s, std::vector<injection> plan) {
+  auto faults = std::make_shared<std::mutex>();
+  return [&s, faults, plan = std::move(plan)](int done) {
+    std::lock_guard lock(*faults);
+    for (const auto& i : plan)
+      if (done == i.at) {
+        std::this_thread::sleep_for(i.pause);
+        s.inject(i.command);
+      }
+  };
+}
+
 bool ready(unsigned short port) {  // /readyz answers 200
   try {
     return http_client(port).get("/readyz").status == 200;
@@ -411,9 +433,7 @@ TEST_CASE("kill -9 of one of two instances of each consumer mid-stream: the surv
 TEST_CASE("PostgreSQL stopped and restarted mid-stream: consumers wait and resume, readiness follows",
           "[faults][pg-restart]") {
   stack s("faults-pg");
-  s.start_all();
-  REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
-  REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
+  s.start_all_assigned();
   const auto poll = create_poll(s.port(), fixed_decoys_poll);
   restart_on_exit main{"main"}, ballot{"ballot"};
   // The outages run beside the stream (votes keep coming while a cluster is down).
@@ -460,20 +480,17 @@ TEST_CASE("injected produce and fetch errors: retried, nothing lost or doubled",
   // Serialised retries behind 40 injected produce errors can take longer than the default
   // 5 s answer deadline: a vote is still accepted, just later.
   stack s("faults-broker", {{}, one_in_flight({{"SPLITVOTE_KAFKA__DELIVERY_TIMEOUT_MS", "30000"}})});
-  s.start_all();
-  REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
-  REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
+  s.start_all_assigned();
   const auto poll = create_poll(s.port(), fixed_decoys_poll);
-  std::mutex faults;
-  const auto l = stream(s.port(), poll.id, 1500, 4, [&](int done) {
-    std::lock_guard lock(faults);
-    if (done == 300) s.inject("errors 0 30 19");  // Produce: NOT_ENOUGH_REPLICAS (retriable)
-    if (done == 700) s.inject("errors 1 30 6");   // Fetch: NOT_LEADER_OR_FOLLOWER
-    if (done == 1100) s.inject("errors 0 10 7");  // Produce: REQUEST_TIMED_OUT
-    // OffsetCommit: NOT_COORDINATOR. The consumers' offsets live in PostgreSQL beside the
-    // rows; Kafka's copy is advisory, so a failed commit must cost nothing.
-    if (done == 1200) s.inject("errors 8 20 16");
-  });
+  const std::vector<injection> plan{
+      {300, "errors 0 30 19"},  // Produce: NOT_ENOUGH_REPLICAS (retriable)
+      {700, "errors 1 30 6"},   // Fetch: NOT_LEADER_OR_FOLLOWER
+      {1100, "errors 0 10 7"},  // Produce: REQUEST_TIMED_OUT
+      // OffsetCommit: NOT_COORDINATOR. The consumers' offsets live in PostgreSQL beside the rows; Kafka's copy is
+      // advisory, so a failed commit must cost nothing.
+      {1200, "errors 8 20 16"},
+  };
+  const auto l = stream(s.port(), poll.id, 1500, 4, injecting(s, plan));
   CHECK(l.count(answer::accepted) == 1500);
   check_invariant(s, poll, l, 1, "30 produce, 30 fetch, 10 produce-timeout and 20 offset-commit errors injected");
 }
@@ -482,22 +499,14 @@ TEST_CASE("injected produce and fetch errors: retried, nothing lost or doubled",
 // this case lost 1-3 of 1,500 202s in 3 of 7 runs (the mock's missing sequence check above).
 TEST_CASE("a broker down and back, then injected errors", "[faults][broker-down]") {
   stack s("faults-broker-down", {{}, one_in_flight()});
-  s.start_all();
-  REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
-  REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
+  s.start_all_assigned();
   const auto poll = create_poll(s.port(), fixed_decoys_poll);
-  std::mutex faults;
-  const auto l = stream(s.port(), poll.id, 1500, 4, [&](int done) {
-    std::lock_guard lock(faults);
-    if (done == 200) s.inject("down 2");  // the leader of a third of the partitions
-    if (done == 300) {
-      std::this_thread::sleep_for(2s);  // shorter than the delivery timeout (5 s)
-      s.inject("up 2");
-    }
-    if (done == 600) s.inject("errors 0 30 19");
-    if (done == 900) s.inject("errors 1 30 6");
-    if (done == 1100) s.inject("errors 0 10 7");
-  });
+  const std::vector<injection> plan{
+      {200, "down 2"},    // the leader of a third of the partitions
+      {300, "up 2", 2s},  // after a 2 s pause of the stream: shorter than the delivery timeout (5 s)
+      {600, "errors 0 30 19"}, {900, "errors 1 30 6"}, {1100, "errors 0 10 7"},
+  };
+  const auto l = stream(s.port(), poll.id, 1500, 4, injecting(s, plan));
   check_invariant(s, poll, l, 1, "broker down 2 s and back, then injected errors");
 }
 
@@ -508,9 +517,7 @@ TEST_CASE("a broker down and back, then injected errors", "[faults][broker-down]
 TEST_CASE("the brokers down longer than the delivery timeout: votes fail cleanly, none counted twice",
           "[faults][broker-long]") {
   stack s("faults-broker-long", {{}, one_in_flight({{"SPLITVOTE_KAFKA__DELIVERY_TIMEOUT_MS", "2000"}})});
-  s.start_all();
-  REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
-  REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
+  s.start_all_assigned();
   const auto poll = create_poll(s.port(), fixed_decoys_poll);
   std::jthread outage;  // the brokers come back beside the stream
   std::mutex faults;
@@ -544,9 +551,7 @@ TEST_CASE("the brokers down longer than the delivery timeout: votes fail cleanly
 TEST_CASE("the consumers' database sessions killed mid-batch: commits fail, nothing lost or doubled",
           "[faults][commit-errors]") {
   stack s("faults-commit", {{{"SPLITVOTE_BATCH__MAX", "100"}, {"SPLITVOTE_BATCH__MAX_DELAY_MS", "50"}}, {}});
-  s.start_all();
-  REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
-  REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
+  s.start_all_assigned();
   const auto poll = create_poll(s.port(), fixed_decoys_poll);
   const auto terminate = [](const std::string& dsn, const char* role) {
     auto c = pg::connect(dsn);
@@ -579,8 +584,7 @@ TEST_CASE("the consumers' database sessions killed mid-batch: commits fail, noth
 
 TEST_CASE("SIGTERM to ingest under load: no 202 lost, and it exits in time", "[faults][ingest-sigterm]") {
   stack s("faults-ingest-term");
-  s.start_all();
-  REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
+  s.start_all_assigned();
   const auto poll = create_poll(s.port(), fixed_decoys_poll);
   std::optional<int> exit_status;
   double exit_seconds = 0;
@@ -609,9 +613,7 @@ TEST_CASE("SIGTERM to ingest under load: no 202 lost, and it exits in time", "[f
 
 TEST_CASE("kill -9 of ingest while Kafka is slow to acknowledge: no 202 lost", "[faults][ingest-kill]") {
   stack s("faults-ingest-kill");
-  s.start_all();
-  REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
-  REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
+  s.start_all_assigned();
   const auto poll = create_poll(s.port(), fixed_decoys_poll);
   std::mutex faults;
   const auto l = stream(s.port(), poll.id, 1200, 8, [&](int done) {
@@ -632,11 +634,7 @@ TEST_CASE("kill -9 of ingest while Kafka is slow to acknowledge: no 202 lost", "
 
 TEST_CASE("SIGTERM to a consumer in the middle of a rebalance: it exits in time", "[faults][consumer-sigterm]") {
   stack s("faults-consumer-term");
-  s.start(svc::pollbook, 0);
-  s.start(svc::ballotbox, 0);
-  s.start(svc::ingest);
-  REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
-  REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
+  s.start_all_assigned();
   const auto poll = create_poll(s.port(), fixed_decoys_poll);
   std::mutex faults;
   std::map<std::string, double> exit_seconds;
@@ -704,9 +702,7 @@ TEST_CASE("PostgreSQL frozen mid-stream, then thawed: probes answer, votes get 5
   options.ballot_server = ballot.url();
   options.ingest_env = {{"SPLITVOTE_HTTP__REQUEST_TIMEOUT_MS", "1000"}, {"SPLITVOTE_DB__STATEMENT_TIMEOUT_MS", "500"}};
   stack s("faults-pg-freeze", options);
-  s.start_all();
-  REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
-  REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
+  s.start_all_assigned();
   const auto poll = create_poll(s.port(), fixed_decoys_poll);
   frozen_run run;
   stream_through_freeze(
@@ -727,9 +723,7 @@ TEST_CASE(
   stack s("faults-broker-freeze", {{},
                                    one_in_flight({{"SPLITVOTE_KAFKA__DELIVERY_TIMEOUT_MS", "2000"},
                                                   {"SPLITVOTE_HTTP__REQUEST_TIMEOUT_MS", "1000"}})});
-  s.start_all();
-  REQUIRE(s.wait_for_log(svc::pollbook, 0, "partitions_assigned"));
-  REQUIRE(s.wait_for_log(svc::ballotbox, 0, "partitions_assigned"));
+  s.start_all_assigned();
   const auto poll = create_poll(s.port(), fixed_decoys_poll);
   const std::string results = "/v1/polls/" + poll.id + "/results";
   const std::map<std::string, std::string> admin{{"Authorization", "Bearer " + poll.admin_token}};

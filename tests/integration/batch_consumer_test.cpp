@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <ostream>
 #include <thread>
 
 using namespace splitvote;
@@ -51,7 +52,12 @@ std::vector<std::string> produce(const std::string& bootstrap, int count, int ba
 
 struct store_counts {
   std::int64_t ballots, envelopes, offsets;
+  bool operator==(const store_counts&) const = default;
 };
+
+std::ostream& operator<<(std::ostream& out, const store_counts& c) {
+  return out << "{ballots " << c.ballots << ", envelopes " << c.envelopes << ", offsets " << c.offsets << "}";
+}
 
 /// Every partition's stored position, opened with `keys` (none: the plain form).
 std::vector<consumer::position> positions(pqxx::transaction_base& tx,
@@ -142,70 +148,61 @@ std::string migrated_ballotbox() {
   return dsn;
 }
 
+/// A case's own dev broker and freshly migrated ballotbox database.
+struct rig {
+  explicit rig(const std::string& name) : broker(testing::temp_dir(name)), dsn(migrated_ballotbox()) {}
+  consumer::options options(const std::string& group) const { return options_for(dsn, broker.bootstrap(), group); }
+  testing::dev_broker broker;
+  std::string dsn;
+};
+
 }  // namespace
 
 TEST_CASE("a batch and its offsets commit together or not at all", "[integration]") {
-  const auto dir = testing::temp_dir("consumer-atomic");
-  testing::dev_broker broker(dir);
-  const auto dsn = migrated_ballotbox();
-  produce(broker.bootstrap(), 50, 2);
+  const rig r("consumer-atomic");
+  const auto& dsn = r.dsn;
+  produce(r.broker.bootstrap(), 50, 2);
 
   failing_sink sink;
   sink.fail = true;
   std::atomic<bool> stop{false};
   std::thread t([&] {
-    consumer::batch_consumer c(options_for(dsn, broker.bootstrap(), "atomic"), sink);
+    consumer::batch_consumer c(r.options("atomic"), sink);
     c.run(stop);
   });
   // While every write fails after inserting its rows, nothing at all may be visible.
   REQUIRE(testing::eventually([&] { return sink.calls >= 3; }, 60s));
-  const auto during = counts(dsn);
-  CHECK(during.ballots == 0);
-  CHECK(during.envelopes == 0);
-  CHECK(during.offsets == 0);
+  CHECK(counts(dsn) == store_counts{.ballots = 0, .envelopes = 0, .offsets = 0});
 
   sink.fail = false;
   const bool stored = testing::eventually([&] { return counts(dsn).envelopes == 50; }, 60s);
   stop = true;
   t.join();
   REQUIRE(stored);
-  const auto after = counts(dsn);
-  CHECK(after.ballots == 100);
-  CHECK(after.envelopes == 50);
-  CHECK(after.offsets == 50);
+  CHECK(counts(dsn) == store_counts{.ballots = 100, .envelopes = 50, .offsets = 50});
 }
 
 TEST_CASE("a restarted consumer resumes from the stored offsets: nothing lost, nothing twice", "[integration]") {
-  const auto dir = testing::temp_dir("consumer-resume");
-  testing::dev_broker broker(dir);
-  const auto dsn = migrated_ballotbox();
+  const rig r("consumer-resume");
   ballotbox::sink sink;
 
-  produce(broker.bootstrap(), 120, 3);
-  consume_until(options_for(dsn, broker.bootstrap(), "first"), sink, [&] { return counts(dsn).envelopes >= 120; });
-  CHECK(counts(dsn).envelopes == 120);
+  produce(r.broker.bootstrap(), 120, 3);
+  consume_until(r.options("first"), sink, [&] { return counts(r.dsn).envelopes >= 120; });
+  CHECK(counts(r.dsn).envelopes == 120);
 
   // A new group has no offsets in Kafka: only the stored offsets keep it from re-reading.
-  produce(broker.bootstrap(), 80, 3);
-  consume_until(options_for(dsn, broker.bootstrap(), "second"), sink, [&] { return counts(dsn).offsets >= 200; });
-  const auto after = counts(dsn);
-  CHECK(after.envelopes == 200);
-  CHECK(after.ballots == 600);
-  CHECK(after.offsets == 200);
+  produce(r.broker.bootstrap(), 80, 3);
+  consume_until(r.options("second"), sink, [&] { return counts(r.dsn).offsets >= 200; });
+  CHECK(counts(r.dsn) == store_counts{.ballots = 600, .envelopes = 200, .offsets = 200});
 }
 
 TEST_CASE("messages that do not decode are skipped and their offsets still advance", "[integration]") {
-  const auto dir = testing::temp_dir("consumer-garbage");
-  testing::dev_broker broker(dir);
-  const auto dsn = migrated_ballotbox();
+  const rig r("consumer-garbage");
   ballotbox::sink sink;
   const std::string wrong_poll = envelope::encode(envelope::envelope{"../../etc/passwd", "", "x"});
-  produce(broker.bootstrap(), 30, 1, {"not protobuf at all \xff\xfe", "", wrong_poll});
-  consume_until(options_for(dsn, broker.bootstrap(), "garbage"), sink, [&] { return counts(dsn).offsets >= 33; });
-  const auto after = counts(dsn);
-  CHECK(after.envelopes == 30);
-  CHECK(after.ballots == 30);
-  CHECK(after.offsets == 33);
+  produce(r.broker.bootstrap(), 30, 1, {"not protobuf at all \xff\xfe", "", wrong_poll});
+  consume_until(r.options("garbage"), sink, [&] { return counts(r.dsn).offsets >= 33; });
+  CHECK(counts(r.dsn) == store_counts{.ballots = 30, .envelopes = 30, .offsets = 33});
 }
 
 TEST_CASE("offsets of another cluster restart at zero, and a stale writer is fenced", "[integration]") {
@@ -233,33 +230,28 @@ TEST_CASE("offsets of another cluster restart at zero, and a stale writer is fen
 }
 
 TEST_CASE("an envelope delivered twice (Kafka retries can duplicate) is counted once", "[integration]") {
-  const auto dir = testing::temp_dir("consumer-duplicates");
-  testing::dev_broker broker(dir);
-  const auto dsn = migrated_ballotbox();
+  const rig r("consumer-duplicates");
   ballotbox::sink sink;
-  const auto sent = produce(broker.bootstrap(), 30, 2);
+  const auto sent = produce(r.broker.bootstrap(), 30, 2);
   // Ten of them again, once later on the topic and once twice in a row (same batch).
   std::vector<std::string> again(sent.begin(), sent.begin() + 10);
   again.push_back(sent[20]);
   again.push_back(sent[20]);
-  produce(broker.bootstrap(), 0, 0, again);
-  consume_until(options_for(dsn, broker.bootstrap(), "duplicates"), sink, [&] { return counts(dsn).offsets >= 42; });
-  const auto after = counts(dsn);
-  CHECK(after.ballots == 60);
-  CHECK(after.envelopes == 30);  // the envelope count follows the ballots actually stored
-  CHECK(after.offsets == 42);
+  produce(r.broker.bootstrap(), 0, 0, again);
+  consume_until(r.options("duplicates"), sink, [&] { return counts(r.dsn).offsets >= 42; });
+  // The envelope count follows the ballots actually stored.
+  CHECK(counts(r.dsn) == store_counts{.ballots = 60, .envelopes = 30, .offsets = 42});
 }
 
 TEST_CASE(
     "mixing by count: a poll's votes wait for their crowd in a sealed position, and a restart reads only what was not "
     "written",
     "[integration][mixing]") {
-  const auto dir = testing::temp_dir("consumer-mixing");
-  testing::dev_broker broker(dir);
-  const auto dsn = migrated_ballotbox();
+  const rig r("consumer-mixing");
+  const auto& dsn = r.dsn;
   ballotbox::sink sink;
   const std::string quiet = "5f0b8a4e-0000-4000-8000-000000000002";
-  auto o = options_for(dsn, broker.bootstrap(), "mixing");
+  auto o = r.options("mixing");
   o.mixing = {10, 10, std::chrono::hours(1)};
   std::array<unsigned char, 32> secret{};
   secret.fill(42);
@@ -275,8 +267,8 @@ TEST_CASE(
   };
 
   // 4 votes of the quiet poll first (offsets 0-3), then 25 of a busy one (4-28).
-  produce(broker.bootstrap(), 4, 2, {}, quiet);
-  produce(broker.bootstrap(), 25, 2);
+  produce(r.broker.bootstrap(), 4, 2, {}, quiet);
+  produce(r.broker.bootstrap(), 25, 2);
   consume_until(o, sink, [&] { return poll_envelopes(poll_id) >= 20; });
   CHECK(poll_envelopes(poll_id) == 20);  // two crowds of 10; 5 still wait
   CHECK(poll_envelopes(quiet) == 0);     // 4 < k: nothing of the quiet poll written
@@ -295,13 +287,10 @@ TEST_CASE(
 
   // A second instance (a restart) reads from the first held message and skips what was written:
   // the crowd it makes holds only votes not stored before.
-  produce(broker.bootstrap(), 6, 2, {}, quiet);
-  produce(broker.bootstrap(), 5, 2);
+  produce(r.broker.bootstrap(), 6, 2, {}, quiet);
+  produce(r.broker.bootstrap(), 5, 2);
   consume_until(o, sink, [&] { return poll_envelopes(quiet) >= 10 && poll_envelopes(poll_id) >= 30; });
   CHECK(poll_envelopes(quiet) == 10);
   CHECK(poll_envelopes(poll_id) == 30);
-  const auto after = stored();
-  CHECK(after.ballots == 80);
-  CHECK(after.envelopes == 40);
-  CHECK(after.offsets == 40);
+  CHECK(stored() == store_counts{.ballots = 80, .envelopes = 40, .offsets = 40});
 }

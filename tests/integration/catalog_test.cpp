@@ -7,15 +7,32 @@
 
 using namespace splitvote;
 
-TEST_CASE("a poll round-trips through the catalog and closes", "[integration]") {
+namespace {
+
+/// A connection to a fresh database with the catalog's migrations applied.
+std::unique_ptr<pqxx::connection> migrated_catalog() {
   auto c = pg::connect(testing::fresh_database(testing::pg().main));
   pg::apply_migrations(*c, "catalog", catalog::migrations());
+  return c;
+}
 
+/// A poll with the default privacy settings.
+catalog::poll poll_of(const std::string& id, const std::string& title, const std::vector<std::string>& choices) {
   catalog::poll p;
-  p.id = "8d0c7d5e-2f4b-4a57-9d7c-0f1e2d3c4b5a";
-  p.title = "Quoted \"title\", with {braces} and \\ backslash";
-  p.choices = {"pizza", "sushi, raw", "sa\"lad", "{x}"};
+  p.id = id;
+  p.title = title;
+  p.choices = choices;
   p.privacy = privacy::policy::defaults();
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("a poll round-trips through the catalog and closes", "[integration]") {
+  auto c = migrated_catalog();
+
+  auto p = poll_of("8d0c7d5e-2f4b-4a57-9d7c-0f1e2d3c4b5a", "Quoted \"title\", with {braces} and \\ backslash",
+                   {"pizza", "sushi, raw", "sa\"lad", "{x}"});
   p.admin_token_hash = privacy::token_hash("token");
   p.closes_at = std::chrono::system_clock::time_point(std::chrono::seconds(1900000000));
   p.key_hex = std::string(64, 'a');
@@ -89,13 +106,8 @@ TEST_CASE("a poll round-trips through the catalog and closes", "[integration]") 
 }
 
 TEST_CASE("a tokens poll finds each actor's key by the keyed hash of the actor's token only", "[integration]") {
-  auto c = pg::connect(testing::fresh_database(testing::pg().main));
-  pg::apply_migrations(*c, "catalog", catalog::migrations());
-  catalog::poll p;
-  p.id = "5b1f0e9a-7c3d-4e2f-8a6b-1d2c3e4f5a6b";
-  p.title = "tokens";
-  p.choices = {"yes", "no"};
-  p.privacy = privacy::policy::defaults();
+  auto c = migrated_catalog();
+  auto p = poll_of("5b1f0e9a-7c3d-4e2f-8a6b-1d2c3e4f5a6b", "tokens", {"yes", "no"});
   p.voter_auth = catalog::voter_auth::tokens;
   p.results_visibility = catalog::results_visibility::open_to_all;
   p.admin_token_hash = privacy::keyed_token_hash("token-key-token-key", "admin/" + p.id, "admin");

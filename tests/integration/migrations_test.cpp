@@ -65,9 +65,7 @@ TEST_CASE("each role touches only its own schema, and readers see aggregates onl
     pg::apply_migrations(*owner, "catalog", catalog::migrations());
     pg::apply_migrations(*owner, "pollbook", pollbook::migrations());
   }
-  const auto as = [&](const std::string& role) {
-    return pg::connect(dsn.substr(0, dsn.find("postgres@")) + role + dsn.substr(dsn.find("postgres@") + 8));
-  };
+  const auto as = [&](const std::string& role) { return pg::connect(testing::as_role(dsn, role)); };
   const auto denied = [](pqxx::connection& c, const std::string& sql) {
     try {
       pqxx::nontransaction tx(c);

@@ -14,14 +14,10 @@ namespace {
 
 const std::string poll = "'00000000-0000-4000-8000-000000000001'";
 
-std::string as_role(const std::string& dsn, const std::string& role) {
-  return dsn.substr(0, dsn.find("postgres@")) + role + dsn.substr(dsn.find("postgres@") + 8);
-}
-
 /// Runs `sql` as `role` in a transaction that is rolled back; "denied" when PostgreSQL
 /// refuses it for lack of a privilege (42501), "ok" when it ran, else the error.
 std::string attempt(const std::string& dsn, const std::string& role, const std::string& sql) {
-  auto c = pg::connect(as_role(dsn, role));
+  auto c = pg::connect(testing::as_role(dsn, role));
   try {
     pqxx::work tx(*c);
     tx.exec(sql);

@@ -26,10 +26,6 @@ key key_of(int i) {
   return k;
 }
 
-std::string as_role(const std::string& dsn, const std::string& role) {
-  return dsn.substr(0, dsn.find("postgres@")) + role + dsn.substr(dsn.find("postgres@") + 8);
-}
-
 }  // namespace
 
 TEST_CASE("batched lookups answer each vote as has_submitted would, from many threads at once", "[integration]") {
@@ -46,7 +42,7 @@ TEST_CASE("batched lookups answer each vote as has_submitted would, from many th
                    random::to_hex(key_of(1)));
     tx.commit();
   }
-  pg::pool pool(as_role(dsn, "splitvote_pollbook_reader"), 2);
+  pg::pool pool(testing::as_role(dsn, "splitvote_pollbook_reader"), 2);
   {
     auto c = pool.acquire();
     CHECK(pollbook::submitted_among(*c, poll, {}).empty());
@@ -84,7 +80,7 @@ TEST_CASE(
     auto owner = pg::connect(dsn);
     pg::apply_migrations(*owner, "pollbook", pollbook::migrations());
   }
-  pg::pool pool(as_role(dsn, "splitvote_pollbook_reader"), 1);
+  pg::pool pool(testing::as_role(dsn, "splitvote_pollbook_reader"), 1);
   {
     pollbook::submission_check check(pool);
     std::promise<std::exception_ptr> bad;

@@ -22,9 +22,7 @@
 #include <cmath>
 #include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <map>
 #include <set>
 #include <thread>
@@ -103,39 +101,34 @@ std::int64_t rank_in(const std::map<std::string, std::int64_t>& ranks, const std
   return it == ranks.end() ? static_cast<std::int64_t>(ranks.size()) : it->second;
 }
 
+/// One store's rows of the poll as a thief reads them: `select` names the row's value, its
+/// xmin::text::bigint and its ctid::text; in physical order, each ranked in `index`'s insertion order.
+template <typename Row, typename Value>
+std::vector<Row> rows_of(const std::string& dsn, const std::string& select, const std::string& index,
+                         const std::string& poll_id) {
+  auto c = pg::connect(dsn);
+  pqxx::work tx(*c);
+  tx.exec("CREATE EXTENSION IF NOT EXISTS pageinspect");
+  // The rows first, then the index pages: a row committed meanwhile is in the index but not
+  // in this list, never the other way round (up to a page split racing the page reads).
+  const auto rows = tx.exec_params(select + " WHERE poll_id = $1::uuid ORDER BY ctid", poll_id);
+  const auto by_index = index_insertion_order(tx, index);
+  std::vector<Row> out;
+  std::int64_t pos = 0;
+  for (const auto& r : rows)
+    out.push_back({r[0].as<Value>(), r[1].as<std::int64_t>(), pos++, rank_in(by_index, r[2].as<std::string>())});
+  return out;
+}
+
 /// Everything a thief reads from the two databases: system columns and index pages included.
 snapshot take_snapshot(const stack& s, const std::string& poll_id) {
   snapshot out;
-  {
-    auto c = pg::connect(s.main_dsn());
-    pqxx::work tx(*c);
-    tx.exec("CREATE EXTENSION IF NOT EXISTS pageinspect");
-    // The rows first, then the index pages: a row committed meanwhile is in the index but not
-    // in this list, never the other way round (up to a page split racing the page reads).
-    const auto rows = tx.exec_params(
-        "SELECT encode(actor_key, 'hex'), xmin::text::bigint, ctid::text FROM pollbook.submissions"
-        " WHERE poll_id = $1::uuid ORDER BY ctid",
-        poll_id);
-    const auto by_index = index_insertion_order(tx, "pollbook.submissions_by_actor");
-    std::int64_t pos = 0;
-    for (const auto& r : rows)
-      out.actors.push_back(
-          {r[0].as<std::string>(), r[1].as<std::int64_t>(), pos++, rank_in(by_index, r[2].as<std::string>())});
-  }
-  {
-    auto c = pg::connect(s.ballot_dsn());
-    pqxx::work tx(*c);
-    tx.exec("CREATE EXTENSION IF NOT EXISTS pageinspect");
-    const auto rows = tx.exec_params(
-        "SELECT choice, xmin::text::bigint, ctid::text FROM ballotbox.ballots"
-        " WHERE poll_id = $1::uuid ORDER BY ctid",
-        poll_id);
-    const auto by_index = index_insertion_order(tx, "ballotbox.ballots_pkey");
-    std::int64_t pos = 0;
-    for (const auto& r : rows)
-      out.ballots.push_back(
-          {r[0].as<int>(), r[1].as<std::int64_t>(), pos++, rank_in(by_index, r[2].as<std::string>())});
-  }
+  out.actors = rows_of<actor_row, std::string>(
+      s.main_dsn(), "SELECT encode(actor_key, 'hex'), xmin::text::bigint, ctid::text FROM pollbook.submissions",
+      "pollbook.submissions_by_actor", poll_id);
+  out.ballots =
+      rows_of<ballot_row, int>(s.ballot_dsn(), "SELECT choice, xmin::text::bigint, ctid::text FROM ballotbox.ballots",
+                               "ballotbox.ballots_pkey", poll_id);
   return out;
 }
 
@@ -210,16 +203,23 @@ struct verdict {
   double confidence;
 };
 
+/// Both stores' rows ordered by `key(row)` (stable: ties keep their physical order).
+template <typename Key>
+snapshot ordered(snapshot snap, Key key) {
+  const auto by_key = [&](const auto& a, const auto& b) { return key(a) < key(b); };
+  std::stable_sort(snap.actors.begin(), snap.actors.end(), by_key);
+  std::stable_sort(snap.ballots.begin(), snap.ballots.end(), by_key);
+  return snap;
+}
+
 /// The attack: order both stores by transaction id (arrival), cut the ballotbox into its
 /// transactions (batches), put each actor in the batch at the same relative position of
 /// the stream, and guess the choice that batch holds most of. Confidence is the posterior a
 /// careful attacker can claim: the batch's share for the choice, pushed through randomized
 /// response (1 − p + p/m if the share is 1).
 std::map<std::string, verdict> attack(const snapshot& snap, int m, double p) {
-  auto actors = snap.actors;
-  auto ballots = snap.ballots;
-  std::stable_sort(actors.begin(), actors.end(), [](const auto& a, const auto& b) { return a.xmin < b.xmin; });
-  std::stable_sort(ballots.begin(), ballots.end(), [](const auto& a, const auto& b) { return a.xmin < b.xmin; });
+  const auto by_arrival = ordered(snap, [](const auto& row) { return row.xmin; });
+  const auto& [actors, ballots] = by_arrival;
   // Batches of the ballotbox: runs of one xmin.
   std::vector<std::pair<std::size_t, std::size_t>> batches;  // [begin, end) in `ballots`
   for (std::size_t i = 0; i < ballots.size();) {
@@ -250,10 +250,8 @@ std::map<std::string, verdict> attack(const snapshot& snap, int m, double p) {
 /// ballot is the actor's own with probability n/B (B ballots, n of them real), and then
 /// says the truth with probability 1 − p + p/m.
 std::map<std::string, verdict> index_order_attack(const snapshot& snap, int m, double p) {
-  auto actors = snap.actors;
-  auto ballots = snap.ballots;
-  std::sort(actors.begin(), actors.end(), [](const auto& a, const auto& b) { return a.index_rank < b.index_rank; });
-  std::sort(ballots.begin(), ballots.end(), [](const auto& a, const auto& b) { return a.index_rank < b.index_rank; });
+  const auto by_index = ordered(snap, [](const auto& row) { return row.index_rank; });
+  const auto& [actors, ballots] = by_index;
   const double real = static_cast<double>(actors.size()) / static_cast<double>(ballots.size());
   std::map<std::string, verdict> out;
   for (std::size_t r = 0; r < actors.size(); ++r) {
@@ -391,16 +389,19 @@ bool all_stored(const boost::json::object& r, std::int64_t n) {
          r.at("consistency").as_object().at("ballotbox_envelopes").as_int64() == n;
 }
 
+/// Consumer settings that link every ballot to its voter: one envelope per transaction, mixing
+/// off, no scrub.
+const std::map<std::string, std::string> unmixed_consumers{{"SPLITVOTE_BATCH__MIN", "1"},
+                                                           {"SPLITVOTE_BATCH__MAX", "1"},
+                                                           {"SPLITVOTE_MIXING__MIN_REAL", "1"},
+                                                           {"SPLITVOTE_MIXING__MAX_REAL", "1"},
+                                                           {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}};
+
 }  // namespace
 
 TEST_CASE("weak settings: the attack recovers most votes (the suite has teeth)", "[privacy][linkage][weak]") {
   // No decoys, no randomized response, one envelope per transaction, no scrub.
-  stack s("linkage-weak", {{{"SPLITVOTE_BATCH__MIN", "1"},
-                            {"SPLITVOTE_BATCH__MAX", "1"},
-                            {"SPLITVOTE_MIXING__MIN_REAL", "1"},
-                            {"SPLITVOTE_MIXING__MAX_REAL", "1"},
-                            {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}},
-                           {}});
+  stack s("linkage-weak", {unmixed_consumers, {}});
   s.start_all();
   const auto poll = create_poll(s.port(), R"({"title":"Weak","choices":["yes","no"],
       "privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
@@ -702,12 +703,7 @@ TEST_CASE("a skewed electorate: a linked ballot says more than 1 - p + p/m, and 
           "[privacy][linkage][skewed]") {
   // Every ballot linked to its voter (no decoys, one envelope per transaction, mixing off, no
   // scrub: the weak case's links), randomized response as shipped, and 90 % voting "yes".
-  stack s("linkage-skewed", {{{"SPLITVOTE_BATCH__MIN", "1"},
-                              {"SPLITVOTE_BATCH__MAX", "1"},
-                              {"SPLITVOTE_MIXING__MIN_REAL", "1"},
-                              {"SPLITVOTE_MIXING__MAX_REAL", "1"},
-                              {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}},
-                             {}});
+  stack s("linkage-skewed", {unmixed_consumers, {}});
   s.start_all();
   const auto poll = create_poll(s.port(), R"({"title":"Skewed","choices":["yes","no"],
       "privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0.1},"release_noise":{"mechanism":"none"}}})");
@@ -772,9 +768,7 @@ std::size_t found_in_wal(pqxx::connection& c, const std::vector<std::string>& ne
   }
   std::string all;
   for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(dir) / "pg_wal")) {
-    if (!f.is_regular_file()) continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (f.is_regular_file()) all += read_file(f.path());
   }
   std::size_t found = 0;
   for (const auto& n : needles) found += all.find(n) != std::string::npos;

@@ -112,18 +112,12 @@ for name in ingest; do
   done
   [[ -n "$new" ]] || fail "$name was not restarted (or still has the killed pid)"
 done
-ready=""
-for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$HTTP_PORT/readyz" >/dev/null && ready=1 && break
-  sleep 0.1
-done
-[[ -n "$ready" ]] || fail "ingest not ready after its restart"
-ready=""
-for _ in $(seq 150); do
-  curl -fs "http://127.0.0.1:$POLLBOOK_HTTP_PORT/readyz" >/dev/null && ready=1 && break
-  sleep 0.1
-done
-[[ -n "$ready" ]] || fail "the restarted pollbook is not ready (its /readyz)"
+wait_ready() {  # wait_ready PORT SECONDS WHAT: until /readyz on PORT answers 200
+  for _ in $(seq $(($2 * 10))); do curl -fs "http://127.0.0.1:$1/readyz" >/dev/null && return 0; sleep 0.1; done
+  fail "$3"
+}
+wait_ready "$HTTP_PORT" 10 "ingest not ready after its restart"
+wait_ready "$POLLBOOK_HTTP_PORT" 15 "the restarted pollbook is not ready (its /readyz)"
 
 kill -TERM "$SERVER"
 wait "$SERVER" || true

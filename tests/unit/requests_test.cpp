@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <initializer_list>
+
 using namespace splitvote;
 using ingest::parse_poll_request;
 using ingest::parse_vote_request;
@@ -16,6 +18,14 @@ unsigned status_of(const std::function<void()>& f) {
   }
   return 0;
 }
+/// Whether each of `times` parses as an RFC 3339 time (`parses`) or is refused.
+void check_rfc3339(std::initializer_list<const char*> times, bool parses) {
+  for (const char* time : times) {
+    INFO(time);
+    CHECK(ingest::parse_rfc3339(time).has_value() == parses);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("a full poll request parses", "[unit]") {
@@ -161,21 +171,15 @@ TEST_CASE("only application/json bodies are accepted", "[unit]") {
 }
 
 TEST_CASE("RFC 3339 parsing", "[unit]") {
-  CHECK(ingest::parse_rfc3339("2026-11-23T12:00:00Z"));
-  CHECK(ingest::parse_rfc3339("2026-11-23T12:00:00.123456Z"));
-  CHECK(ingest::parse_rfc3339("2026-11-23t12:00:00-05:30"));
-  CHECK_FALSE(ingest::parse_rfc3339("2026-11-23T12:00:00"));
-  CHECK_FALSE(ingest::parse_rfc3339("2026-13-01T00:00:00Z"));
-  CHECK_FALSE(ingest::parse_rfc3339("2026-11-23T12:00:00Zjunk"));
+  check_rfc3339({"2026-11-23T12:00:00Z", "2026-11-23T12:00:00.123456Z", "2026-11-23t12:00:00-05:30"}, true);
+  check_rfc3339({"2026-11-23T12:00:00", "2026-13-01T00:00:00Z", "2026-11-23T12:00:00Zjunk"}, false);
   CHECK(ingest::format_rfc3339(*ingest::parse_rfc3339("2026-11-23T12:00:00+02:00")) == "2026-11-23T10:00:00Z");
 }
 
 // Found by tests/fuzz/requests_fuzz.cpp: a year past 2262 overflowed system_clock (UB) in from_time_t.
 TEST_CASE("RFC 3339 times that system_clock cannot hold are refused", "[unit]") {
-  CHECK_FALSE(ingest::parse_rfc3339("2365-01-31T18:00:00Z"));
-  CHECK_FALSE(ingest::parse_rfc3339("9999-12-31T23:59:59Z"));
-  CHECK_FALSE(ingest::parse_rfc3339("0001-01-01T00:00:00Z"));
-  CHECK(ingest::parse_rfc3339("2200-01-01T00:00:00Z"));
+  check_rfc3339({"2365-01-31T18:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"}, false);
+  check_rfc3339({"2200-01-01T00:00:00Z"}, true);
   try {
     parse_poll_request(R"({"title":"t","choices":["a","b"],"closes_at":"2365-01-31T18:00:00Z"})");
     FAIL("expected a problem");
@@ -186,9 +190,7 @@ TEST_CASE("RFC 3339 times that system_clock cannot hold are refused", "[unit]") 
 }
 
 TEST_CASE("RFC 3339 fields are digits, not what sscanf's %d also takes", "[unit]") {
-  CHECK_FALSE(ingest::parse_rfc3339("2030-01-01T-1:00:00Z"));
-  CHECK_FALSE(ingest::parse_rfc3339("2030-01-01T 1:00:00Z"));
-  CHECK_FALSE(ingest::parse_rfc3339("+030-01-01T01:00:00Z"));
-  CHECK_FALSE(ingest::parse_rfc3339("2030-01-01T01:00:00+-1:00"));
-  CHECK(ingest::parse_rfc3339("2030-01-01 01:00:00+01:00"));
+  check_rfc3339({"2030-01-01T-1:00:00Z", "2030-01-01T 1:00:00Z", "+030-01-01T01:00:00Z", "2030-01-01T01:00:00+-1:00"},
+                false);
+  check_rfc3339({"2030-01-01 01:00:00+01:00"}, true);
 }

@@ -1,6 +1,7 @@
 #include "splitvote/testing/answers.hpp"
 
 #include "splitvote/testing/polls.hpp"
+#include "splitvote/testing/raw_connection.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -50,6 +51,16 @@ void check_counts(const boost::json::object& results, std::int64_t pizza, std::i
   CHECK(estimate_of(results, "pizza") == pizza);
   CHECK(estimate_of(results, "sushi") == sushi);
   CHECK(estimate_of(results, "salad") == salad);
+}
+
+void check_connection_refused(unsigned short port, unsigned status, const std::string& type) {
+  raw_connection extra(port);
+  extra.send(livez_request);
+  CHECK(extra.read_until_closed(std::chrono::seconds(5)));
+  INFO(extra.received());
+  CHECK(extra.received().starts_with("HTTP/1.1 " + std::to_string(status)));
+  CHECK(extra.received().find(type) != std::string::npos);
+  CHECK(extra.received().find("Retry-After: 1") != std::string::npos);
 }
 
 void check_security_headers(const std::map<std::string, std::string>& headers, bool tls) {

@@ -155,6 +155,13 @@ std::string fresh_database(const std::string& server) {
   return server + "/" + name;
 }
 
+std::string as_role(const std::string& dsn, const std::string& role) {
+  const std::string superuser = "postgres@";
+  const auto at = dsn.find(superuser);
+  if (at == std::string::npos) throw std::invalid_argument("as_role: the DSN does not log in as postgres: " + dsn);
+  return dsn.substr(0, at) + role + "@" + dsn.substr(at + superuser.size());
+}
+
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});

@@ -1,5 +1,7 @@
 #include "splitvote/testing/raw_connection.hpp"
 
+#include "splitvote/testing/process.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -82,6 +84,23 @@ bool raw_connection::read_until(std::string_view text, std::chrono::milliseconds
     read_some(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now()));
   }
   return true;
+}
+
+std::vector<std::unique_ptr<raw_connection>> hold_connections(unsigned short port, std::size_t n,
+                                                              std::chrono::milliseconds timeout,
+                                                              const boost::source_location& at) {
+  std::vector<std::unique_ptr<raw_connection>> held;
+  eventually(
+      [&] {
+        auto conn = std::make_unique<raw_connection>(port);
+        conn->send(livez_request);
+        if (!conn->read_until("\r\n\r\n", std::chrono::seconds(5)) || !conn->received().starts_with("HTTP/1.1 200"))
+          return false;
+        held.push_back(std::move(conn));
+        return held.size() == n;
+      },
+      timeout, at);
+  return held;
 }
 
 std::string raw_vote(const std::string& poll_id, const std::string& body, const std::string& extra) {

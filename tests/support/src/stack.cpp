@@ -7,6 +7,8 @@
 #include "splitvote/privacy/actor_key.hpp"
 #include "splitvote/random/random_source.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <cctype>
 #include <fstream>
 #include <iostream>
@@ -16,12 +18,6 @@
 namespace splitvote::testing {
 
 namespace {
-
-/// The same DSN, connecting as `role` instead of the superuser.
-std::string as_role(const std::string& dsn, const std::string& role) {
-  const auto at = dsn.find("postgres@");
-  return at == std::string::npos ? dsn : dsn.substr(0, at) + role + dsn.substr(at + std::string("postgres").size());
-}
 
 const char* name_of(stack::service s) {
   switch (s) {
@@ -186,6 +182,12 @@ std::optional<int> stack::stop(service s, int instance, int sig, std::chrono::mi
   if (!p) return std::nullopt;
   p->signal(sig);
   return p->wait(timeout);
+}
+
+void stack::start_all_assigned() {
+  start_all();
+  REQUIRE(wait_for_log(service::pollbook, 0, "partitions_assigned"));
+  REQUIRE(wait_for_log(service::ballotbox, 0, "partitions_assigned"));
 }
 
 child_process* stack::process(service s, int instance) {

@@ -28,6 +28,10 @@ bool settled(const boost::json::object& results, std::int64_t n);
 /// Exact counts of an exact_lunch_poll, every actor once.
 void check_counts(const boost::json::object& results, std::int64_t pizza, std::int64_t sushi, std::int64_t salad);
 
+/// One connection more than a limit the server has reached: answered `status`, a problem of
+/// `type` with Retry-After: 1, to a raw GET /livez, then closed by the server.
+void check_connection_refused(unsigned short port, unsigned status, const std::string& type);
+
 /// The headers every answer carries, whatever its status (HSTS only over TLS).
 void check_security_headers(const std::map<std::string, std::string>& headers, bool tls = false);
 /// The headers of a raw HTTP response (names lower-cased).

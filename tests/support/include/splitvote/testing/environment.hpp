@@ -53,6 +53,10 @@ private:
 /// Creates an empty database with a random name on `server`; returns its DSN.
 std::string fresh_database(const std::string& server);
 
+/// The same DSN (postgresql://postgres@...), logging in as `role` instead of the superuser.
+/// Throws std::invalid_argument if the DSN does not log in as postgres.
+std::string as_role(const std::string& dsn, const std::string& role);
+
 /// The whole content of a file (empty if it cannot be read): logs, keys, configs.
 std::string read_file(const std::filesystem::path& p);
 

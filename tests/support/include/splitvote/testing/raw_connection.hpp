@@ -1,7 +1,11 @@
 // One TCP connection with byte-level control, for malformed, slow and pipelined HTTP in tests.
 #pragma once
 
+#include <boost/assert/source_location.hpp>
+
 #include <chrono>
+#include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +44,18 @@ private:
   bool closed_ = false;
   std::string received_;
 };
+
+/// A keep-alive GET /livez, as raw bytes.
+inline constexpr std::string_view livez_request = "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n";
+
+/// Opens connections to 127.0.0.1:`port` until `n` of them were each answered 200 to
+/// livez_request, and returns them open. One the server does not answer 200 (connections closed
+/// just before may still count against its limits) is dropped and another tried, until
+/// `timeout`: fewer than `n` come back if the server never had room for all of them. While it
+/// waits, the watchdog knows the call site `at` (as with eventually()).
+std::vector<std::unique_ptr<raw_connection>> hold_connections(
+    unsigned short port, std::size_t n, std::chrono::milliseconds timeout,
+    const boost::source_location& at = BOOST_CURRENT_LOCATION);
 
 /// A raw POST of a vote with Content-Length; `extra` headers end with \r\n each.
 std::string raw_vote(const std::string& poll_id, const std::string& body, const std::string& extra = {});

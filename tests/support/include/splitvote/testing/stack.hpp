@@ -33,6 +33,10 @@ public:
     start(service::ballotbox);
     start(service::ingest);
   }
+  /// start_all(), then waits until both consumers hold their partitions (they log
+  /// "partitions_assigned"), so that faults and votes from here on meet live consumers; fails
+  /// the test if either does not within 30 s.
+  void start_all_assigned();
 
   /// Starts the service (instance 0 unless given) and, for ingest, waits until /readyz is 200
   /// (with SPLITVOTE_HTTP__TLS__CERTIFICATE_CHAIN set: until it logs "listening").
