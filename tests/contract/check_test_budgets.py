@@ -9,6 +9,8 @@ import json
 import subprocess
 import sys
 
+import contract_cli  # beside this script
+
 
 def main() -> int:
     ctest, build_dir = sys.argv[1], sys.argv[2]
@@ -35,12 +37,9 @@ def main() -> int:
                 problems.append(f"{name}: watchdog {env['SPLITVOTE_TEST_TIMEOUT']} s, TIMEOUT {timeout} s")
         if float(timeout) > 600:
             problems.append(f"{name}: TIMEOUT {timeout} s is more than 10 minutes")
-    for p in problems:
-        print("contract.test-budgets:", p)
-    if problems:
-        return 1
     if len(tests) < 100:
-        print(f"contract.test-budgets: only {len(tests)} tests listed: is this the whole suite?")
+        problems.append(f"only {len(tests)} tests listed: is this the whole suite?")
+    if contract_cli.listed(problems, "contract.test-budgets: "):
         return 1
     print(f"{len(tests)} tests, each with a TIMEOUT; {binaries} run a Catch binary with its watchdog set to it")
     return 0

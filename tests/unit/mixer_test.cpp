@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <set>
 
 using namespace splitvote;
@@ -22,12 +23,20 @@ mix_key cover(const std::string& poll, std::int64_t offset, int partition = 0) {
   return {partition, offset, poll, false};
 }
 
+/// A mixer drawing on its own seeded randomness, and the time the case starts at.
+struct seeded_mixer {
+  seeded_mixer(std::uint64_t seed, const consumer::mix_settings& o) : rng(random::seeded_source(seed)), m(o, *rng) {}
+  std::unique_ptr<random::random_source> rng;
+  mixer<int> m;
+  const clock_type::time_point t = clock_type::now();
+};
+
 }  // namespace
 
 TEST_CASE("a poll's envelopes are held until k of its votes wait, covers not counted", "[unit][mixing]") {
-  auto rng = random::seeded_source(1);
-  mixer<int> m({4, 4, 60s, 0}, *rng);
-  const auto t = clock_type::now();
+  seeded_mixer mixing(1, {4, 4, 60s, 0});
+  auto& m = mixing.m;
+  const auto t = mixing.t;
   CHECK_FALSE(m.add(vote(poll_a, 0), 0, t));
   CHECK_FALSE(m.add(cover(poll_a, 1), 1, t));
   CHECK_FALSE(m.add(vote(poll_b, 2), 2, t));  // another poll's vote does not help poll a
@@ -45,9 +54,9 @@ TEST_CASE("a poll's envelopes are held until k of its votes wait, covers not cou
 }
 
 TEST_CASE("a quiet poll is written after a wait drawn in [max_wait/2, max_wait]", "[unit][mixing]") {
-  auto rng = random::seeded_source(2);
-  mixer<int> m({10, 10, 1000ms, 0}, *rng);
-  const auto t = clock_type::now();
+  seeded_mixer mixing(2, {10, 10, 1000ms, 0});
+  auto& m = mixing.m;
+  const auto t = mixing.t;
   m.add(vote(poll_a, 0), 0, t);
   m.add(vote(poll_a, 1), 1, t + 100ms);
   CHECK(m.take_due(t + 499ms).empty());
@@ -68,9 +77,9 @@ TEST_CASE("a quiet poll is written after a wait drawn in [max_wait/2, max_wait]"
 }
 
 TEST_CASE("k is drawn afresh per batch over the whole range", "[unit][mixing]") {
-  auto rng = random::seeded_source(3);
-  mixer<int> m({3, 7, 3600s, 0}, *rng);
-  const auto t = clock_type::now();
+  seeded_mixer mixing(3, {3, 7, 3600s, 0});
+  auto& m = mixing.m;
+  const auto t = mixing.t;
   std::map<std::size_t, int> sizes;
   std::int64_t offset = 0;
   for (int batch = 0; batch < 300; ++batch) {
@@ -114,9 +123,9 @@ TEST_CASE("mixing off, and messages that did not decode, are due at once", "[uni
 TEST_CASE(
     "a due crowd keeps some envelopes back for the next batch, never so many that fewer than min_real votes leave",
     "[unit][mixing]") {
-  auto rng = random::seeded_source(5);
-  mixer<int> m({4, 12, 3600s, 0.5}, *rng);
-  const auto t = clock_type::now();
+  seeded_mixer mixing(5, {4, 12, 3600s, 0.5});
+  auto& m = mixing.m;
+  const auto t = mixing.t;
   std::map<std::int64_t, int> arrived_in, left_in;  // offset -> batch it arrived before / left in
   std::int64_t offset = 0;
   for (int batch = 0; batch < 400; ++batch) {
@@ -146,7 +155,7 @@ TEST_CASE(
   CHECK(m.held() > 0);
 
   // Kept votes still leave by max_wait, timed from the oldest of them.
-  mixer<int> w({2, 2, 1000ms, 0.5}, *rng);
+  mixer<int> w({2, 2, 1000ms, 0.5}, *mixing.rng);
   int kept_total = 0;
   for (int round = 0; round < 50; ++round) {
     const auto start = t + std::chrono::seconds(10 * round);
@@ -192,9 +201,9 @@ TEST_CASE("a stored position round-trips sealed, tells only a power of two of it
 }
 
 TEST_CASE("a crowd that did not form by its wait is marked on one vote with the votes it lacks", "[unit][mixing]") {
-  auto rng = random::seeded_source(6);
-  mixer<int> m({5, 5, 1000ms, 0.5}, *rng);
-  const auto t = clock_type::now();
+  seeded_mixer mixing(6, {5, 5, 1000ms, 0.5});
+  auto& m = mixing.m;
+  const auto t = mixing.t;
   m.add(cover(poll_a, 0), 0, t);
   m.add(vote(poll_a, 1), 1, t + 10ms);
   m.add(vote(poll_a, 2), 2, t + 20ms);
@@ -213,7 +222,7 @@ TEST_CASE("a crowd that did not form by its wait is marked on one vote with the 
   CHECK(m.take_due(t, mark).size() >= 5);
   m.add(cover(poll_b, 20), 20, t);
   m.take_due(t + 2000ms, mark);
-  mixer<int> off({1, 1, 1000ms, 0}, *rng);
+  mixer<int> off({1, 1, 1000ms, 0}, *mixing.rng);
   off.add(vote(poll_a, 30), 30, t);
   off.take_due(t + 2000ms, mark);
   CHECK(marked.empty());

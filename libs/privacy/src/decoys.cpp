@@ -66,8 +66,7 @@ constexpr name_table<decoy_distribution, 4> decoy_names{{{decoy_distribution::no
 std::string to_string(decoy_distribution d) { return std::string(name_of(decoy_names, d)); }
 
 decoy_distribution parse_decoy_distribution(const std::string& name) {
-  if (const auto d = value_named(decoy_names, name)) return *d;
-  throw std::invalid_argument("decoys.distribution must be one of " + names_list(decoy_names));
+  return parse_named(decoy_names, name, "decoys.distribution");
 }
 
 namespace {

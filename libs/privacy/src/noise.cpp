@@ -93,8 +93,7 @@ constexpr name_table<noise_mechanism, 3> mechanism_names{{{noise_mechanism::none
 std::string to_string(noise_mechanism m) { return std::string(name_of(mechanism_names, m)); }
 
 noise_mechanism parse_noise_mechanism(const std::string& name) {
-  if (const auto m = value_named(mechanism_names, name)) return *m;
-  throw std::invalid_argument("release_noise.mechanism must be one of " + names_list(mechanism_names));
+  return parse_named(mechanism_names, name, "release_noise.mechanism");
 }
 
 void release_noise_spec::validate() const {

@@ -17,10 +17,11 @@ namespace splitvote::bench {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = asio::ip::tcp;
-using clock_type = std::chrono::steady_clock;
 
 namespace {
+
+using tcp = asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
 
 /// What all connections share: the schedule (one counter hands out send slots and actor
 /// numbers), and the counters the progress line reads.

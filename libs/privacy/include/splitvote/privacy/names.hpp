@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,12 +30,22 @@ constexpr std::optional<E> value_named(const name_table<E, N>& table, std::strin
   return std::nullopt;
 }
 
+/// The value named `name`; std::invalid_argument "<what> must be one of a, b, c" if none.
+template <class E, std::size_t N>
+E parse_named(const name_table<E, N>& table, std::string_view name, std::string_view what);
+
 /// Every name, as "a, b, c" (for error messages).
 template <class E, std::size_t N>
 std::string names_list(const name_table<E, N>& table) {
   std::string out;
   for (const auto& [v, name] : table) out.append(out.empty() ? "" : ", ").append(name);
   return out;
+}
+
+template <class E, std::size_t N>
+E parse_named(const name_table<E, N>& table, std::string_view name, std::string_view what) {
+  if (const auto v = value_named(table, name)) return *v;
+  throw std::invalid_argument(std::string(what) + " must be one of " + names_list(table));
 }
 
 }  // namespace splitvote::privacy
