@@ -1,6 +1,7 @@
 // splitvote-dev-broker: the embedded Kafka for local runs and tests (librdkafka's mock cluster).
 // It speaks the Kafka protocol on loopback; in memory only: its data dies with it.
 #include "splitvote/kafka/native.hpp"
+#include "splitvote/runtime/program.hpp"
 #include "splitvote/runtime/signals.hpp"
 #include "src/control.hpp"
 
@@ -67,7 +68,7 @@ int main(int argc, char** argv) {
     }
   }
   if (brokers < 1 || partitions < 1) return usage();
-  try {
+  return runtime::run_main("splitvote-dev-broker", [&] {
     // The mock cluster lives inside a client handle; this one is used for nothing else.
     auto handle = kafka::make_handle(RD_KAFKA_PRODUCER, kafka::make_conf({{"log_level", "3"}}));
     std::unique_ptr<rd_kafka_mock_cluster_t, mock_deleter> cluster(rd_kafka_mock_cluster_new(handle.get(), brokers));
@@ -89,8 +90,5 @@ int main(int argc, char** argv) {
     runtime::wait_for_stop_signal();
     std::cout << "splitvote-dev-broker: stopping (in-memory data is gone)" << std::endl;
     return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "splitvote-dev-broker: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

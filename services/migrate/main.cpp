@@ -2,23 +2,23 @@
 #include "splitvote/ballotbox/schema.hpp"
 #include "splitvote/catalog/schema.hpp"
 #include "splitvote/config/settings.hpp"
+#include "splitvote/config/shared_keys.hpp"
 #include "splitvote/pg/pool.hpp"
 #include "splitvote/pollbook/schema.hpp"
+#include "splitvote/runtime/program.hpp"
 
 #include <iostream>
 
 using namespace splitvote;
 
 int main(int argc, char** argv) {
-  try {
+  return runtime::run_main("splitvote-migrate", [&] {
     // Each schema is optional so one cluster at a time can be migrated.
     const auto cfg = config::settings::load(
-        {{"catalog.dsn", "DSN of the catalog schema (empty: skip)", "", true},
-         {"pollbook.dsn", "DSN of the pollbook schema (empty: skip)", "", true},
-         {"ballotbox.dsn", "DSN of the ballotbox schema (empty: skip)", "", true},
-         {"db.statement_timeout_ms", "the server cancels any migration statement that runs longer", "300000"}},
+        {config::optional_dsn("catalog"), config::optional_dsn("pollbook"), config::optional_dsn("ballotbox"),
+         config::statement_timeout("the server cancels any migration statement that runs longer", 300000)},
         config::config_path_from(argc, argv));
-    const pg::session_limits limits{std::chrono::milliseconds(cfg.integer("db.statement_timeout_ms", 1, 86400000))};
+    const pg::session_limits limits{cfg.millis("db.statement_timeout_ms")};
     const struct {
       const char* key;
       const char* schema;
@@ -35,16 +35,7 @@ int main(int argc, char** argv) {
                 << applied << " applied)\n";
       ++migrated;
     }
-    if (migrated == 0) {
-      std::cerr << "splitvote-migrate: nothing to do: set catalog.dsn, pollbook.dsn and/or ballotbox.dsn\n";
-      return 2;
-    }
+    if (migrated == 0) throw config::error("nothing to do: set catalog.dsn, pollbook.dsn and/or ballotbox.dsn");
     return 0;
-  } catch (const config::error& e) {
-    std::cerr << "splitvote-migrate: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "splitvote-migrate: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

@@ -208,3 +208,59 @@ TEST_CASE("describe masks a secret read from a file and names the file", "[unit]
   CHECK(d.find("privacy.actor_secret = **** (from file " + file + ")") != std::string::npos);
   CHECK(d.find("http.port = 8080\n") != std::string::npos);
 }
+
+namespace {
+const std::vector<property> typed = {
+    integer("http.port", "port", 8080, 0, 65535),
+    millis("http.read_timeout_ms", "read timeout", 10000, 1, 86400000),
+    list("http.trusted_proxies", "proxies").checked([](const std::string& item) -> std::optional<std::string> {
+      if (item.find('.') == std::string::npos) return "'" + item + "' is not an address";
+      return std::nullopt;
+    }),
+    secret("privacy.actor_secret", "secret").checked([](const std::string& v) -> std::optional<std::string> {
+      if (v.size() < 16) return "must be at least 16 bytes";
+      return std::nullopt;
+    }),
+    text("log.level", "level", "info"),
+};
+}  // namespace
+
+TEST_CASE("typed properties are read without repeating their bounds", "[unit]") {
+  const auto s = settings::parse(typed, "http:\n  port: 9090\nprivacy:\n  actor_secret: 0123456789abcdef\n");
+  CHECK(s.integer("http.port") == 9090);
+  CHECK(s.integer<unsigned short>("http.port") == 9090);
+  CHECK(s.millis("http.read_timeout_ms") == std::chrono::milliseconds(10000));
+  CHECK(s.list("http.trusted_proxies").empty());
+  CHECK(s.str("log.level") == "info");
+  // A key declared as text has no declared bounds.
+  CHECK_THROWS_WITH(s.integer("log.level"), Catch::Contains("log.level: not declared as an integer"));
+  // A declared integer that does not fit the type asked for.
+  const auto wide = settings::parse({integer("big", "big", 70000, 0, 100000)}, "");
+  CHECK_THROWS_AS(wide.integer<unsigned short>("big"), error);
+}
+
+TEST_CASE("load checks every declared value and reports every problem at once", "[unit]") {
+  ::setenv("SPLITVOTE_HTTP__READ_TIMEOUT_MS", "0", 1);
+  const auto path = write_yaml(
+      "http:\n  port: eighty\n  trusted_proxies: [10.0.0.1, proxy, other]\n  prot: 1\n"
+      "privacy:\n  actor_secret: short\n");
+  try {
+    settings::load(typed, path);
+    ::unsetenv("SPLITVOTE_HTTP__READ_TIMEOUT_MS");
+    FAIL("expected an error");
+  } catch (const error& e) {
+    ::unsetenv("SPLITVOTE_HTTP__READ_TIMEOUT_MS");
+    const std::string what = e.what();
+    INFO(what);
+    CHECK(what.rfind("invalid configuration in " + path + ":\n", 0) == 0);
+    CHECK(what.find("\n  http.port: expected an integer, got 'eighty'") != std::string::npos);
+    CHECK(what.find("\n  http.read_timeout_ms: 0 is outside [1, 86400000]") != std::string::npos);
+    CHECK(what.find("\n  http.trusted_proxies: 'proxy' is not an address") != std::string::npos);
+    CHECK(what.find("\n  http.trusted_proxies: 'other' is not an address") != std::string::npos);
+    CHECK(what.find("\n  privacy.actor_secret: must be at least 16 bytes") != std::string::npos);
+    CHECK(what.find("\n  http.prot: unknown setting") != std::string::npos);
+    CHECK(what.find("short") == std::string::npos);  // a secret's check never shows the value
+  }
+  // Bounds apply to defaults too: a declaration error shows at the first load.
+  CHECK_THROWS_WITH(settings::parse({integer("n", "n", 5, 6, 7)}, ""), Catch::Contains("n: 5 is outside [6, 7]"));
+}

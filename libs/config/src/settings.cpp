@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <variant>
 
 extern char** environ;
 
@@ -129,7 +130,71 @@ std::optional<std::string> read_secret_file(const std::string& key, const std::s
   return content;
 }
 
+/// The integer `text` is, or the problem with it (the key is put before it).
+std::variant<std::int64_t, std::string> parse_integer(const std::string& text, std::int64_t min, std::int64_t max) {
+  std::size_t used = 0;
+  std::int64_t n = 0;
+  try {
+    n = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size()) return "expected an integer, got '" + text + "'";
+  if (n < min || n > max) return text + " is outside [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+  return n;
+}
+
+/// Comma-separated items, trimmed, empty ones dropped (settings::list).
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    const auto first = item.find_first_not_of(" \t");
+    if (first == std::string::npos) continue;
+    out.push_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
+  }
+  return out;
+}
+
+/// Every problem with a declared value: its kind, its bounds, its check.
+void check_value(const property& p, const std::string& value, std::vector<std::string>& problems) {
+  if (p.type == property::kind::integer) {
+    const auto n = parse_integer(value, p.min, p.max);
+    if (const auto* problem = std::get_if<std::string>(&n)) {
+      problems.push_back(p.key + ": " + *problem);
+      return;
+    }
+  }
+  if (!p.check) return;
+  const auto items = p.type == property::kind::list ? split_list(value) : std::vector<std::string>{value};
+  for (const auto& item : items)
+    if (const auto problem = p.check(item)) problems.push_back(p.key + ": " + *problem);
+}
+
 }  // namespace
+
+property text(std::string key, std::string description, std::optional<std::string> default_value) {
+  return {std::move(key), std::move(description), std::move(default_value)};
+}
+
+property secret(std::string key, std::string description, std::optional<std::string> default_value) {
+  return {std::move(key), std::move(description), std::move(default_value), true};
+}
+
+property integer(std::string key, std::string description, std::int64_t default_value, std::int64_t min,
+                 std::int64_t max) {
+  return {
+      std::move(key), std::move(description), std::to_string(default_value), false, property::kind::integer, min, max};
+}
+
+property millis(std::string key, std::string description, std::int64_t default_value, std::int64_t min,
+                std::int64_t max) {
+  return integer(std::move(key), std::move(description), default_value, min, max);
+}
+
+property list(std::string key, std::string description, std::string default_value) {
+  return {std::move(key), std::move(description), std::move(default_value), false, property::kind::list};
+}
 
 settings settings::load(const std::vector<property>& schema, const std::string& path,
                         const std::vector<std::string>& passthrough_prefixes) {
@@ -222,6 +287,7 @@ settings settings::resolve(const std::vector<property>& schema, std::string_view
   for (auto& [key, value] : env) given[key] = std::move(value);
   for (const auto& p : schema) {
     s.secret_[p.key] = p.secret;
+    if (p.type == property::kind::integer) s.bounds_[p.key] = {p.min, p.max};
     if (auto it = given.find(p.key); it != given.end()) {
       s.values_[p.key] = it->second;
       given.erase(it);
@@ -230,6 +296,7 @@ settings settings::resolve(const std::vector<property>& schema, std::string_view
     } else if (!unread.count(p.key)) {
       problems.push_back(p.key + ": required (" + p.description + ")");
     }
+    if (auto it = s.values_.find(p.key); it != s.values_.end()) check_value(p, it->second, problems);
   }
   for (const auto& [key, value] : given) {
     if (has_prefix(key, passthrough_prefixes))
@@ -253,34 +320,23 @@ const std::string& settings::str(const std::string& key) const {
 }
 
 std::int64_t settings::integer(const std::string& key, std::int64_t min, std::int64_t max) const {
-  const std::string& v = str(key);
-  std::size_t used = 0;
-  std::int64_t n = 0;
-  try {
-    n = std::stoll(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != v.size()) throw error(key + ": expected an integer, got '" + v + "'");
-  if (n < min || n > max)
-    throw error(key + ": " + v + " is outside [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-  return n;
+  const auto n = parse_integer(str(key), min, max);
+  if (const auto* problem = std::get_if<std::string>(&n)) throw error(key + ": " + *problem);
+  return std::get<std::int64_t>(n);
+}
+
+std::int64_t settings::declared_integer(const std::string& key) const {
+  const auto it = bounds_.find(key);
+  if (it == bounds_.end()) throw error(key + ": not declared as an integer");
+  return integer(key, it->second.first, it->second.second);
 }
 
 std::chrono::milliseconds settings::millis(const std::string& key) const {
-  return std::chrono::milliseconds(integer(key, 0, std::int64_t{366} * 24 * 3600 * 1000));
+  if (bounds_.count(key)) return std::chrono::milliseconds(declared_integer(key));
+  return std::chrono::milliseconds(integer(key, 0, max_millis));
 }
 
-std::vector<std::string> settings::list(const std::string& key) const {
-  std::vector<std::string> out;
-  std::istringstream in(str(key));
-  for (std::string item; std::getline(in, item, ',');) {
-    const auto first = item.find_first_not_of(" \t");
-    if (first == std::string::npos) continue;
-    out.push_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
-  }
-  return out;
-}
+std::vector<std::string> settings::list(const std::string& key) const { return split_list(str(key)); }
 
 std::map<std::string, std::string> settings::with_prefix(const std::string& prefix) const {
   std::map<std::string, std::string> out;

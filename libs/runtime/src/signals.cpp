@@ -41,14 +41,16 @@ int wait_for_stop_signal(const std::function<void()>& on_hangup) {
 }
 
 std::jthread every(std::chrono::milliseconds interval, std::function<void()> task,
-                   std::function<void(const std::exception&)> on_failure) {
-  return every(interval, [task = std::move(task), on_failure = std::move(on_failure), failing = false]() mutable {
+                   std::function<void(const std::exception&)> on_failure, std::function<void()> on_recovery) {
+  return every(interval, [task = std::move(task), on_failure = std::move(on_failure),
+                          on_recovery = std::move(on_recovery), failing = false]() mutable {
     try {
       task();
-      failing = false;
     } catch (const std::exception& e) {
       if (!std::exchange(failing, true)) on_failure(e);
+      return;
     }
+    if (std::exchange(failing, false) && on_recovery) on_recovery();
   });
 }
 

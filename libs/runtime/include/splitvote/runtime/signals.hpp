@@ -23,8 +23,9 @@ int wait_for_stop_signal(const std::function<void()>& on_hangup = {});
 std::jthread every(std::chrono::milliseconds interval, std::function<void()> task);
 
 /// As above, for a task that may throw: `on_failure` hears the first failure of each run of
-/// failures (once per outage, not once per round); a round that succeeds ends the run.
+/// failures (once per outage, not once per round); the round that succeeds and ends the run
+/// calls `on_recovery` (if given).
 std::jthread every(std::chrono::milliseconds interval, std::function<void()> task,
-                   std::function<void(const std::exception&)> on_failure);
+                   std::function<void(const std::exception&)> on_failure, std::function<void()> on_recovery = {});
 
 }  // namespace splitvote::runtime
