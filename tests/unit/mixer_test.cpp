@@ -35,8 +35,7 @@ struct seeded_mixer {
 
 TEST_CASE("a poll's envelopes are held until k of its votes wait, covers not counted", "[unit][mixing]") {
   seeded_mixer mixing(1, {4, 4, 60s, 0});
-  auto& m = mixing.m;
-  const auto t = mixing.t;
+  auto& [rng, m, t] = mixing;
   CHECK_FALSE(m.add(vote(poll_a, 0), 0, t));
   CHECK_FALSE(m.add(cover(poll_a, 1), 1, t));
   CHECK_FALSE(m.add(vote(poll_b, 2), 2, t));  // another poll's vote does not help poll a
@@ -55,8 +54,7 @@ TEST_CASE("a poll's envelopes are held until k of its votes wait, covers not cou
 
 TEST_CASE("a quiet poll is written after a wait drawn in [max_wait/2, max_wait]", "[unit][mixing]") {
   seeded_mixer mixing(2, {10, 10, 1000ms, 0});
-  auto& m = mixing.m;
-  const auto t = mixing.t;
+  auto& [rng, m, t] = mixing;
   m.add(vote(poll_a, 0), 0, t);
   m.add(vote(poll_a, 1), 1, t + 100ms);
   CHECK(m.take_due(t + 499ms).empty());
@@ -78,8 +76,7 @@ TEST_CASE("a quiet poll is written after a wait drawn in [max_wait/2, max_wait]"
 
 TEST_CASE("k is drawn afresh per batch over the whole range", "[unit][mixing]") {
   seeded_mixer mixing(3, {3, 7, 3600s, 0});
-  auto& m = mixing.m;
-  const auto t = mixing.t;
+  auto& [rng, m, t] = mixing;
   std::map<std::size_t, int> sizes;
   std::int64_t offset = 0;
   for (int batch = 0; batch < 300; ++batch) {
@@ -124,8 +121,7 @@ TEST_CASE(
     "a due crowd keeps some envelopes back for the next batch, never so many that fewer than min_real votes leave",
     "[unit][mixing]") {
   seeded_mixer mixing(5, {4, 12, 3600s, 0.5});
-  auto& m = mixing.m;
-  const auto t = mixing.t;
+  auto& [rng, m, t] = mixing;
   std::map<std::int64_t, int> arrived_in, left_in;  // offset -> batch it arrived before / left in
   std::int64_t offset = 0;
   for (int batch = 0; batch < 400; ++batch) {
@@ -155,7 +151,7 @@ TEST_CASE(
   CHECK(m.held() > 0);
 
   // Kept votes still leave by max_wait, timed from the oldest of them.
-  mixer<int> w({2, 2, 1000ms, 0.5}, *mixing.rng);
+  mixer<int> w({2, 2, 1000ms, 0.5}, *rng);
   int kept_total = 0;
   for (int round = 0; round < 50; ++round) {
     const auto start = t + std::chrono::seconds(10 * round);
@@ -202,8 +198,7 @@ TEST_CASE("a stored position round-trips sealed, tells only a power of two of it
 
 TEST_CASE("a crowd that did not form by its wait is marked on one vote with the votes it lacks", "[unit][mixing]") {
   seeded_mixer mixing(6, {5, 5, 1000ms, 0.5});
-  auto& m = mixing.m;
-  const auto t = mixing.t;
+  auto& [rng, m, t] = mixing;
   m.add(cover(poll_a, 0), 0, t);
   m.add(vote(poll_a, 1), 1, t + 10ms);
   m.add(vote(poll_a, 2), 2, t + 20ms);
@@ -222,7 +217,7 @@ TEST_CASE("a crowd that did not form by its wait is marked on one vote with the 
   CHECK(m.take_due(t, mark).size() >= 5);
   m.add(cover(poll_b, 20), 20, t);
   m.take_due(t + 2000ms, mark);
-  mixer<int> off({1, 1, 1000ms, 0}, *mixing.rng);
+  mixer<int> off({1, 1, 1000ms, 0}, *rng);
   off.add(vote(poll_a, 30), 30, t);
   off.take_due(t + 2000ms, mark);
   CHECK(marked.empty());
