@@ -57,37 +57,6 @@ std::optional<std::int64_t> client::fetched_high_watermark(const std::string& to
   return high;
 }
 
-std::map<int, std::int64_t> client::committed_offsets(const std::string& group, const std::string& topic,
-                                                      int partitions, std::chrono::milliseconds timeout) const {
-  partition_list_ptr wanted(rd_kafka_topic_partition_list_new(partitions));
-  for (int i = 0; i < partitions; ++i) rd_kafka_topic_partition_list_add(wanted.get(), topic.c_str(), i);
-  group_offsets_request_ptr request(rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), wanted.get()));
-  admin_options_ptr options(rd_kafka_AdminOptions_new(native(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS));
-  std::array<char, 512> err{};
-  rd_kafka_AdminOptions_set_request_timeout(options.get(), millis(timeout), err.data(), err.size());
-  queue_ptr queue(rd_kafka_queue_new(native()));
-  rd_kafka_ListConsumerGroupOffsets_t* requests[] = {request.get()};
-  rd_kafka_ListConsumerGroupOffsets(native(), requests, 1, options.get(), queue.get());
-  event_ptr event(rd_kafka_queue_poll(queue.get(), millis(timeout) + 100));
-  if (!event) throw error("kafka committed offsets of " + group + ": no answer in time", true);
-  if (rd_kafka_event_error(event.get()))
-    throw error("kafka committed offsets of " + group + ": " + rd_kafka_event_error_string(event.get()), true);
-  const auto* result = rd_kafka_event_ListConsumerGroupOffsets_result(event.get());
-  std::size_t count = 0;
-  const rd_kafka_group_result_t** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(result, &count);
-  std::map<int, std::int64_t> out;
-  for (std::size_t g = 0; g < count; ++g) {
-    if (const rd_kafka_error_t* e = rd_kafka_group_result_error(groups[g]))
-      throw error("kafka committed offsets of " + group + ": " + rd_kafka_error_string(e), true);
-    const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(groups[g]);
-    for (int i = 0; parts && i < parts->cnt; ++i) {
-      const auto& p = parts->elems[i];
-      if (!p.err && p.offset >= 0 && topic == p.topic) out[p.partition] = p.offset;
-    }
-  }
-  return out;
-}
-
 std::size_t client::queued() const { return static_cast<std::size_t>(std::max(0, rd_kafka_outq_len(native()))); }
 
 }  // namespace splitvote::kafka

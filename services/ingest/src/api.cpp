@@ -44,7 +44,8 @@ api::api(api_options options, api_parts parts)
 
 api::api(api_options options, pg::pool& catalog, pg::pool& pollbook, pg::pool& ballotbox, kafka::producer& producer)
     : api(options, api_parts{catalog_in(catalog), stores_in(pollbook, ballotbox),
-                             topic_sink(producer, options.topic, options.pollbook_group, options.ballotbox_group)}) {}
+                             topic_sink(producer, options.kafka, options.topic, options.pollbook_group,
+                                        options.ballotbox_group)}) {}
 
 api::~api() {
   workers_.join();

@@ -1,6 +1,7 @@
 #include "splitvote/ingest/envelope_sink.hpp"
 
 #include "splitvote/kafka/error.hpp"
+#include "splitvote/kafka/group_offsets.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -11,11 +12,12 @@ namespace {
 
 class kafka_topic final : public envelope_sink {
 public:
-  kafka_topic(kafka::producer& producer, std::string topic, std::string pollbook_group, std::string ballotbox_group)
+  kafka_topic(kafka::producer& producer, const std::map<std::string, std::string>& settings, std::string topic,
+              const std::string& pollbook_group, const std::string& ballotbox_group)
       : producer_(producer),
         topic_(std::move(topic)),
-        pollbook_group_(std::move(pollbook_group)),
-        ballotbox_group_(std::move(ballotbox_group)) {}
+        pollbook_(settings, pollbook_group),
+        ballotbox_(settings, ballotbox_group) {}
 
   kafka::producer::enqueue send(std::string_view envelope, const kafka::producer::headers& headers,
                                 kafka::producer::delivery_handler on_delivery) override {
@@ -37,8 +39,8 @@ public:
     try {
       const int partitions = producer_.partition_count(topic_, left());
       for (int i = 0; i < partitions; ++i) out.highs.push_back(producer_.high_watermark(topic_, i, left()));
-      out.pollbook = producer_.committed_offsets(pollbook_group_, topic_, partitions, left());
-      if (with_ballotbox) out.ballotbox = producer_.committed_offsets(ballotbox_group_, topic_, partitions, left());
+      out.pollbook = pollbook_.committed(topic_, partitions, left());
+      if (with_ballotbox) out.ballotbox = ballotbox_.committed(topic_, partitions, left());
     } catch (const kafka::error&) {
       return {};  // none rather than some: a partial lag would look complete
     }
@@ -47,15 +49,16 @@ public:
 
 private:
   kafka::producer& producer_;
-  const std::string topic_, pollbook_group_, ballotbox_group_;
+  const std::string topic_;
+  kafka::group_offsets pollbook_, ballotbox_;  // what each store's group committed
 };
 
 }  // namespace
 
-std::unique_ptr<envelope_sink> topic_sink(kafka::producer& producer, std::string topic, std::string pollbook_group,
-                                          std::string ballotbox_group) {
-  return std::make_unique<kafka_topic>(producer, std::move(topic), std::move(pollbook_group),
-                                       std::move(ballotbox_group));
+std::unique_ptr<envelope_sink> topic_sink(kafka::producer& producer, const std::map<std::string, std::string>& settings,
+                                          std::string topic, const std::string& pollbook_group,
+                                          const std::string& ballotbox_group) {
+  return std::make_unique<kafka_topic>(producer, settings, std::move(topic), pollbook_group, ballotbox_group);
 }
 
 }  // namespace splitvote::ingest

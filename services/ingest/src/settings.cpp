@@ -142,6 +142,7 @@ settings read_settings(const config::settings& cfg) {
   s.pool_size = cfg.integer<std::size_t>("db.pool_size");
   s.limits = pg::session_limits{cfg.millis("db.statement_timeout_ms")};
   s.kafka = read_kafka(cfg);
+  s.api.kafka = s.kafka;  // the stores' groups' committed positions are read with the same settings
   s.shred_after = cfg.millis("privacy.shred_after_ms");
   s.cover_idle = cfg.millis("privacy.cover_idle_ms");
   s.drain_timeout = cfg.millis("shutdown.drain_timeout_ms");

@@ -38,10 +38,6 @@ public:
   /// The high watermark the last fetch of an assigned partition brought, without asking; none
   /// before the first fetch.
   std::optional<std::int64_t> fetched_high_watermark(const std::string& topic, int partition) const;
-  /// The offsets a consumer group last committed for partitions 0..partitions-1 of a topic
-  /// (Admin API); partitions without a commit are absent.
-  std::map<int, std::int64_t> committed_offsets(const std::string& group, const std::string& topic, int partitions,
-                                                std::chrono::milliseconds timeout) const;
   /// Messages and requests waiting in this client's queues (produced, not yet acknowledged).
   std::size_t queued() const;
 

@@ -28,11 +28,6 @@ using topic_ptr = std::unique_ptr<rd_kafka_topic_t, c_deleter<rd_kafka_topic_t, 
 using queue_ptr = std::unique_ptr<rd_kafka_queue_t, c_deleter<rd_kafka_queue_t, rd_kafka_queue_destroy>>;
 using event_ptr = std::unique_ptr<rd_kafka_event_t, c_deleter<rd_kafka_event_t, rd_kafka_event_destroy>>;
 using error_ptr = std::unique_ptr<rd_kafka_error_t, c_deleter<rd_kafka_error_t, rd_kafka_error_destroy>>;
-using admin_options_ptr =
-    std::unique_ptr<rd_kafka_AdminOptions_t, c_deleter<rd_kafka_AdminOptions_t, rd_kafka_AdminOptions_destroy>>;
-using group_offsets_request_ptr =
-    std::unique_ptr<rd_kafka_ListConsumerGroupOffsets_t,
-                    c_deleter<rd_kafka_ListConsumerGroupOffsets_t, rd_kafka_ListConsumerGroupOffsets_destroy>>;
 
 inline void destroy_metadata(const rd_kafka_metadata_t* m) { rd_kafka_metadata_destroy(m); }
 using metadata_ptr = std::unique_ptr<const rd_kafka_metadata_t, c_deleter<const rd_kafka_metadata_t, destroy_metadata>>;

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -42,6 +43,8 @@ struct api_options {
   /// positions in their databases are sealed).
   std::string pollbook_group = "splitvote-pollbook";
   std::string ballotbox_group = "splitvote-ballotbox";
+  /// librdkafka settings (bootstrap.servers, security) of the clients that read those positions.
+  std::map<std::string, std::string> kafka;
   std::string actor_secret;  // server secret for actor keys
   /// Key of the admin and voter token hashes (privacy::keyed_token_hash); the actor secret
   /// when not set apart (the hashes' labels keep the two uses apart).

@@ -38,8 +38,9 @@ public:
 };
 
 /// `topic` on the cluster `producer` writes to (which must outlive it); the stores' positions
-/// are those their consumer groups committed there.
-std::unique_ptr<envelope_sink> topic_sink(kafka::producer& producer, std::string topic, std::string pollbook_group,
-                                          std::string ballotbox_group);
+/// are those their consumer groups committed there, read by clients made from `settings`.
+std::unique_ptr<envelope_sink> topic_sink(kafka::producer& producer, const std::map<std::string, std::string>& settings,
+                                          std::string topic, const std::string& pollbook_group,
+                                          const std::string& ballotbox_group);
 
 }  // namespace splitvote::ingest
