@@ -297,8 +297,8 @@ def main(argv):
     summary = (f"{len(families)} metric families in the code; {len(rules)} alert rules and "
                f"{n_queries} queries of {len(dashboards)} dashboard(s) name only those")
     return verdict(summary, promtool, "promtool: config, rules, rule tests and query syntax valid",
-                   "promtool not installed (Debian package prometheus): config, rules "
-                   "and query syntax not checked, skipping")
+                   "promtool (Debian package prometheus, script/bootstrap installs it): config, rules "
+                   "and query syntax NOT checked", name="promtool")
 
 
 if __name__ == "__main__":
