@@ -1,5 +1,6 @@
 #include "splitvote/ingest/api.hpp"
 
+#include "splitvote/ingest/failures.hpp"
 #include "splitvote/ingest/problems.hpp"
 #include "splitvote/ingest/requests.hpp"
 #include "splitvote/ingest/views.hpp"

@@ -2,6 +2,7 @@
 
 #include "splitvote/envelope/actor_part.hpp"
 #include "splitvote/envelope/ballot_list.hpp"
+#include "splitvote/ingest/failures.hpp"
 #include "splitvote/ingest/problems.hpp"
 #include "splitvote/observability/log.hpp"
 #include "splitvote/observability/metrics.hpp"

@@ -3,7 +3,6 @@
 
 #include "splitvote/http/message.hpp"
 
-#include <functional>
 #include <string>
 #include <string_view>
 
@@ -46,14 +45,3 @@ http::problem_error starting();
 http::problem_error not_ready(std::string detail);
 
 }  // namespace splitvote::ingest::problems
-
-namespace splitvote::ingest {
-
-/// Runs `work`, off the router's stack (a worker thread, a continuation), and answers what the
-/// router would have had it thrown there: a problem_error its problem, a database that cannot
-/// be reached or did not answer within db.statement_timeout_ms 503 + Retry-After, anything
-/// else a logged 500 (`step` names where, in the log).
-void answer_failures(const http::respond_fn& respond, std::string_view request_id, std::string_view step,
-                     const std::function<void()>& work);
-
-}  // namespace splitvote::ingest
