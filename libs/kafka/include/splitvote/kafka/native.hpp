@@ -25,8 +25,6 @@ using partition_list_ptr =
                     c_deleter<rd_kafka_topic_partition_list_t, rd_kafka_topic_partition_list_destroy>>;
 using headers_ptr = std::unique_ptr<rd_kafka_headers_t, c_deleter<rd_kafka_headers_t, rd_kafka_headers_destroy>>;
 using topic_ptr = std::unique_ptr<rd_kafka_topic_t, c_deleter<rd_kafka_topic_t, rd_kafka_topic_destroy>>;
-using queue_ptr = std::unique_ptr<rd_kafka_queue_t, c_deleter<rd_kafka_queue_t, rd_kafka_queue_destroy>>;
-using event_ptr = std::unique_ptr<rd_kafka_event_t, c_deleter<rd_kafka_event_t, rd_kafka_event_destroy>>;
 using error_ptr = std::unique_ptr<rd_kafka_error_t, c_deleter<rd_kafka_error_t, rd_kafka_error_destroy>>;
 
 inline void destroy_metadata(const rd_kafka_metadata_t* m) { rd_kafka_metadata_destroy(m); }
