@@ -31,12 +31,12 @@ output "kafka_bootstrap_brokers_tls" {
 }
 
 output "pg_main_host" {
-  description = "Writer endpoint of the catalog + pollbook cluster: PG_MAIN_HOST in the eks overlay."
+  description = "Writer endpoint of the catalog + pollbook cluster: the host of the catalog and pollbook DSNs (Secrets splitvote-<service>-db)."
   value       = aws_rds_cluster.this["main"].endpoint
 }
 
 output "pg_ballotbox_host" {
-  description = "Writer endpoint of the ballotbox cluster: PG_BALLOTBOX_HOST in the eks overlay."
+  description = "Writer endpoint of the ballotbox cluster: the host of the ballotbox DSNs (Secrets splitvote-<service>-db)."
   value       = aws_rds_cluster.this["ballotbox"].endpoint
 }
 

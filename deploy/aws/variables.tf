@@ -121,7 +121,7 @@ variable "aurora_instances_per_cluster" {
 }
 
 variable "aurora_master_username" {
-  description = "Master user of both Aurora clusters (the migrate Job's superuser; PG_SUPERUSER in deploy/k8s/overlays/eks). Its password is made and rotated by RDS in Secrets Manager."
+  description = "Master user of both Aurora clusters (the migrate Job's superuser, named in its DSNs). Its password is made and rotated by RDS in Secrets Manager."
   type        = string
   default     = "splitvote_admin"
 }

@@ -126,7 +126,7 @@ TEST_CASE("the authorization matrix: every endpoint against no, wrong, other pol
   SECTION("open polls: the body names the actor; with a list, only listed actors; tokens do not matter") {
     const auto open = create_poll(s.port(), R"({"title":"O","choices":["yes","no"]})");
     CHECK(open.voter_tokens.empty());
-    const std::string votes = "/v1/polls/" + open.id + "/votes";
+    const std::string votes = open.votes_path();
     const auto anonymous = call("POST", votes, vote_yes, std::nullopt);  // no actor id at all
     CHECK(anonymous.status == 400);
     CHECK(problem_type(anonymous) == "/problems/invalid-request");  // bad-request is malformed HTTP

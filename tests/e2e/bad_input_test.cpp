@@ -36,8 +36,7 @@ std::string percent_encode_first(const std::string& id) {
 TEST_CASE("bad input gets its documented status and a problem body, and leaves the counts unchanged",
           "[e2e][bad-input]") {
   stack s("e2e-bad-input");
-  s.start_all();
-  const auto poll = create_poll(s.port(), exact_lunch_poll);
+  const auto poll = start_with_poll(s, exact_lunch_poll);
   const auto other = create_poll(s.port(), exact_lunch_poll);  // for the inputs that must be accepted
   std::vector<vote> seed;
   for (int i = 0; i < 6; ++i)
@@ -45,7 +44,7 @@ TEST_CASE("bad input gets its documented status and a problem body, and leaves t
   REQUIRE(cast_votes(s.port(), poll.id, seed).accepted() == 6);
   check_counts(await_results(s.port(), poll, [](const auto& r) { return settled(r, 6); }), 3, 2, 1);
 
-  const std::string votes = "/v1/polls/" + poll.id + "/votes";
+  const std::string votes = poll.votes_path();
   const std::map<std::string, std::string> json_type{{"Content-Type", "application/json"}};
   struct bad_case {
     const char* what;

@@ -27,8 +27,7 @@ TEST_CASE("a connection stops counting when it closes: a client that opens one p
   // deadline timer kept its session for kafka.delivery_timeout_ms, 5 s) filled it within a
   // second at this rate, and the rest got 503 "connections".
   stack s("e2e-fresh-connections", {{}, {{"SPLITVOTE_HTTP__MAX_CONNECTIONS", "12"}}});
-  s.start_all();
-  const auto poll = create_poll(s.port(), exact_lunch_poll);
+  const auto poll = start_with_poll(s, exact_lunch_poll);
   constexpr int threads = 4, per_thread = 150;
   std::vector<vote> ballots;
   for (int i = 0; i < threads * per_thread; ++i) ballots.push_back({"fresh-" + std::to_string(i), "pizza"});

@@ -28,14 +28,24 @@ using namespace splitvote::testing;
 using namespace std::chrono_literals;
 using svc = stack::service;
 
+namespace {
+
+/// Two allowed origins, preflights cached for five minutes, and a per-address connection cap
+/// low enough for the test to reach.
+stack_options cors_settings() {
+  stack_options o;
+  o.ingest_env["SPLITVOTE_HTTP__CORS__ALLOWED_ORIGINS"] = "https://app.example,http://localhost:5173";
+  o.ingest_env["SPLITVOTE_HTTP__CORS__MAX_AGE_S"] = "300";
+  o.ingest_env["SPLITVOTE_HTTP__MAX_CONNECTIONS_PER_ADDRESS"] = "4";
+  return o;
+}
+
+}  // namespace
+
 TEST_CASE("CORS answers only configured origins; every answer carries the security headers", "[e2e][cors]") {
-  stack s("e2e-cors", {{},
-                       {{"SPLITVOTE_HTTP__CORS__ALLOWED_ORIGINS", "https://app.example,http://localhost:5173"},
-                        {"SPLITVOTE_HTTP__CORS__MAX_AGE_S", "300"},
-                        {"SPLITVOTE_HTTP__MAX_CONNECTIONS_PER_ADDRESS", "4"}}});
-  s.start_all();
-  const auto poll = create_poll(s.port(), exact_lunch_poll);
-  const std::string votes = "/v1/polls/" + poll.id + "/votes";
+  stack s("e2e-cors", cors_settings());
+  const auto poll = start_with_poll(s, exact_lunch_poll);
+  const std::string votes = poll.votes_path();
 
   {
     http_client c(s.port());

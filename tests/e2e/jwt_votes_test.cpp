@@ -24,8 +24,7 @@ TEST_CASE("jwt polls: the identity provider's token names the actor; forged, exp
                        {"SPLITVOTE_AUTH__JWT__AUDIENCE", "splitvote"},
                        {"SPLITVOTE_AUTH__JWT__LEEWAY_S", "30"},
                        {"SPLITVOTE_AUTH__JWT__MAX_TOKEN_BYTES", "4096"}}});
-  s.start_all();
-  const auto open_to_all = create_poll(s.port(), R"({"title":"J","choices":["yes","no"],"voter_auth":{"mode":"jwt"},
+  const auto open_to_all = start_with_poll(s, R"({"title":"J","choices":["yes","no"],"voter_auth":{"mode":"jwt"},
       "privacy":{"decoys":{"distribution":"none"}}})");
   const auto listed = create_poll(
       s.port(), R"({"title":"JL","choices":["yes","no"],"eligible_actors":["ann"],"voter_auth":{"mode":"jwt"}})");

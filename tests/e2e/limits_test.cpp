@@ -44,9 +44,8 @@ TEST_CASE("requests over http.max_in_flight get 503 at once, probes still answer
                             {{"SPLITVOTE_HTTP__MAX_IN_FLIGHT", "2"},
                              {"SPLITVOTE_HTTP__MAX_CONNECTIONS", "8"},
                              {"SPLITVOTE_KAFKA__RDKAFKA__LINGER__MS", "2000"}}});
-  s.start_all();
-  const auto poll = create_poll(s.port(), exact_lunch_poll);
-  const std::string votes = "/v1/polls/" + poll.id + "/votes";
+  const auto poll = start_with_poll(s, exact_lunch_poll);
+  const std::string votes = poll.votes_path();
 
   {
     auto first = vote_aside(s.port(), votes, "a1", "pizza");
@@ -87,9 +86,8 @@ TEST_CASE("requests over http.max_in_flight get 503 at once, probes still answer
 TEST_CASE("a full producer queue answers 503 with Retry-After, counts nothing and frees the actor", "[e2e][limits]") {
   stack s("e2e-queue-full",
           {{}, {{"SPLITVOTE_KAFKA__QUEUE_MAX_MESSAGES", "1"}, {"SPLITVOTE_KAFKA__RDKAFKA__LINGER__MS", "2000"}}});
-  s.start_all();
-  const auto poll = create_poll(s.port(), exact_lunch_poll);
-  const std::string votes = "/v1/polls/" + poll.id + "/votes";
+  const auto poll = start_with_poll(s, exact_lunch_poll);
+  const std::string votes = poll.votes_path();
 
   auto first = vote_aside(s.port(), votes, "q1", "pizza");
   REQUIRE(queued(s.port(), 1));  // the first vote is in the queue before the second comes
@@ -148,8 +146,7 @@ TEST_CASE("memory of ingest under a flood with a stalled Kafka", "[.][flood]") {
     env["SPLITVOTE_KAFKA__DELIVERY_TIMEOUT_MS"] = "60000";
     env["SPLITVOTE_LOG__LEVEL"] = "warn";
     stack s("e2e-flood", {{}, env});
-    s.start_all();
-    const auto poll = create_poll(s.port(), R"({"title":"Flood","choices":["a","b","c"]})");  // default privacy
+    const auto poll = start_with_poll(s, R"({"title":"Flood","choices":["a","b","c"]})");  // default privacy
     const int pid = s.process(svc::ingest)->pid();
     const long before = status_kib(pid, "VmRSS");
     s.stop_broker();

@@ -23,9 +23,8 @@ using svc = stack::service;
 
 TEST_CASE("malformed HTTP is answered 400 or closed, and the server serves on", "[e2e][malformed]") {
   stack s("e2e-malformed", {{}, {{"SPLITVOTE_HTTP__READ_TIMEOUT_MS", "2000"}}});
-  s.start_all();
-  const auto poll = create_poll(s.port(), exact_lunch_poll);
-  const std::string votes = "/v1/polls/" + poll.id + "/votes";
+  const auto poll = start_with_poll(s, exact_lunch_poll);
+  const std::string votes = poll.votes_path();
 
   struct bad_http {
     const char* what;

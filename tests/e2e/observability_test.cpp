@@ -74,8 +74,7 @@ TEST_CASE("promtool accepts every service's metrics and a real Prometheus scrape
   REQUIRE(!prometheus.empty());
 
   stack s("e2e-observability");
-  s.start_all();
-  const auto poll = create_poll(s.port(), R"({"title":"Lunch","choices":["pizza","sushi"]})");
+  const auto poll = start_with_poll(s, R"({"title":"Lunch","choices":["pizza","sushi"]})");
   std::vector<vote> votes;
   for (int i = 0; i < 40; ++i) votes.push_back({"observed-" + std::to_string(i), i % 4 ? "pizza" : "sushi"});
   REQUIRE(cast_votes(s.port(), poll.id, votes).accepted() == 40);

@@ -51,7 +51,7 @@ TEST_CASE("rate limits per client address, per poll and on poll creation answer 
 
   // Votes: three at once into poll a, the fourth is refused before it is looked at; poll b has
   // its own bucket; the refused actor was never reserved, so the retry counts.
-  const std::string votes_a = "/v1/polls/" + a.id + "/votes";
+  const std::string votes_a = a.votes_path();
   for (int i = 0; i < 3; ++i) CHECK(c.post(votes_a, vote_body("v" + std::to_string(i))).status == 202);
   const auto refused = c.post(votes_a, vote_body("v3"));
   check_problem(refused, 429, "/problems/rate-limited");

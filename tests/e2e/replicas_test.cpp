@@ -54,7 +54,7 @@ TEST_CASE("the same actor on two replicas at once: one 202 and one refusal, or t
   stack s("e2e-replicas-double-vote");
   start_two_ingests(s);
   const auto poll = create_poll(s.port(0), quiet_poll);
-  const std::string votes = "/v1/polls/" + poll.id + "/votes";
+  const std::string votes = poll.votes_path();
   constexpr int actors = 100;
 
   // Two threads, one keep-alive connection to each instance, meeting at a barrier before each
@@ -129,7 +129,7 @@ TEST_CASE("a poll closed through one replica is refused by the other within the 
   int actor = 0;
   for (int round = 0; round < 3; ++round) {
     const auto poll = create_poll(s.port(0), quiet_poll);
-    const std::string votes = "/v1/polls/" + poll.id + "/votes";
+    const std::string votes = poll.votes_path();
     http_client on_1(s.port(1)), on_0(s.port(0));
     // Instance 1 has the poll cached, from a recent read.
     for (int i = 0; i < 5; ++i)

@@ -47,8 +47,7 @@ std::vector<std::string> copy_topic(const std::string& bootstrap, std::size_t ex
 
 TEST_CASE("a copy of the topic holds only sealed halves, and no log pairs an actor with a choice", "[e2e][sealed]") {
   stack s("e2e-sealed");
-  s.start_all();
-  const auto poll = create_poll(s.port(), R"({"title":"Sealed","choices":["alpha-choice","omega-choice"],
+  const auto poll = start_with_poll(s, R"({"title":"Sealed","choices":["alpha-choice","omega-choice"],
       "privacy":{"decoys":{"distribution":"fixed","k":1},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
   std::vector<vote> votes;
   for (int i = 0; i < 60; ++i)
@@ -129,8 +128,7 @@ TEST_CASE("a copy of the topic holds only sealed halves, and no log pairs an act
 
 TEST_CASE("cover envelopes fill idle time, look like votes on the topic, and count as decoys", "[e2e][cover]") {
   stack s("e2e-cover", {{}, {{"SPLITVOTE_PRIVACY__COVER_IDLE_MS", "100"}}});
-  s.start_all();
-  const auto poll = create_poll(s.port(), R"({"title":"Cover","choices":["red","blue"],
+  const auto poll = start_with_poll(s, R"({"title":"Cover","choices":["red","blue"],
       "privacy":{"decoys":{"distribution":"fixed","k":1},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
   std::vector<vote> votes;
   for (int i = 0; i < 30; ++i) votes.push_back({"cover-actor-" + std::to_string(i), i < 20 ? "red" : "blue"});
@@ -165,8 +163,7 @@ TEST_CASE("cover envelopes fill idle time, look like votes on the topic, and cou
 TEST_CASE("a lone vote is never written alone: the ballotbox adds decoys for the crowd that did not form",
           "[e2e][lone-vote]") {
   stack s("e2e-lone-vote");  // mixing as shipped (at least 5 votes a crowd), a 1 s wait
-  s.start_all();
-  const auto poll = create_poll(s.port(), R"({"title":"Lone","choices":["red","blue","green"],
+  const auto poll = start_with_poll(s, R"({"title":"Lone","choices":["red","blue","green"],
       "privacy":{"decoys":{"distribution":"fixed","k":1},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
   const auto no_decoys = create_poll(s.port(), R"({"title":"Lone, no decoys","choices":["red","blue"],
       "privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");

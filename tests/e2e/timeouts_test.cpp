@@ -51,7 +51,7 @@ TEST_CASE("slow clients are cut off at the read timeout and cannot hold the only
   http_client c(s.port());
   CHECK(c.get("/livez").status == 200);
   const auto poll = create_poll(s.port(), exact_lunch_poll);
-  CHECK(c.post("/v1/polls/" + poll.id + "/votes", vote_body("n1", "salad")).status == 202);
+  CHECK(c.post(poll.votes_path(), vote_body("n1", "salad")).status == 202);
   check_counts(await_results(s.port(), poll, [](const auto& r) { return settled(r, 1); }), 0, 0, 1);
 
   for (auto& f : slow) {

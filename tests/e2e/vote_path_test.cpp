@@ -28,8 +28,7 @@ std::vector<vote> known_split(const std::string& prefix, int pizza, int sushi, i
 
 TEST_CASE("1,000 actors vote with a known split and the results match it exactly", "[e2e][vote-path]") {
   stack s("e2e-vote-path");
-  s.start_all();
-  const auto poll = create_poll(s.port(), exact_lunch_poll);
+  const auto poll = start_with_poll(s, exact_lunch_poll);
 
   const auto cast = cast_votes(s.port(), poll.id, known_split("actor-", 500, 300, 200));
   REQUIRE(cast.accepted() == 1000);
@@ -45,7 +44,7 @@ TEST_CASE("1,000 actors vote with a known split and the results match it exactly
   CHECK(results.at("consistency").as_object().at("stores_agree").as_bool());
 
   http_client c(s.port());
-  const auto again = c.post("/v1/polls/" + poll.id + "/votes", R"({"actor_id":"actor-7","choice":"salad"})");
+  const auto again = c.post(poll.votes_path(), R"({"actor_id":"actor-7","choice":"salad"})");
   CHECK(again.status == 409);
   CHECK(again.header("content-type") == "application/problem+json");
 
@@ -56,8 +55,7 @@ TEST_CASE("1,000 actors vote with a known split and the results match it exactly
     CHECK(forgotten);
     int refused = 0;
     for (int i = 0; i < 100; ++i)
-      refused += c.post("/v1/polls/" + poll.id + "/votes",
-                        R"({"actor_id":"actor-)" + std::to_string(i * 10) + R"(","choice":"salad"})")
+      refused += c.post(poll.votes_path(), R"({"actor_id":"actor-)" + std::to_string(i * 10) + R"(","choice":"salad"})")
                      .status == 409;
     CHECK(refused == 100);
   }
@@ -71,7 +69,7 @@ TEST_CASE("1,000 actors vote with a known split and the results match it exactly
         c.request("POST", "/v1/polls/" + closed.id + "/close", "", {{"Authorization", "Bearer " + closed.admin_token}})
             .status == 200);
 
-    const std::string votes = "/v1/polls/" + poll.id + "/votes";
+    const std::string votes = poll.votes_path();
     const std::map<std::string, std::string> json_type{{"Content-Type", "application/json"}};
     const std::map<std::string, std::string> wrong_token{{"Authorization", "Bearer nope"}};
     struct bad_case {
@@ -161,7 +159,7 @@ TEST_CASE("1,000 actors vote with a known split and the results match it exactly
 
   {  // with Kafka gone a vote is refused with 503 and Retry-After, and not counted
     s.stop_broker();
-    const auto r = c.post("/v1/polls/" + poll.id + "/votes", R"({"actor_id":"late","choice":"pizza"})");
+    const auto r = c.post(poll.votes_path(), R"({"actor_id":"late","choice":"pizza"})");
     CHECK(r.status == 503);
     CHECK(r.header("retry-after") == "1");
     CHECK(r.header("content-type") == "application/problem+json");

@@ -402,8 +402,7 @@ const std::map<std::string, std::string> unmixed_consumers{{"SPLITVOTE_BATCH__MI
 TEST_CASE("weak settings: the attack recovers most votes (the suite has teeth)", "[privacy][linkage][weak]") {
   // No decoys, no randomized response, one envelope per transaction, no scrub.
   stack s("linkage-weak", {unmixed_consumers, {}});
-  s.start_all();
-  const auto poll = create_poll(s.port(), R"({"title":"Weak","choices":["yes","no"],
+  const auto poll = start_with_poll(s, R"({"title":"Weak","choices":["yes","no"],
       "privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0},"release_noise":{"mechanism":"none"}}})");
   const auto e = make_electorate(s, poll.id, 100, 1);
   watcher thief(s, poll.id);
@@ -457,8 +456,7 @@ struct quiet_run {
 /// with both clusters who also snapshots them every few milliseconds, and every attack.
 quiet_run attack_quiet_poll(stack& s, std::uint64_t seed, bool mixing) {
   const std::string label = mixing ? "mixing on" : "mixing off";
-  s.start_all();
-  const auto poll = create_poll(s.port(), R"({"title":"Quiet","choices":["yes","no"]})");  // product defaults
+  const auto poll = start_with_poll(s, R"({"title":"Quiet","choices":["yes","no"]})");  // product defaults
   quiet_run run{poll.id, make_electorate(s, poll.id, 200, seed), {}, {}, 0, 0, {}, {}, {}};
   watcher thief(s, poll.id);
   vote_slowly(s, poll.id, run.e.votes, mixing);
@@ -543,8 +541,7 @@ TEST_CASE("the defaults: mixing by count keeps a quiet poll's best attack near c
 TEST_CASE("the defaults with cover traffic: idle time no longer marks the batches", "[privacy][linkage][cover]") {
   stack s("linkage-cover", {{{"SPLITVOTE_MIXING__MAX_WAIT_MS", "10000"}, {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}},
                             {{"SPLITVOTE_PRIVACY__COVER_IDLE_MS", "100"}}});
-  s.start_all();
-  const auto poll = create_poll(s.port(), R"({"title":"Cover","choices":["yes","no"]})");  // product defaults
+  const auto poll = start_with_poll(s, R"({"title":"Cover","choices":["yes","no"]})");  // product defaults
   const auto e = make_electorate(s, poll.id, 200, 3);
   watcher thief(s, poll.id);
   vote_slowly(s, poll.id, e.votes, true);
@@ -570,8 +567,7 @@ TEST_CASE("the defaults with cover traffic: idle time no longer marks the batche
 
 TEST_CASE("a busy poll under a thief who snapshots every batch: votes hide in each other", "[privacy][linkage][busy]") {
   stack s("linkage-busy", {{{"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}}, {}});  // the consumers' default batching
-  s.start_all();
-  const auto poll = create_poll(s.port(), R"({"title":"Busy","choices":["yes","no"]})");  // product defaults
+  const auto poll = start_with_poll(s, R"({"title":"Busy","choices":["yes","no"]})");  // product defaults
   const auto e = make_electorate(s, poll.id, 600, 4);
   watcher thief(s, poll.id);
   REQUIRE(cast_votes(s.port(), poll.id, e.votes, 4).accepted() == 600);
@@ -597,8 +593,7 @@ TEST_CASE("a thief with the pollbook's cluster alone finds no exact tally in the
                                 {"SPLITVOTE_MIXING__MAX_REAL", "1"},
                                 {"SPLITVOTE_SCRUB__INTERVAL_MS", "0"}},
                                {}});
-  s.start_all();
-  const auto poll = create_poll(s.port(), R"({"title":"Releases","choices":["yes","no"],
+  const auto poll = start_with_poll(s, R"({"title":"Releases","choices":["yes","no"],
       "privacy":{"release_noise":{"mechanism":"discrete_laplace","epsilon":1,"budget":82}}})");
   const auto e = make_electorate(s, poll.id, 40, 6);
   auto pollbook = pg::connect(s.main_dsn());
@@ -704,8 +699,7 @@ TEST_CASE("a skewed electorate: a linked ballot says more than 1 - p + p/m, and 
   // Every ballot linked to its voter (no decoys, one envelope per transaction, mixing off, no
   // scrub: the weak case's links), randomized response as shipped, and 90 % voting "yes".
   stack s("linkage-skewed", {unmixed_consumers, {}});
-  s.start_all();
-  const auto poll = create_poll(s.port(), R"({"title":"Skewed","choices":["yes","no"],
+  const auto poll = start_with_poll(s, R"({"title":"Skewed","choices":["yes","no"],
       "privacy":{"decoys":{"distribution":"none"},"randomized_response":{"p":0.1},"release_noise":{"mechanism":"none"}}})");
   constexpr int n = 100;
   electorate e;
@@ -796,8 +790,7 @@ TEST_CASE(
   auto options = quiet_stack(false);
   options.ballot_server = ballot_cluster.url();
   stack s("linkage-wal", options);
-  s.start_all();
-  const auto poll = create_poll(s.port(), R"({"title":"WAL","choices":["yes","no"]})");
+  const auto poll = start_with_poll(s, R"({"title":"WAL","choices":["yes","no"]})");
   std::vector<vote> votes;
   for (int i = 0; i < 60; ++i) votes.push_back({"wal-" + std::to_string(i), i % 2 ? "yes" : "no"});
   REQUIRE(cast_votes(s.port(), poll.id, votes).accepted() == 60);
@@ -890,8 +883,7 @@ struct offsets_in_dead_tuples {
 /// batch that touched the partition: an UPDATE leaves the old version behind) and looks for
 /// Kafka offsets in them: two lists of offsets per batch would line the stores' batches up.
 offsets_in_dead_tuples attack_dead_positions(stack& s, const std::string& name) {
-  s.start_all();
-  const auto poll = create_poll(s.port(), R"({"title":"Dead tuples","choices":["yes","no"]})");
+  const auto poll = start_with_poll(s, R"({"title":"Dead tuples","choices":["yes","no"]})");
   std::vector<vote> votes;
   for (int i = 0; i < 240; ++i) votes.push_back({name + "-" + std::to_string(i), i % 2 ? "yes" : "no"});
   REQUIRE(cast_votes(s.port(), poll.id, votes).accepted() == 240);

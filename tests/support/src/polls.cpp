@@ -1,6 +1,7 @@
 #include "splitvote/testing/polls.hpp"
 
 #include "splitvote/testing/process.hpp"
+#include "splitvote/testing/stack.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -22,6 +23,11 @@ created_poll create_poll(unsigned short port, const std::string& body) {
     for (const auto& t : tokens->as_array())
       p.voter_tokens[std::string(t.at("actor_id").as_string())] = std::string(t.at("token").as_string());
   return p;
+}
+
+created_poll start_with_poll(stack& s, const std::string& body) {
+  s.start_all();
+  return create_poll(s.port(), body);
 }
 
 int cast_result::accepted() const {

@@ -17,10 +17,17 @@ struct created_poll {
   std::string id;
   std::string admin_token;
   std::map<std::string, std::string> voter_tokens;  // actor id -> voting token (voter_auth tokens)
+
+  /// The poll's votes resource: "/v1/polls/{id}/votes".
+  std::string votes_path() const { return "/v1/polls/" + id + "/votes"; }
 };
 
 /// POST /v1/polls with `body`; fails the test unless 201.
 created_poll create_poll(unsigned short port, const std::string& body);
+
+class stack;
+/// Starts the whole stack (`stack::start_all`), then creates the poll through its ingest.
+created_poll start_with_poll(stack& s, const std::string& body);
 
 struct vote {
   std::string actor;
