@@ -14,7 +14,8 @@ import yaml
 
 
 def to_json_schema(node, components):
-    """OpenAPI 3.0 schema -> JSON Schema (draft 4-ish): resolve $ref, turn nullable into a type list."""
+    """OpenAPI 3.0 schema -> JSON Schema 2020-12: resolve $ref, turn nullable into a type list and
+    3.0's boolean exclusiveMinimum/exclusiveMaximum (beside minimum/maximum) into numbers."""
     if isinstance(node, list):
         return [to_json_schema(n, components) for n in node]
     if not isinstance(node, dict):
@@ -23,6 +24,11 @@ def to_json_schema(node, components):
         name = node["$ref"].split("/")[-1]
         return to_json_schema(components[name], components)
     out = {k: to_json_schema(v, components) for k, v in node.items() if k not in ("nullable", "example", "examples", "format")}
+    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if out.get(exclusive) is True:
+            out[exclusive] = out.pop(bound)
+        elif out.get(exclusive) is False:
+            del out[exclusive]
     if node.get("nullable"):
         t = out.get("type")
         if isinstance(t, str):
