@@ -4,7 +4,10 @@
 # binaries are already in ROOTFS/usr/local/bin). Into ROOTFS it copies:
 #   - every shared library ldd lists for the binaries, bash and sleep (and the loader), with
 #     the symlinks that name them;
-#   - bash (compose's healthchecks: /dev/tcp) and sleep (the Kubernetes preStop hook);
+#   - bash (compose's healthchecks: /dev/tcp) and sleep (the Kubernetes preStop hook), and sh
+#     as a link to bash: tools that run a healthcheck through /bin/sh -c (podman-compose) find it;
+#   - cp, mv and chmod: compose's keygen job publishes the public keys with them (found when
+#     compose.yaml first ran for real: without them it stopped with status 127);
 #   - the CA bundle ca-certificates generated (/etc/ssl/certs/ca-certificates.crt), OpenSSL's
 #     configuration and the links through which OpenSSL's default paths find both;
 #   - /etc/passwd and /etc/group with root and splitvote (uid/gid 10001), nsswitch.conf;
@@ -37,8 +40,9 @@ add() {
   done
 }
 
-programs=("$rootfs"/usr/local/bin/* /usr/bin/bash /usr/bin/sleep)
-for program in /usr/bin/bash /usr/bin/sleep; do add "$program"; done
+tools=(/usr/bin/bash /usr/bin/sleep /usr/bin/cp /usr/bin/mv /usr/bin/chmod)
+programs=("$rootfs"/usr/local/bin/* "${tools[@]}")
+for program in "${tools[@]}"; do add "$program"; done
 for program in "${programs[@]}"; do
   out=$(ldd "$program")
   if grep -q 'not found' <<<"$out"; then
@@ -67,6 +71,7 @@ mapfile -t packages < <(dpkg-query -S "${queries[@]}" 2>/dev/null | sed -n 's/^\
 mkdir -p "$rootfs/usr/bin" "$rootfs/usr/sbin" "$rootfs/usr/lib" "$rootfs/usr/lib64"
 for d in bin sbin lib lib64; do ln -sfn "usr/$d" "$rootfs/$d"; done
 printf '%s\n' "${!files[@]}" | sed 's|^/||' | sort | tar -C / -c --no-recursion -T - | tar -C "$rootfs" -x
+ln -sfn bash "$rootfs/usr/bin/sh"
 # /usr/lib/ssl/certs is a symlink to the certificate directory: only the bundle is carried.
 
 mkdir -p "$rootfs/var/lib/dpkg/status.d"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Holds compose.yaml to the Compose Specification and to our own rules.
 
-Usage: check_compose.py COMPOSE_FILE SCHEMA_FILE
+Usage: check_compose.py COMPOSE_FILE SCHEMA_FILE [OVERRIDE_FILE...]
 
 1. The file validates against the Compose Specification's JSON schema (Draft 7).
 2. Every long-running service has a healthcheck of its own (not disabled, not NONE).
@@ -21,6 +21,12 @@ Usage: check_compose.py COMPOSE_FILE SCHEMA_FILE
    splitvote-keygen.
 7. `.env.example`, next to the compose file, lists (NAME=, possibly commented out) every
    variable the compose file uses, and gives no secret (PASSWORD/SECRET) a value.
+
+8. Each OVERRIDE_FILE (deploy/compose/local.yaml, tests/compose/*.yaml) validates against the
+   schema too, names only services of the compose file, and sets no list where the compose
+   file has one for the same key (podman-compose 1.0.3 appends an override's lists to the
+   base's instead of replacing them, so such an override would not mean what it says), nor a
+   value of another kind (list, string, mapping) than the compose file's (it cannot merge them).
 
 Exits 0 when everything holds, 1 with one line per failure otherwise, 2 on bad usage.
 Debian's python3 carries python3-jsonschema and python3-yaml (script/bootstrap installs them).
@@ -384,8 +390,43 @@ def check(compose, schema, compose_path):
     return failures, one_shot
 
 
+# Lists the Compose Specification itself merges by concatenation (or by mount target), as
+# podman-compose does: an override may add to them.
+CONCATENATED = {"volumes", "ports", "expose", "dns", "dns_search", "tmpfs", "devices", "external_links"}
+
+
+def override_failures(path, override, compose, schema):
+    """Rule 8 for one override file."""
+    failures = []
+    validator = jsonschema.Draft7Validator(schema)
+    for error in sorted(validator.iter_errors(override), key=lambda e: list(e.absolute_path)):
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        failures.append(f"{path}: schema: {where}: {error.message}")
+
+    def lists_over_lists(base, over, where):
+        for key, value in (over or {}).items():
+            if key.startswith("<<") or key not in (base or {}):
+                continue
+            if isinstance(value, list) and isinstance(base[key], list) and key not in CONCATENATED:
+                failures.append(f"{path}: {where}{key}: a list over compose.yaml's list (podman-compose would append it)")
+            elif type(value) is not type(base[key]) and {type(value), type(base[key])} <= {list, str, dict}:
+                failures.append(f"{path}: {where}{key}: a {type(value).__name__} over compose.yaml's "
+                                f"{type(base[key]).__name__} (podman-compose cannot merge them)")
+            elif isinstance(value, dict) and isinstance(base[key], dict):
+                lists_over_lists(base[key], value, f"{where}{key}.")
+
+    base_services = compose.get("services") or {}
+    for name, service in ((override or {}).get("services") or {}).items():
+        if name not in base_services:
+            failures.append(f"{path}: services.{name}: not a service of the compose file")
+            continue
+        lists_over_lists(base_services[name], service, f"services.{name}.")
+    return failures
+
+
 def main(argv):
-    if bad_usage(__doc__, argv, (3,)):
+    if len(argv) < 3:
+        bad_usage(__doc__, argv, (3,))
         return 2
     try:
         with open(argv[1]) as f:
@@ -396,12 +437,19 @@ def main(argv):
         print(f"cannot read input: {e}")
         return 1
     failures, one_shot = check(compose, schema, argv[1])
+    for path in argv[3:]:
+        try:
+            with open(path) as f:
+                failures += override_failures(path, yaml.safe_load(f), compose, schema)
+        except (OSError, yaml.YAMLError) as e:
+            failures.append(f"{path}: cannot read: {e}")
     if listed(failures, f"{argv[1]}: "):
         return 1
     services = compose["services"]
     print(f"{argv[1]}: valid; {len(services)} services, "
           f"healthchecks on all but the one-shot {', '.join(sorted(one_shot)) or '(none)'}; "
-          f"roles, secrets, sealing, .env.example and the WAL settings hold")
+          f"roles, secrets, sealing, .env.example and the WAL settings hold"
+          + (f"; {len(argv) - 3} override file(s) valid, no list over a list" if len(argv) > 3 else ""))
     return 0
 
 

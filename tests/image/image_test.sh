@@ -41,9 +41,10 @@ probes=$(run "$IMAGE" bash -c '
   probe splitvote-scrub splitvote-scrub
   probe splitvote-dev-broker splitvote-dev-broker --no-such-option
   for s in ingest pollbook ballotbox; do probe splitvote-$s splitvote-$s --config /etc/splitvote/$s.yaml; done
-  # compose healthchecks run bash (/dev/tcp), the Kubernetes preStop hook sleep; TLS needs the
-  # CA bundle where OpenSSL looks by default.
-  probe tools bash -c "sleep 0 && [[ -s /usr/lib/ssl/cert.pem && -s /etc/ssl/certs/ca-certificates.crt ]]"
+  # compose healthchecks run bash (/dev/tcp) through /bin/sh, the Kubernetes preStop hook sleep,
+  # the keygen job of compose cp, mv and chmod; TLS needs the CA bundle where OpenSSL looks by default.
+  probe tools bash -c "sleep 0 && [[ -s /usr/lib/ssl/cert.pem && -s /etc/ssl/certs/ca-certificates.crt && -x /usr/bin/cp && -x /usr/bin/mv && -x /usr/bin/chmod ]]"
+  probe sh /bin/sh -c "echo sh is bash \${BASH_VERSION%%.*}"
 ' 2>&1) || true
 section() { awk -v h="== $1" '$0 ~ /^== / { on = index($0, h " ") == 1 || $0 == h; next } on' <<<"$probes"; }
 status() { sed -n "s/^== $1 \([0-9]*\)$/\1/p" <<<"$probes"; }
@@ -79,6 +80,7 @@ for s in ingest pollbook ballotbox; do
   fi
 done
 expect tools 0 "^$"
+expect sh 0 "^sh is bash [0-9]+$"
 # The dev broker runs: its mock cluster starts, and SIGTERM stops it cleanly.
 container=$(podman run -d --network none "$IMAGE" splitvote-dev-broker --brokers 1 --partitions 1)
 for _ in $(seq 100); do

@@ -40,6 +40,18 @@ int wait_for_stop_signal(const std::function<void()>& on_hangup) {
   }
 }
 
+bool stop_signal_within(std::chrono::milliseconds timeout) {
+  const sigset_t set = stop_set();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    timespec ts{static_cast<time_t>(left.count() / 1'000'000'000), static_cast<long>(left.count() % 1'000'000'000)};
+    const int sig = sigtimedwait(&set, nullptr, &ts);
+    if (sig == SIGINT || sig == SIGTERM) return true;
+  }
+}
+
 std::jthread every(std::chrono::milliseconds interval, std::function<void()> task,
                    std::function<void(const std::exception&)> on_failure, std::function<void()> on_recovery) {
   return every(interval, [task = std::move(task), on_failure = std::move(on_failure),

@@ -18,6 +18,10 @@ void block_stop_signals(bool hangup = false);
 /// by block_stop_signals(true), each SIGHUP calls `on_hangup` (on this thread) and waits on.
 int wait_for_stop_signal(const std::function<void()>& on_hangup = {});
 
+/// Waits up to `timeout` for SIGINT or SIGTERM (blocked by block_stop_signals); true if one
+/// came (it is consumed). A SIGHUP meanwhile is consumed and ignored.
+bool stop_signal_within(std::chrono::milliseconds timeout);
+
 /// A thread that calls `task` now and then every `interval` until stopped (on destruction or
 /// request_stop()); `task` handles its own errors. An interval of 0 starts no work.
 std::jthread every(std::chrono::milliseconds interval, std::function<void()> task);
