@@ -7,9 +7,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <iostream>
+#include <memory>
 #include <set>
+#include <string>
 #include <thread>
 
 using namespace splitvote::testing;
@@ -167,6 +172,22 @@ TEST_CASE("1,000 actors vote with a known split and the results match it exactly
   }
 }
 
+namespace {
+
+/// `git rev-parse --short=12 HEAD` of the source tree, or "" without git or a checkout.
+std::string git_head() {
+  const std::string command = "git -C '" SPLITVOTE_E2E_SOURCE_DIR "' rev-parse --short=12 HEAD 2>/dev/null";
+  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(command.c_str(), "r"), &pclose);
+  if (!pipe) return {};
+  std::array<char, 64> line{};
+  if (!std::fgets(line.data(), line.size(), pipe.get())) return {};
+  std::string head(line.data());
+  while (!head.empty() && std::isspace(static_cast<unsigned char>(head.back()))) head.pop_back();
+  return head;
+}
+
+}  // namespace
+
 TEST_CASE("probes and metrics answer", "[e2e][probes]") {
   stack s("e2e-probes");
   s.start_all();
@@ -176,6 +197,19 @@ TEST_CASE("probes and metrics answer", "[e2e][probes]") {
   CHECK(c.get("/startupz").status == 200);
   const auto poll = create_poll(s.port(), exact_lunch_poll);
   CHECK(c.get("/v1/polls/" + poll.id).status == 200);
+
+  // Which build answers: the project's version and the commit of this tree, also in each
+  // service's first log line.
+  const auto build = c.get("/v1/build-info");
+  REQUIRE(build.status == 200);
+  const auto info = build.json().as_object();
+  CHECK(info.at("service").as_string() == "splitvote-ingest");
+  CHECK(info.at("version").as_string() == SPLITVOTE_VERSION);
+  const std::string commit(info.at("commit").as_string());
+  if (const auto head = git_head(); !head.empty()) CHECK(commit.starts_with(head));
+  for (auto who : {svc::ingest, svc::pollbook, svc::ballotbox})
+    CHECK(s.wait_for_log(who, 0, "\"commit\":\"" + commit + "\""));
+
   const auto metrics = c.get("/metrics");
   CHECK(metrics.status == 200);
   CHECK(metrics.body.find("splitvote_http_requests_total") != std::string::npos);

@@ -7,6 +7,7 @@
 #include "splitvote/observability/log.hpp"
 #include "splitvote/observability/metrics.hpp"
 #include "splitvote/random/random_source.hpp"
+#include "splitvote/runtime/build_info.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
@@ -97,6 +98,10 @@ void api::register_routes(http::router& r) {
         }),
         4 * 1024);
   r.add("GET", "/livez", [](const request&, const params&, respond_fn f) { f(http::json(200, {{"status", "live"}})); });
+  r.add("GET", "/v1/build-info", [](const request&, const params&, respond_fn f) {
+    const auto& build = runtime::build();
+    f(http::json(200, {{"service", "splitvote-ingest"}, {"version", build.version}, {"commit", build.commit}}));
+  });
   r.add("GET", "/startupz", [this](const request&, const params&, respond_fn f) {
     f(started_ ? http::json(200, {{"status", "started"}}) : http::to_response(problems::starting()));
   });

@@ -4,6 +4,7 @@
 #include "splitvote/envelope/seal.hpp"
 #include "splitvote/ingest/web_files.hpp"
 #include "splitvote/observability/log.hpp"
+#include "splitvote/runtime/build_info.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -151,7 +152,9 @@ settings read_settings(const config::settings& cfg) {
 }
 
 void log_settings(const config::settings& cfg, const settings& s) {
-  observability::log_info("config", {{"effective", cfg.describe()}});
+  observability::log_info(
+      "config",
+      {{"effective", cfg.describe()}, {"version", runtime::build().version}, {"commit", runtime::build().commit}});
   if (s.api.jwt)
     observability::log_info("jwt_voters",
                             {{"algorithms", cfg.str("auth.jwt.algorithms")}, {"issuer", cfg.str("auth.jwt.issuer")}});

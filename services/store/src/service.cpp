@@ -10,6 +10,7 @@
 #include "splitvote/observability/metrics.hpp"
 #include "splitvote/pg/migrations.hpp"
 #include "splitvote/pg/pool.hpp"
+#include "splitvote/runtime/build_info.hpp"
 #include "splitvote/runtime/program.hpp"
 #include "splitvote/runtime/signals.hpp"
 
@@ -183,7 +184,9 @@ int run_service(const service_spec& spec, const sink_factory& make_sink, int arg
         config::settings::load(properties(spec), config::config_path_from(argc, argv), config::kafka_passthrough());
     auto opts = read_options(spec, cfg);
     observability::init_logging(spec.name, cfg.str("log.level"));
-    observability::log_info("config", {{"effective", cfg.describe()}});
+    observability::log_info(
+        "config",
+        {{"effective", cfg.describe()}, {"version", runtime::build().version}, {"commit", runtime::build().commit}});
     try {
       return serve(spec, make_sink, cfg, std::move(opts));
     } catch (const config::error&) {
