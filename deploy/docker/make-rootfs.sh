@@ -7,7 +7,8 @@
 #   - bash (compose's healthchecks: /dev/tcp) and sleep (the Kubernetes preStop hook), and sh
 #     as a link to bash: tools that run a healthcheck through /bin/sh -c (podman-compose) find it;
 #   - cp, mv and chmod: compose's keygen job publishes the public keys with them (found when
-#     compose.yaml first ran for real: without them it stopped with status 127);
+#     compose.yaml first ran for real: without them it stopped with status 127); openssl:
+#     compose's tls-cert job makes the proxy's self-signed certificate with it;
 #   - the CA bundle ca-certificates generated (/etc/ssl/certs/ca-certificates.crt), OpenSSL's
 #     configuration and the links through which OpenSSL's default paths find both;
 #   - /etc/passwd and /etc/group with root and splitvote (uid/gid 10001), nsswitch.conf;
@@ -15,7 +16,8 @@
 #     its dpkg record (/var/lib/dpkg/status.d/PKG, as distroless images carry them, so that
 #     scanners see the versions);
 #   - /tmp (1777), /var/lib/splitvote/keys (root, 0755).
-# Into KEYS: the key directories pollbook/ and ballotbox/ (0700) and public/ (0755), which the
+# Into KEYS: the key directories pollbook/ and ballotbox/ (0700), public/ and tls/ (0755: the
+# proxy's certificate, compose's tls-cert job), which the
 # Dockerfile copies with --chown=10001:10001.
 # Not carried: what the libraries only dlopen (SASL mechanism and Kerberos plugins, iconv's
 # gconv modules, OpenSSL's legacy provider): GSSAPI/Kerberos authentication would need them.
@@ -40,7 +42,7 @@ add() {
   done
 }
 
-tools=(/usr/bin/bash /usr/bin/sleep /usr/bin/cp /usr/bin/mv /usr/bin/chmod)
+tools=(/usr/bin/bash /usr/bin/sleep /usr/bin/cp /usr/bin/mv /usr/bin/chmod /usr/bin/openssl)
 programs=("$rootfs"/usr/local/bin/* "${tools[@]}")
 for program in "${tools[@]}"; do add "$program"; done
 for program in "${programs[@]}"; do
@@ -96,6 +98,6 @@ install -d -m 1777 "$rootfs/tmp"
 install -d -m 0700 "$rootfs/root"
 install -d -m 0755 "$rootfs/var/lib/splitvote" "$rootfs/var/lib/splitvote/keys"
 install -d -m 0700 "$keys/pollbook" "$keys/ballotbox"
-install -d -m 0755 "$keys/public"
+install -d -m 0755 "$keys/public" "$keys/tls"
 
 echo "make-rootfs: ${#files[@]} files and links from ${#packages[@]} packages; $(du -sh "$rootfs" | cut -f1) in all"

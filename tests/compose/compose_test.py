@@ -6,17 +6,18 @@ Usage: compose_test.py REPO BUILD_DIR
 Brings the stack up as script/compose-local does (the splitvote image from BUILD_DIR's Release
 binaries, the local images from Debian's packages, deploy/compose/local.yaml, and
 tests/compose/fast-mixing.yaml), under its own project name, then through nginx only
-(127.0.0.1:8080, the port compose.yaml publishes):
+(HTTPS on 127.0.0.1:8443 with the certificate tls-cert made, verified; 8080 redirects):
   1. every container that has a healthcheck passes it (`podman healthcheck run`), the services
      run as uid 10001, and keygen left each secret key 0600 and each public key 0644, owned by
-     10001, in their volumes;
+     10001, in their volumes; tls-cert's key is 0600 and its certificate names 127.0.0.1; plain
+     HTTP is redirected to HTTPS (308), and HTTPS answers carry Strict-Transport-Security;
   2. a poll with exact results (no decoys, no randomized response, no noise); votes from a
      keep-alive client and from clients that open a connection per vote; the results count each
      vote exactly once, for the right choice, across ingest's two replicas;
   3. kill -9 of the pollbook container while votes go on: compose's restart policy brings it
      back and the results count every accepted vote;
   4. `down` and `up` again (volumes kept): the poll and its results are still there, the keys
-     are the same files, and a vote by an actor who has voted is refused (409).
+     and the certificate are the same files, and a vote by an actor who has voted is refused (409).
 Then `down -v`. Exits 0 when all held, 1 with what did not; 77 (SKIP) without podman and no
 way to install it (script/image installs it with apt-get).
 """
@@ -26,12 +27,14 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
 
 PROJECT = "splitvote-compose-test"
-HOST, PORT = "127.0.0.1", 8080
+HOST, PORT, PLAIN_PORT = "127.0.0.1", 8443, 8080
+TLS = ssl.create_default_context()  # trusts the proxy's certificate once it is read (main)
 EXACT = {"title": "Lunch", "choices": ["pizza", "sushi", "salad"],
          "privacy": {"decoys": {"distribution": "none"}, "randomized_response": {"p": 0},
                      "release_noise": {"mechanism": "none"}}}
@@ -68,7 +71,7 @@ def container(service, n=1):
 def request(method, path, body=None, token=None, conn=None):
     """One request; on `conn` (keep-alive) or on a connection of its own, closed after it."""
     own = conn is None
-    c = conn or http.client.HTTPConnection(HOST, PORT, timeout=30)
+    c = conn or http.client.HTTPSConnection(HOST, PORT, timeout=30, context=TLS)
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -88,7 +91,7 @@ def vote(poll_id, actor, choice, conn=None):
 
 def cast(poll_id, prefix, count, keep_alive):
     """`count` votes of new actors, choices in turn; returns {choice: accepted}."""
-    conn = http.client.HTTPConnection(HOST, PORT, timeout=30) if keep_alive else None
+    conn = http.client.HTTPSConnection(HOST, PORT, timeout=30, context=TLS) if keep_alive else None
     accepted = {}
     for i in range(count):
         choice = EXACT["choices"][i % 3]
@@ -134,9 +137,9 @@ def key_files(volume):
     return out
 
 
-def port_free():
+def port_free(port):
     with socket.socket() as s:
-        return s.connect_ex((HOST, PORT)) != 0
+        return s.connect_ex((HOST, port)) != 0
 
 
 def main():
@@ -147,9 +150,10 @@ def main():
     if not shutil.which("podman") and not shutil.which("apt-get"):
         print("SKIPPED: no podman and no apt-get to install it: compose.yaml was NOT run")
         return 77
-    if not port_free():
-        print(f"FAILED: {HOST}:{PORT} is taken (compose.yaml publishes the proxy there): stop what listens on it")
-        return 1
+    for port in (PORT, PLAIN_PORT):
+        if not port_free(port):
+            print(f"FAILED: {HOST}:{port} is taken (compose.yaml publishes the proxy there): stop what listens on it")
+            return 1
     env = dict(os.environ, SPLITVOTE_COMPOSE_PROJECT=PROJECT,
                SPLITVOTE_COMPOSE_EXTRA="tests/compose/fast-mixing.yaml")
     try:
@@ -168,7 +172,27 @@ def main():
         for service in ("ingest", "pollbook", "ballotbox"):
             uid = run("podman", "exec", container(service), "bash", "-c", "echo $UID").stdout.strip()
             check(uid == "10001", f"{service} runs as uid 10001 ({uid})")
-        keys_before = {v: key_files(f"{PROJECT}_{v}") for v in ("pollbook-keys", "ballotbox-keys", "public-keys")}
+        keys_before = {v: key_files(f"{PROJECT}_{v}")
+                       for v in ("pollbook-keys", "ballotbox-keys", "public-keys", "proxy-tls")}
+        tls = keys_before["proxy-tls"]
+        check(tls.get("tls.key", (None,))[:2] == ("0o600", 10001), f"tls.key is 0600, uid 10001: {tls.get('tls.key')}")
+        check(tls.get("tls.crt", (None,))[:2] == ("0o644", 10001), f"tls.crt is 0644, uid 10001: {tls.get('tls.crt')}")
+        mount = run("podman", "volume", "inspect", f"{PROJECT}_proxy-tls", "--format", "{{.Mountpoint}}").stdout.strip()
+        TLS.load_verify_locations(os.path.join(mount, "tls.crt"))
+        plain = http.client.HTTPConnection(HOST, PLAIN_PORT, timeout=30)
+        plain.request("POST", "/v1/polls", body="{}", headers={"Content-Type": "application/json"})
+        r = plain.getresponse()
+        r.read()
+        check(r.status == 308 and r.getheader("Location") == f"https://{HOST}:{PORT}/v1/polls",
+              f"plain HTTP is redirected to HTTPS: {r.status} {r.getheader('Location')}")
+        plain.close()
+        secure = http.client.HTTPSConnection(HOST, PORT, timeout=30, context=TLS)
+        secure.request("GET", "/livez")
+        r = secure.getresponse()
+        r.read()
+        check(r.status == 200 and r.getheader("Strict-Transport-Security", "").startswith("max-age="),
+              f"HTTPS with the certificate verified for {HOST}, and HSTS: {r.status} {r.getheader('Strict-Transport-Security')}")
+        secure.close()
         for who in ("pollbook", "ballotbox"):
             files = keys_before[f"{who}-keys"]
             check(files.get(f"{who}.key", (None,))[:2] == ("0o600", 10001), f"{who}.key is 0600, uid 10001: {files.get(f'{who}.key')}")
@@ -222,7 +246,7 @@ def main():
               f"its results survived down/up: {res.get('participation')} {res.get('choices')}")
         check(vote(poll["id"], "keepalive-0", "sushi") == 409, "an actor who voted before down/up is refused (409)")
         keys_after = {v: key_files(f"{PROJECT}_{v}") for v in keys_before}
-        check(keys_after == keys_before, "keygen kept the key pairs (same files, same modes)")
+        check(keys_after == keys_before, "keygen kept the key pairs and tls-cert the certificate (same files, modes)")
     except RuntimeError as e:
         check(False, str(e))
     finally:

@@ -26,9 +26,17 @@ def main() -> int:
         return SKIP
     shipped = os.path.join(source, "deploy", "compose", "nginx.conf")
     with tempfile.TemporaryDirectory(prefix="contract-nginx-") as d:
+        # A certificate for the HTTPS server, so that nginx -t reads the TLS settings as shipped.
+        cert, key = os.path.join(d, "tls.crt"), os.path.join(d, "tls.key")
+        made = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                               "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
+                              capture_output=True, text=True)
+        if made.returncode != 0:
+            print(f"contract.nginx: openssl could not make a test certificate: {made.stderr}")
+            return 1
         try:
             # nginx -t opens no listening socket: any ports do.
-            conf = nginx_config.write(shipped, d, 8080, ["127.0.0.1:8081", "127.0.0.1:8082"])
+            conf = nginx_config.write(shipped, d, 8080, ["127.0.0.1:8081", "127.0.0.1:8082"], (cert, key))
         except nginx_config.config_mismatch as e:
             print(f"contract.nginx: {shipped}: {e}")
             return 1

@@ -42,8 +42,8 @@ probes=$(run "$IMAGE" bash -c '
   probe splitvote-dev-broker splitvote-dev-broker --no-such-option
   for s in ingest pollbook ballotbox; do probe splitvote-$s splitvote-$s --config /etc/splitvote/$s.yaml; done
   # compose healthchecks run bash (/dev/tcp) through /bin/sh, the Kubernetes preStop hook sleep,
-  # the keygen job of compose cp, mv and chmod; TLS needs the CA bundle where OpenSSL looks by default.
-  probe tools bash -c "sleep 0 && [[ -s /usr/lib/ssl/cert.pem && -s /etc/ssl/certs/ca-certificates.crt && -x /usr/bin/cp && -x /usr/bin/mv && -x /usr/bin/chmod ]]"
+  # the keygen job of compose cp, mv and chmod, its tls-cert job openssl; TLS needs the CA bundle where OpenSSL looks by default.
+  probe tools bash -c "sleep 0 && [[ -s /usr/lib/ssl/cert.pem && -s /etc/ssl/certs/ca-certificates.crt && -x /usr/bin/cp && -x /usr/bin/mv && -x /usr/bin/chmod && -x /usr/bin/openssl ]]"
   probe sh /bin/sh -c "echo sh is bash \${BASH_VERSION%%.*}"
 ' 2>&1) || true
 section() { awk -v h="== $1" '$0 ~ /^== / { on = index($0, h " ") == 1 || $0 == h; next } on' <<<"$probes"; }
@@ -104,7 +104,8 @@ podman rm "$container" >/dev/null
 for want in "drwxr-xr-x 0/0 var/lib/splitvote/" "drwxr-xr-x 0/0 var/lib/splitvote/keys/" \
             "drwx------ 10001/10001 var/lib/splitvote/keys/pollbook/" \
             "drwx------ 10001/10001 var/lib/splitvote/keys/ballotbox/" \
-            "drwxr-xr-x 10001/10001 var/lib/splitvote/keys/public/" "drwxrwxrwt 0/0 tmp/" \
+            "drwxr-xr-x 10001/10001 var/lib/splitvote/keys/public/" \
+            "drwxr-xr-x 10001/10001 var/lib/splitvote/keys/tls/" "drwxrwxrwt 0/0 tmp/" \
             "-rw-r--r-- 0/0 etc/splitvote/ingest.yaml"; do
   grep -qxF -- "$want" <<<"$listing" || fail "not in the image: '$want'; found:"$'\n'"$listing"
 done
