@@ -43,7 +43,10 @@ int main(int argc, char** argv) {
                             {{"address", settings.http.address}, {"port", server.port()}, {"tls", server.tls()}});
     ingest::periodic_jobs jobs(api, settings);
 
-    const int sig = runtime::wait_for_stop_signal([&server] { ingest::reload_tls(server); });
+    const int sig = runtime::wait_for_stop_signal([&] {
+      ingest::reload_tls(server);
+      ingest::reload_jwks(settings);
+    });
     jobs.request_stop();
     observability::log_info("draining", {{"signal", sig}});
     api.begin_shutdown();

@@ -6,9 +6,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <csignal>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
+#include <thread>
 
 using namespace splitvote::testing;
 
@@ -98,5 +103,88 @@ TEST_CASE("jwt polls: the identity provider's token names the actor; forged, exp
       return r.at("participation").at("unique_actors").as_int64() == 2 && r.at("consistency").at("complete").as_bool();
     });
     CHECK(results.at("participation").at("submissions").as_int64() == 2);
+  }
+}
+
+TEST_CASE("the identity provider rotates its signing key: SIGHUP or the reload interval swaps the JWKS under load",
+          "[e2e][jwks-reload]") {
+  const auto dir = temp_dir("e2e-jwks");
+  const auto jwks_path = dir / "jwks.json";
+  const auto publish = [&](const std::string& doc) {  // as a provider's sync job would: whole, then renamed
+    { std::ofstream(jwks_path.string() + ".tmp") << doc; }
+    std::filesystem::rename(jwks_path.string() + ".tmp", jwks_path);
+  };
+  const rsa_key old_key, new_key;
+  const long now = static_cast<long>(std::time(nullptr));
+  const auto token = [&](const rsa_key& key, const std::string& kid, const std::string& sub) {
+    return make_jwt(R"({"alg":"RS256","kid":")" + kid + R"("})",
+                    R"({"sub":")" + sub + R"(","iss":"https://idp.test","aud":"splitvote","exp":)" +
+                        std::to_string(now + 600) + "}",
+                    &key);
+  };
+  const auto settings = [&](const std::string& interval_ms) {
+    return stack_options{{},
+                         {{"SPLITVOTE_AUTH__JWT__ALGORITHMS", "RS256"},
+                          {"SPLITVOTE_AUTH__JWT__JWKS_FILE", jwks_path.string()},
+                          {"SPLITVOTE_AUTH__JWT__JWKS_RELOAD_INTERVAL_MS", interval_ms},
+                          {"SPLITVOTE_AUTH__JWT__ISSUER", "https://idp.test"},
+                          {"SPLITVOTE_AUTH__JWT__AUDIENCE", "splitvote"}}};
+  };
+  const std::string poll_body = R"({"title":"K","choices":["yes","no"],"voter_auth":{"mode":"jwt"}})";
+  const auto vote = [](unsigned short port, const created_poll& p, const std::string& jwt) {
+    return http_client(port)
+        .request("POST", p.votes_path(), R"({"choice":"yes"})",
+                 {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + jwt}})
+        .status;
+  };
+
+  SECTION("SIGHUP, while votes stream in: every answer is 202 or 401, never an error") {
+    publish(jwks({old_key.jwk("2026-a")}));
+    stack s("e2e-jwks-hup", settings("0"));
+    const auto poll = start_with_poll(s, poll_body);
+    CHECK(vote(s.port(), poll, token(old_key, "2026-a", "before-old")) == 202);
+    CHECK(vote(s.port(), poll, token(new_key, "2026-b", "before-new")) == 401);
+
+    std::atomic<bool> stop{false};
+    std::map<unsigned, int> statuses;
+    std::thread load([&] {
+      for (int i = 0; !stop; ++i) {
+        const bool use_new = i % 2 == 1;
+        ++statuses[vote(
+            s.port(), poll,
+            token(use_new ? new_key : old_key, use_new ? "2026-b" : "2026-a", "load-" + std::to_string(i)))];
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    publish(jwks({new_key.jwk("2026-b")}));  // the old key retired at once
+    s.process(stack::service::ingest)->signal(SIGHUP);
+    CHECK(s.wait_for_log(stack::service::ingest, 0, R"("event":"jwks_reloaded")"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    stop = true;
+    load.join();
+    INFO("statuses under load: " << statuses.size());
+    for (const auto& [status, count] : statuses) CHECK((status == 202 || status == 401));
+    CHECK(statuses[202] > 0);
+
+    CHECK(vote(s.port(), poll, token(new_key, "2026-b", "after-new")) == 202);
+    CHECK(vote(s.port(), poll, token(old_key, "2026-a", "after-old")) == 401);
+    CHECK(vote(s.port(), poll, token(old_key, "2026-a", "before-old")) == 401);  // the old key is gone, not the vote
+
+    // A broken document is refused and the keys in use stay.
+    publish(R"({"keys":"not a list"})");
+    s.process(stack::service::ingest)->signal(SIGHUP);
+    CHECK(s.wait_for_log(stack::service::ingest, 0, R"("event":"jwks_reload_failed")"));
+    CHECK(vote(s.port(), poll, token(new_key, "2026-b", "after-broken")) == 202);
+  }
+
+  SECTION("the reload interval picks up a new key without a signal") {
+    publish(jwks({old_key.jwk("2026-a")}));
+    stack s("e2e-jwks-interval", settings("200"));
+    const auto poll = start_with_poll(s, poll_body);
+    CHECK(vote(s.port(), poll, token(new_key, "2026-b", "early")) == 401);
+    publish(jwks({old_key.jwk("2026-a"), new_key.jwk("2026-b")}));  // both during the overlap
+    CHECK(s.wait_for_log(stack::service::ingest, 0, R"("changed":true)"));
+    CHECK(vote(s.port(), poll, token(new_key, "2026-b", "late")) == 202);
+    CHECK(vote(s.port(), poll, token(old_key, "2026-a", "still-old")) == 202);
   }
 }

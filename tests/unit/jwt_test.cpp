@@ -397,3 +397,33 @@ TEST_CASE("settings are checked when the verifier is made", "[unit][jwt]") {
   hs_exact.hs256_secret = std::string(32, 'k');
   CHECK_NOTHROW(jwt_verifier(hs_exact));
 }
+
+TEST_CASE("replace_jwks swaps the RS256 keys; a refused document keeps the keys in use", "[unit][jwt]") {
+  jwt_verifier v(rs_settings());
+  const rsa_key next;
+  const std::string next_header = R"({"alg":"RS256","kid":"k2"})";
+  CHECK(outcome(v, rs_token(claims(), next_header, next)) == "key");
+
+  CHECK_FALSE(v.replace_jwks(jwks({signer().jwk("k1")})));            // the same keys again: no change
+  CHECK(v.replace_jwks(jwks({signer().jwk("k1"), next.jwk("k2")})));  // the overlap of a rotation
+  CHECK(outcome(v, rs_token()) == "ok:alice");
+  CHECK(outcome(v, rs_token(claims(), next_header, next)) == "ok:alice");
+
+  CHECK(v.replace_jwks(jwks({next.jwk("k2")})));  // the old key retired
+  CHECK(outcome(v, rs_token()) == "key");
+  CHECK(outcome(v, rs_token(claims(), next_header, next)) == "ok:alice");
+
+  for (const std::string& refused : {std::string(""), std::string(R"({"keys":"no"})"),
+                                     jwks({R"({"kty":"oct","k":"AA"})"}), jwks({rsa_key(1024).jwk("small")})}) {
+    INFO(refused);
+    CHECK_THROWS_AS(v.replace_jwks(refused), std::invalid_argument);
+    CHECK(outcome(v, rs_token(claims(), next_header, next)) == "ok:alice");
+  }
+
+  auto hs = rs_settings();
+  hs.algorithms = {"HS256"};
+  hs.hs256_secret = std::string(32, 's');
+  hs.jwks_json.clear();
+  jwt_verifier hs_only(hs);
+  CHECK_THROWS_AS(hs_only.replace_jwks(jwks({signer().jwk("k1")})), std::invalid_argument);
+}

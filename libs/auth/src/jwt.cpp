@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/param_build.h>
+#include <openssl/x509.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -161,6 +162,30 @@ struct jwt_verifier::key_set {
   bool hs256 = false;
   std::vector<rsa_key> rsa;  // the usable ones only
 
+  /// The JWKS's usable keys; throws std::invalid_argument for an empty or refused document, or
+  /// one with no usable key.
+  static std::vector<rsa_key> usable(std::string_view jwks_json) {
+    if (jwks_json.empty()) throw std::invalid_argument("jwt: RS256 needs a JWKS and none is configured");
+    key_set keys;
+    keys.read_jwks(jwks_json);
+    if (keys.rsa.empty()) throw std::invalid_argument("jwt: RS256 is configured but the JWKS has no usable RSA key");
+    return std::move(keys.rsa);
+  }
+
+  /// The usable keys' kids and public parameters: equal for two JWKS that verify alike.
+  std::string fingerprint() const {
+    std::string out;
+    for (const auto& k : rsa) {
+      out += k.kid.value_or("") + '\n';
+      unsigned char* der = nullptr;
+      const int n = i2d_PUBKEY(k.key.get(), &der);
+      if (n > 0) out.append(reinterpret_cast<const char*>(der), static_cast<std::size_t>(n));
+      OPENSSL_free(der);
+      out += '\n';
+    }
+    return out;
+  }
+
   /// The JWKS keys an RS256 token may be checked with; the rest are never kept.
   void read_jwks(std::string_view jwks_json) {
     const auto doc = parse_object(jwks_json);
@@ -225,17 +250,25 @@ jwt_verifier::jwt_verifier(jwt_settings s) : settings_(std::move(s)) {
   if (keys->hs256 && settings_.hs256_secret.size() < min_hs256_secret)
     throw std::invalid_argument("jwt: HS256 needs a secret of at least " + std::to_string(min_hs256_secret) +
                                 " bytes, got " + std::to_string(settings_.hs256_secret.size()));
-  if (keys->rs256) {
-    if (settings_.jwks_json.empty()) throw std::invalid_argument("jwt: RS256 needs a JWKS and none is configured");
-    keys->read_jwks(settings_.jwks_json);
-    if (keys->rsa.empty()) throw std::invalid_argument("jwt: RS256 is configured but the JWKS has no usable RSA key");
-  }
+  if (keys->rs256) keys->rsa = key_set::usable(settings_.jwks_json);
   if (settings_.issuer.empty()) throw std::invalid_argument("jwt: issuer is empty");
   if (settings_.audience.empty()) throw std::invalid_argument("jwt: audience is empty");
   if (settings_.actor_claim.empty()) throw std::invalid_argument("jwt: actor_claim is empty");
   if (settings_.leeway.count() < 0) throw std::invalid_argument("jwt: leeway is negative");
   if (settings_.max_token_bytes == 0) throw std::invalid_argument("jwt: max_token_bytes is 0");
-  keys_ = std::move(keys);
+  keys_.store(std::move(keys));
+}
+
+bool jwt_verifier::replace_jwks(std::string_view jwks_json) {
+  const auto current = keys_.load();
+  if (!current->rs256) throw std::invalid_argument("jwt: RS256 is not configured: there is no JWKS to replace");
+  auto next = std::make_shared<key_set>();
+  next->rs256 = current->rs256;
+  next->hs256 = current->hs256;
+  next->rsa = key_set::usable(jwks_json);  // throws: the current keys stay
+  const bool changed = next->fingerprint() != current->fingerprint();
+  keys_.store(std::move(next));
+  return changed;
 }
 
 const jwt_settings& jwt_verifier::settings() const { return settings_; }
@@ -259,14 +292,15 @@ std::string jwt_verifier::verify(std::string_view token, std::chrono::system_clo
   if (!header) reject("malformed", "the header is not a JSON object");
   const auto* alg = string_member(*header, "alg");
   if (!alg) reject("malformed", "the header has no string alg");
-  const bool rs256 = *alg == "RS256" && keys_->rs256;
-  const bool hs256 = *alg == "HS256" && keys_->hs256;
+  const auto keys = keys_.load();  // one key set for the whole check, whatever replace_jwks does meanwhile
+  const bool rs256 = *alg == "RS256" && keys->rs256;
+  const bool hs256 = *alg == "HS256" && keys->hs256;
   if (!rs256 && !hs256) reject("algorithm", "alg " + quoted(*alg) + " is not configured");
   if (header->contains("crit")) reject("malformed", "the header has crit, and no extension is understood");
 
   // The key follows from the configured algorithm alone: HS256 is only ever keyed with the
   // configured secret, never with JWKS material, and nothing in the header points elsewhere.
-  const bool valid = rs256 ? rs256_verifies(keys_->rsa_for(*header), signing_input, *signature)
+  const bool valid = rs256 ? rs256_verifies(keys->rsa_for(*header), signing_input, *signature)
                            : hs256_verifies(settings_.hs256_secret, signing_input, *signature);
   if (!valid) reject("signature", std::string(*alg) + " signature does not verify");
 

@@ -40,12 +40,30 @@ void serve_web_ui(const std::optional<std::filesystem::path>& root, http::router
 }
 
 void reload_tls(http::server& server) {
-  if (!server.tls()) return observability::log_info("sighup_ignored", {{"detail", "no http.tls configured"}});
+  if (!server.tls()) return;
   try {
     server.reload_tls();
     observability::log_info("tls_reloaded", {});
   } catch (const std::exception& e) {
     observability::log_error("tls_reload_failed", {{"error", e.what()}, {"detail", "the previous certificate stays"}});
+  }
+}
+
+namespace {
+
+/// Whether the JWKS file's keys replaced different ones; throws when the file or its JWKS is refused.
+bool replace_jwks(const settings& s) { return s.jwt->replace_jwks(read_jwks_file(s.jwks_file)); }
+
+bool reloads_jwks(const settings& s) { return s.jwt && !s.jwks_file.empty(); }
+
+}  // namespace
+
+void reload_jwks(const settings& s) {
+  if (!reloads_jwks(s)) return;
+  try {
+    observability::log_info("jwks_reloaded", {{"changed", replace_jwks(s)}});
+  } catch (const std::exception& e) {
+    observability::log_error("jwks_reload_failed", {{"error", e.what()}, {"detail", "the keys in use stay"}});
   }
 }
 
@@ -66,6 +84,14 @@ periodic_jobs::periodic_jobs(api& a, const settings& s) {
   // Cover traffic for idle polls.
   cover_ = logged_every(
       s.cover_idle, [&a, idle = s.cover_idle] { a.send_cover_envelopes(idle); }, "cover");
+  // The identity provider's keys, as it rotates them (logged only when they changed).
+  if (reloads_jwks(s))
+    jwks_ = logged_every(
+        s.jwks_reload,
+        [&s] {
+          if (replace_jwks(s)) observability::log_info("jwks_reloaded", {{"changed", true}});
+        },
+        "jwks_reload");
 }
 
 void periodic_jobs::request_stop() {

@@ -57,17 +57,16 @@ void read_abuse_limits(const config::settings& cfg, http::server_options& o) {
 }
 
 /// The JWT verifier of `jwt` polls, or none when auth.jwt.algorithms is empty.
-std::shared_ptr<const auth::jwt_verifier> jwt_verifier(const config::settings& cfg) {
+std::shared_ptr<auth::jwt_verifier> jwt_verifier(const config::settings& cfg) {
   auth::jwt_settings js;
   js.algorithms = cfg.list("auth.jwt.algorithms");
   if (js.algorithms.empty()) return nullptr;
   if (const auto& path = cfg.str("auth.jwt.jwks_file"); !path.empty()) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) > 1024 * 1024)
-      throw config::error("auth.jwt.jwks_file: cannot read " + path + " (a regular file of at most 1 MiB)");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw config::error("auth.jwt.jwks_file: cannot read " + path);
-    js.jwks_json.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    try {
+      js.jwks_json = read_jwks_file(path);
+    } catch (const std::runtime_error& e) {
+      throw config::error(std::string("auth.jwt.jwks_file: ") + e.what());
+    }
   }
   js.hs256_secret = cfg.str("auth.jwt.hs256_secret");
   js.issuer = cfg.str("auth.jwt.issuer");
@@ -76,7 +75,7 @@ std::shared_ptr<const auth::jwt_verifier> jwt_verifier(const config::settings& c
   js.leeway = std::chrono::seconds(cfg.integer("auth.jwt.leeway_s"));
   js.max_token_bytes = cfg.integer<std::size_t>("auth.jwt.max_token_bytes");
   try {
-    return std::make_shared<const auth::jwt_verifier>(std::move(js));
+    return std::make_shared<auth::jwt_verifier>(std::move(js));
   } catch (const std::exception& e) {  // invalid_argument for settings; anything else from a bad JWKS
     throw config::error(std::string("auth.jwt: ") + e.what());
   }
@@ -94,7 +93,6 @@ api_options read_api(const config::settings& cfg) {
   o.kafka_read_budget = std::min(std::chrono::milliseconds(1000), o.request_timeout / 2);
   o.worker_threads = cfg.integer<std::size_t>("http.worker_threads");
   o.actor_secret = cfg.str("privacy.actor_secret");
-  o.jwt = jwt_verifier(cfg);
   o.token_key = cfg.str("auth.token_secret").empty() ? o.actor_secret : cfg.str("auth.token_secret");
   o.release_interval = cfg.millis("privacy.release_interval_ms");
   o.final_release_after = cfg.millis("privacy.final_release_after_ms");
@@ -132,11 +130,24 @@ std::optional<std::filesystem::path> web_root(const std::string& setting) {
 
 }  // namespace
 
+std::string read_jwks_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec) || std::filesystem::file_size(path, ec) > 1024 * 1024)
+    throw std::runtime_error("cannot read " + path + " (a regular file of at most 1 MiB)");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 settings read_settings(const config::settings& cfg) {
   settings s;
   read_server(cfg, s.http);
   read_abuse_limits(cfg, s.http);
   s.api = read_api(cfg);
+  s.jwt = jwt_verifier(cfg);
+  s.api.jwt = s.jwt;
+  s.jwks_file = cfg.str("auth.jwt.jwks_file");
+  s.jwks_reload = cfg.millis("auth.jwt.jwks_reload_interval_ms");
   s.catalog_dsn = cfg.str("catalog.dsn");
   s.pollbook_dsn = cfg.str("pollbook.dsn");
   s.ballotbox_dsn = cfg.str("ballotbox.dsn");

@@ -1,6 +1,7 @@
 // Verifying bearer tokens (JWS compact JWTs, RS256 or HS256) and reading the actor id they name.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -33,7 +34,8 @@ struct jwt_rejection : std::runtime_error {
                        // "issuer", "audience", "actor-claim"
 };
 
-/// Immutable after construction: one verifier may serve every thread at once.
+/// One verifier may serve every thread at once; replace_jwks may run beside them (each
+/// verify() uses one key set from start to end).
 class jwt_verifier {
 public:
   /// Throws std::invalid_argument naming the problem: no algorithms, an unknown one (only RS256, HS256), "none",
@@ -48,12 +50,18 @@ public:
   /// exactly one usable key. Header fields other than alg, kid and crit (jku, jwk, x5u, x5c, typ) are ignored.
   std::string verify(std::string_view token, std::chrono::system_clock::time_point now) const;
 
+  /// Replaces the RS256 keys with those of a new JWKS document (the identity provider rotated
+  /// its keys), read by the constructor's rules; true if the usable keys changed. Throws
+  /// std::invalid_argument when the document is refused or RS256 is not configured: then the
+  /// keys in use stay. (settings().jwks_json keeps the document read at construction.)
+  bool replace_jwks(std::string_view jwks_json);
+
   const jwt_settings& settings() const;
 
 private:
   struct key_set;
   jwt_settings settings_;
-  std::shared_ptr<const key_set> keys_;
+  std::atomic<std::shared_ptr<const key_set>> keys_;
 };
 
 }  // namespace splitvote::auth

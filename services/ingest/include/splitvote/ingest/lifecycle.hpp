@@ -22,8 +22,13 @@ void serve_web_ui(const std::optional<std::filesystem::path>& root, http::router
 /// SIGHUP: rereads the TLS certificate and key (new connections get them); a failure keeps the old ones.
 void reload_tls(http::server& server);
 
+/// SIGHUP (and every auth.jwt.jwks_reload_interval_ms, from periodic_jobs): rereads the JWKS into
+/// the verifier; logs jwks_reloaded (whether the keys changed) or jwks_reload_failed (the keys
+/// in use stay). Nothing without RS256 voters.
+void reload_jwks(const settings& s);
+
 /// The API's work on intervals, started at construction: readiness checks, crypto-shredding,
-/// forgetting stored voters, wiping the sealers' keys, cover traffic. A job that fails logs
+/// forgetting stored voters, wiping the sealers' keys, cover traffic, rereading the JWKS. A job that fails logs
 /// `<job>_failed` once per outage and `<job>_recovered` when it works again.
 class periodic_jobs {
 public:
@@ -33,7 +38,7 @@ public:
   void request_stop();
 
 private:
-  std::jthread readiness_, shredder_, forget_, seal_keys_, cover_;
+  std::jthread readiness_, shredder_, forget_, seal_keys_, cover_, jwks_;
 };
 
 }  // namespace splitvote::ingest

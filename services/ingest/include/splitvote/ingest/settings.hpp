@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -26,7 +27,14 @@ struct settings {
   std::chrono::milliseconds cover_idle{0};   // 0: no cover traffic
   std::chrono::milliseconds drain_timeout{15000};
   std::optional<std::filesystem::path> web_root;  // none: no UI
+  /// api.jwt, whose JWKS SIGHUP and jwks_reload reread from jwks_file (none: no auth.jwt.*).
+  std::shared_ptr<auth::jwt_verifier> jwt;
+  std::string jwks_file;
+  std::chrono::milliseconds jwks_reload{0};  // 0: only on SIGHUP
 };
+
+/// The JWKS document at `path` (a regular file of at most 1 MiB); std::runtime_error naming it.
+std::string read_jwks_file(const std::string& path);
 
 /// Reads what settings::load(properties()) checked, plus the checks across keys and the files
 /// settings name (the JWKS, the seal keys, the web root): a config::error for a bad setting.
