@@ -1,6 +1,8 @@
 #include "splitvote/privacy/decoys.hpp"
 #include "splitvote/privacy/ballot_plan.hpp"
 
+#include "splitvote/testing/statistics.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -39,14 +41,6 @@ std::map<std::uint32_t, int> sample(const decoy_spec& spec, int draws, std::uint
   return counts;
 }
 
-/// Critical value of chi-squared at p = 0.001 (Wilson–Hilferty), so a correct sampler fails
-/// one run in a thousand with a fixed seed: never, in practice.
-double critical(int dof) {
-  const double z = 3.09;
-  const double k = dof;
-  return k * std::pow(1 - 2 / (9 * k) + z * std::sqrt(2 / (9 * k)), 3);
-}
-
 }  // namespace
 
 TEST_CASE("fixed and none draw exactly their count", "[unit]") {
@@ -69,7 +63,7 @@ TEST_CASE("uniform and poisson decoy counts fit their exact distribution", "[uni
     int dof = 0;
     const double stat = chi_squared(sample(spec, 50000, 11), spec, 50000, dof);
     INFO(privacy::to_string(spec.distribution) << " chi2=" << stat << " dof=" << dof);
-    CHECK(stat < critical(dof));
+    CHECK(stat < testing::chi_squared_critical(dof));
   }
 }
 
@@ -79,7 +73,7 @@ TEST_CASE("the goodness-of-fit test rejects a poisson sampler whose mean is 30% 
   wrong.mean = truth.mean * 1.3;
   int dof = 0;
   const double stat = chi_squared(sample(wrong, 50000, 12), truth, 50000, dof);
-  CHECK(stat > critical(dof));
+  CHECK(stat > testing::chi_squared_critical(dof));
 }
 
 TEST_CASE("poisson pmf with cap sums to one and its mean is below the uncapped mean", "[unit]") {

@@ -19,7 +19,7 @@ namespace {
 
 constexpr std::int64_t t0 = 1'700'000'000;
 const std::chrono::system_clock::time_point now{std::chrono::seconds(t0)};
-const std::string secret = "0123456789abcdef0123456789abcdef-hs256";
+const std::string hs256_key = "0123456789abcdef0123456789abcdef-hs256";
 const std::string rs_header = R"({"alg":"RS256","typ":"JWT","kid":"k1"})";
 const std::string hs_header = R"({"alg":"HS256","typ":"JWT"})";
 
@@ -46,7 +46,7 @@ jwt_settings hs_settings() {
   auto s = rs_settings();
   s.algorithms = {"HS256"};
   s.jwks_json.clear();
-  s.hs256_secret = secret;
+  s.hs256_secret = hs256_key;
   return s;
 }
 
@@ -126,15 +126,15 @@ TEST_CASE("a valid RS256 token names its actor", "[unit][jwt]") {
 
 TEST_CASE("a valid HS256 token passes when HS256 is pinned", "[unit][jwt]") {
   const jwt_verifier v(hs_settings());
-  CHECK(outcome(v, make_jwt(hs_header, text(claims()), nullptr, secret)) == "ok:alice");
-  CHECK(outcome(v, make_jwt(hs_header, text(claims()), nullptr, secret + "x")) == "signature");
+  CHECK(outcome(v, make_jwt(hs_header, text(claims()), nullptr, hs256_key)) == "ok:alice");
+  CHECK(outcome(v, make_jwt(hs_header, text(claims()), nullptr, hs256_key + "x")) == "signature");
   CHECK(outcome(v, rs_token()) == "algorithm");  // RS256 is not configured here
 
   auto both = rs_settings();
   both.algorithms = {"RS256", "HS256"};
-  both.hs256_secret = secret;
+  both.hs256_secret = hs256_key;
   const jwt_verifier b(both);
-  CHECK(outcome(b, make_jwt(hs_header, text(claims()), nullptr, secret)) == "ok:alice");
+  CHECK(outcome(b, make_jwt(hs_header, text(claims()), nullptr, hs256_key)) == "ok:alice");
   CHECK(outcome(b, rs_token()) == "ok:alice");
 }
 
@@ -167,7 +167,7 @@ TEST_CASE("the checks cannot pass vacuously", "[unit][jwt]") {
 TEST_CASE("alg none is never accepted, whatever its spelling", "[unit][jwt]") {
   auto both = rs_settings();
   both.algorithms = {"RS256", "HS256"};
-  both.hs256_secret = secret;
+  both.hs256_secret = hs256_key;
   for (const auto& s : {rs_settings(), hs_settings(), both}) {
     const jwt_verifier v(s);
     for (const char* alg : {"none", "None", "NONE", "nOnE"}) {
@@ -197,7 +197,7 @@ TEST_CASE("HS256 keyed with the RSA public key is refused", "[unit][jwt]") {
   // Config allows both: HS256 is keyed with the configured secret, never with the JWKS.
   auto both = rs_settings();
   both.algorithms = {"RS256", "HS256"};
-  both.hs256_secret = secret;
+  both.hs256_secret = hs256_key;
   const jwt_verifier b(both);
   CHECK(outcome(b, with_pem) == "signature");
   CHECK(outcome(b, with_jwk) == "signature");
@@ -380,7 +380,7 @@ TEST_CASE("settings are checked when the verifier is made", "[unit][jwt]") {
         s.hs256_secret = std::string(31, 'k');
       },
       "32 bytes");
-  refused([](auto& s) { s.algorithms = {"RS256", "HS256"}; }, "32 bytes");  // no secret at all
+  refused([](auto& s) { s.algorithms = {"RS256", "HS256"}; }, "32 bytes");  // no hs256_key at all
   refused([](auto& s) { s.jwks_json.clear(); }, "JWKS");
   refused([](auto& s) { s.jwks_json = R"({"keys":[]})"; }, "no usable RSA key");
   refused([](auto& s) { s.jwks_json = "{"; }, "jwks_json");

@@ -1,6 +1,8 @@
 #include "splitvote/privacy/noise.hpp"
 #include "splitvote/privacy/randomized_response.hpp"
 
+#include "splitvote/testing/statistics.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -11,12 +13,6 @@ using privacy::noise_mechanism;
 using privacy::release_noise_spec;
 
 namespace {
-
-/// Chi-squared critical value at p = 0.001 (Wilson–Hilferty).
-double critical(int dof) {
-  const double k = dof;
-  return k * std::pow(1 - 2 / (9 * k) + 3.09 * std::sqrt(2 / (9 * k)), 3);
-}
 
 /// Pearson's statistic of `observed` against `pmf`, pooling the tails where expected < 5.
 template <typename Pmf>
@@ -85,7 +81,7 @@ TEST_CASE("the discrete Laplace and Gaussian samplers fit their exact pmf", "[un
         sample(spec, draws, 31), [&](std::int64_t z) { return privacy::noise_probability(spec, z); }, draws, reach,
         dof);
     INFO(privacy::to_string(spec.mechanism) << " eps " << spec.epsilon << ": chi2 " << stat << " dof " << dof);
-    CHECK(stat < critical(dof));
+    CHECK(stat < testing::chi_squared_critical(dof));
   }
 }
 
@@ -103,7 +99,7 @@ TEST_CASE("the goodness-of-fit test rejects noise whose scale is 30% off", "[uni
         sample(wrong, draws, 32), [&truth = truth](std::int64_t z) { return privacy::noise_probability(truth, z); },
         draws, reach, dof);
     INFO(privacy::to_string(truth.mechanism) << ": chi2 " << stat << " dof " << dof);
-    CHECK(stat > critical(dof));
+    CHECK(stat > testing::chi_squared_critical(dof));
   }
 }
 
@@ -132,7 +128,7 @@ TEST_CASE("randomized response keeps the choice with probability 1-p+p/m, else u
   expected[1] = n * (1 - rr.p + rr.p / m);
   double stat = 0;
   for (std::uint32_t j = 0; j < m; ++j) stat += (counts[j] - expected[j]) * (counts[j] - expected[j]) / expected[j];
-  CHECK(stat < critical(3));
+  CHECK(stat < testing::chi_squared_critical(3));
   // Power: the same test against p = 0.3 / 1.3 must reject.
   const privacy::randomized_response_spec wrong{0.3 / 1.3};
   std::vector<int> wrong_counts(m, 0);
@@ -140,7 +136,7 @@ TEST_CASE("randomized response keeps the choice with probability 1-p+p/m, else u
   double wrong_stat = 0;
   for (std::uint32_t j = 0; j < m; ++j)
     wrong_stat += (wrong_counts[j] - expected[j]) * (wrong_counts[j] - expected[j]) / expected[j];
-  CHECK(wrong_stat > critical(3));
+  CHECK(wrong_stat > testing::chi_squared_critical(3));
 
   CHECK(rr.worst_case_posterior(m) == Approx(0.775));
   CHECK(rr.epsilon(m) == Approx(std::log(0.775 / 0.075)));

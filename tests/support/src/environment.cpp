@@ -181,10 +181,64 @@ std::string binary(const std::string& name) {
   return std::string(dir) + "/" + sub + "/" + name;
 }
 
+namespace {
+
+/// The first port of the kernel's ephemeral range (32768 unless the host says otherwise).
+unsigned short ephemeral_low() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  unsigned low = 32768;
+  in >> low;
+  return static_cast<unsigned short>(std::clamp(low, 1025u, 65535u));
+}
+
+bool alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+
+/// Claims `port` for this process with a file in `dir` (O_EXCL), taking over a claim whose
+/// process has ended. False if a live process holds it.
+bool claim(const std::filesystem::path& dir, unsigned short port) {
+  const auto path = dir / std::to_string(port);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd >= 0) {
+      const auto pid = std::to_string(::getpid());
+      const bool written = ::write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
+      ::close(fd);
+      return written;
+    }
+    if (errno != EEXIST) throw std::runtime_error("free_port: " + path.string() + ": " + std::strerror(errno));
+    std::ifstream in(path);
+    pid_t holder = 0;
+    // A claim being written (empty for an instant) counts as live.
+    if (!(in >> holder) || alive(holder)) return false;
+    std::filesystem::remove(path);  // the holder has ended; if two of us race here, O_EXCL picks one
+  }
+  return false;
+}
+
+}  // namespace
+
 unsigned short free_port() {
+  // Not bind(0): that port comes from the ephemeral range, which every outgoing connection on the
+  // machine draws from too, and between this pick and the server's own bind another test's client
+  // socket could take it ("bind: Address already in use", faults.broker-errors in a full run).
+  // Below the range only listeners take ports, and the tests' own claim theirs here, one process
+  // (pid) each, across all the test processes of a run.
+  const unsigned short high = ephemeral_low();
+  const unsigned short low = high > 12000 ? high - 12000 : 1024;
+  const auto dir = std::filesystem::temp_directory_path() / "splitvote-test-ports";
+  std::filesystem::create_directories(dir);
   boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
+  for (int tries = 0; tries < 1000; ++tries) {
+    const auto port = static_cast<unsigned short>(low + random::thread_source().uniform(high - low));
+    if (!claim(dir, port)) continue;
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::acceptor a(ioc);
+    a.open(boost::asio::ip::tcp::v4(), ec);
+    if (!ec) a.set_option(boost::asio::socket_base::reuse_address(true), ec);
+    if (!ec) a.bind({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+    if (!ec) return port;  // the claim stays until this process ends: nobody else's test takes it
+  }
+  throw std::runtime_error("free_port: no free port below " + std::to_string(high) + " after 1000 tries");
 }
 
 }  // namespace splitvote::testing

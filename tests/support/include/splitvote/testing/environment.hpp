@@ -71,7 +71,8 @@ std::filesystem::path temp_dir(const std::string& prefix);
 /// Path of a service binary by target name ("splitvote-ingest").
 std::string binary(const std::string& name);
 
-/// A TCP port nobody listens on right now.
+/// A TCP port on 127.0.0.1 nobody listens on now, below the ephemeral range (no client socket
+/// takes it) and claimed for this process, so no other test process is given it while it lives.
 unsigned short free_port();
 
 }  // namespace splitvote::testing
