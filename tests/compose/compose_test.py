@@ -8,7 +8,8 @@ binaries, the local images from Debian's packages, deploy/compose/local.yaml, an
 tests/compose/fast-mixing.yaml), under its own project name, then through nginx only
 (HTTPS on 127.0.0.1:8443 with the certificate tls-cert made, verified; 8080 redirects):
   1. every container that has a healthcheck passes it (`podman healthcheck run`), the services
-     run as uid 10001, and keygen left each secret key 0600 and each public key 0644, owned by
+     run as uid 10001, no container's environment holds a secret (each secret is a file of
+     script/compose-secrets, mounted at /run/secrets), and keygen left each secret key 0600 and each public key 0644, owned by
      10001, in their volumes; tls-cert's key is 0600 and its certificate names 127.0.0.1; plain
      HTTP is redirected to HTTPS (308), and HTTPS answers carry Strict-Transport-Security;
   2. a poll with exact results (no decoys, no randomized response, no noise); votes from a
@@ -137,6 +138,33 @@ def key_files(volume):
     return out
 
 
+def check_secrets(repo):
+    """No container's environment, the one-shot jobs' included, holds a secret's value (nor
+    the password of a DSN); the services that need them read them from /run/secrets."""
+    folder = os.path.join(repo, "secrets")
+    values = {}
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name)) as f:
+            values[name] = f.read()
+    check(len(values) == 16 and all(len(v) >= 32 for v in values.values()),
+          f"16 secret files made by script/compose-secrets: {sorted(values)}")
+    oct_mode = oct(os.stat(folder).st_mode & 0o777)
+    check(oct_mode == "0o700", f"secrets/ is 0700 ({oct_mode})")
+    names = run("podman", "ps", "-a", "--filter", f"label=com.docker.compose.project={PROJECT}",
+                "--format", "{{.Names}}").stdout.split()
+    leaks = []
+    for name in names:
+        env = json.loads(run("podman", "inspect", name, "--format", "{{json .Config.Env}}").stdout)
+        for entry in env:
+            leaks += [f"{name}: {entry.split('=', 1)[0]} holds {secret}" for secret, v in values.items()
+                      if v and v in entry]
+    check(len(names) >= 13 and not leaks,
+          f"no secret in the environment of any of the {len(names)} containers (the jobs' too): {leaks[:5]}")
+    dsn = run("podman", "exec", container("pollbook"), "bash", "-c",
+              "echo $SPLITVOTE_DB__DSN_FILE; [[ -r $SPLITVOTE_DB__DSN_FILE ]] && echo readable").stdout.split()
+    check(dsn == ["/run/secrets/pollbook_dsn", "readable"], f"the pollbook reads its DSN from a secret file: {dsn}")
+
+
 def port_free(port):
     with socket.socket() as s:
         return s.connect_ex((HOST, port)) != 0
@@ -172,6 +200,7 @@ def main():
         for service in ("ingest", "pollbook", "ballotbox"):
             uid = run("podman", "exec", container(service), "bash", "-c", "echo $UID").stdout.strip()
             check(uid == "10001", f"{service} runs as uid 10001 ({uid})")
+        check_secrets(repo)
         keys_before = {v: key_files(f"{PROJECT}_{v}")
                        for v in ("pollbook-keys", "ballotbox-keys", "public-keys", "proxy-tls")}
         tls = keys_before["proxy-tls"]

@@ -11,10 +11,13 @@ Usage: check_compose.py COMPOSE_FILE SCHEMA_FILE [OVERRIDE_FILE...]
 4. Database roles: no long-running service connects as the superuser `postgres` (a *DSN*
    variable naming that user, or PGUSER=postgres); only one-shot jobs may. A long-running
    service's DSN names its role literally.
-5. Secrets: no `${VAR:-default}` / `${VAR-default}` for a variable whose name contains
-   PASSWORD or SECRET, and such variables are required (`${VAR:?message}`); no literal value
-   for an environment variable named *PASSWORD* or *SECRET* (file paths *_KEY, *_FILE
-   aside), and no literal password inside a DSN.
+5. Secrets are files, never environment variables: no interpolation of a variable whose name
+   contains PASSWORD or SECRET anywhere; every environment variable named *PASSWORD*,
+   *SECRET* or *DSN* (file paths *_KEY on a volume aside) is a *_FILE naming
+   /run/secrets/NAME, where NAME is in the service's `secrets:` and declared at the top level
+   with a file under ./secrets/; the declared secrets are exactly the files
+   script/compose-secrets makes (run here into a temporary directory), and rule 4 reads the
+   DSNs in those files.
 6. Sealing: ingest sets SPLITVOTE_SEAL__POLLBOOK_PUBLIC_KEY and ..._BALLOTBOX_PUBLIC_KEY; the
    pollbook and ballotbox services set SPLITVOTE_SEAL__SECRET_KEY to a file on a volume,
    mounted read-only, and no other service mounts that volume except a one-shot job running
@@ -36,6 +39,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 import jsonschema
 import yaml
@@ -229,7 +233,27 @@ def runs_keygen(service):
     return any("splitvote-keygen" in str(w) for w in words)
 
 
-def check_roles(services, one_shot):
+SECRETS_MOUNT = "/run/secrets/"
+
+
+def generated_secrets(compose_path):
+    """NAME -> content of each file script/compose-secrets makes (in a temporary directory)."""
+    root = os.path.dirname(os.path.abspath(compose_path))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "secrets")
+        env = {k: v for k, v in os.environ.items() if not SENSITIVE.search(k)}
+        proc = subprocess.run([os.path.join(root, "script", "compose-secrets"), out], env=env,
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"script/compose-secrets failed: {proc.stderr.strip()}")
+        made = {}
+        for name in os.listdir(out):
+            with open(os.path.join(out, name)) as f:
+                made[name] = f.read()
+        return made
+
+
+def check_roles(services, one_shot, secrets):
     failures = []
     for name, service in services.items():
         if name in one_shot:
@@ -240,6 +264,10 @@ def check_roles(services, one_shot):
         for key, value in env.items():
             if "DSN" not in key.upper() or not value:
                 continue
+            if key.upper().endswith("_FILE"):  # the DSN is in a secret file (rule 5 checks the path)
+                if not value.startswith(SECRETS_MOUNT) or value[len(SECRETS_MOUNT):] not in secrets:
+                    continue
+                key, value = f"{key} ({value})", secrets[value[len(SECRETS_MOUNT):]]
             users, from_variable, _ = dsn_users(value)
             if "postgres" in users:
                 failures.append(f"{name}: {key} connects as the superuser 'postgres' "
@@ -251,26 +279,46 @@ def check_roles(services, one_shot):
     return failures
 
 
-def check_secrets(compose, services):
+def service_secrets(service):
+    out = []
+    for entry in service.get("secrets") or []:
+        out.append(entry if isinstance(entry, str) else (entry or {}).get("source"))
+    return out
+
+
+def check_secrets(compose, services, generated):
     failures, seen = [], set()
     for path, text in strings(compose):
-        for var, op, _ in interpolations(text):
-            if not SENSITIVE.search(var) or (var, op) in seen:
-                continue
-            if op in (":-", "-"):
-                seen.add((var, op))
-                failures.append(f"{path}: ${{{var}{op}...}} gives a secret a default; "
-                                f"use ${{{var}:?message}} and .env")
-            elif op not in (":?", "?"):
-                seen.add((var, op))
-                failures.append(f"{path}: ${{{var}{op}...}} may be empty; use ${{{var}:?message}}")
+        for var, _, _ in interpolations(text):
+            if SENSITIVE.search(var) and var not in seen:
+                seen.add(var)
+                failures.append(f"{path}: ${{{var}}}: a secret from a variable reaches the environment; "
+                                "use a file of the top-level secrets:")
+    declared = compose.get("secrets") or {}
+    for secret, spec in declared.items():
+        source = str((spec or {}).get("file", ""))
+        if not source.startswith("./secrets/") or source != f"./secrets/{secret}":
+            failures.append(f"secrets.{secret}: file {source or '(none)'}, not ./secrets/{secret}")
+    if set(declared) != set(generated):
+        if set(declared) - set(generated):
+            failures.append(f"secrets: script/compose-secrets makes no {', '.join(sorted(set(declared) - set(generated)))}")
+        if set(generated) - set(declared):
+            failures.append(f"secrets: script/compose-secrets makes {', '.join(sorted(set(generated) - set(declared)))}, "
+                            "which compose.yaml does not declare")
     for name, service in services.items():
-        for key, value in environment(service or {}).items():
-            if SENSITIVE.search(key) and not PATH_VALUED.search(key) and value \
-                    and not any(True for _ in interpolations(value)):
-                failures.append(f"{name}: {key} has a literal value; take it from a required variable")
-            if "DSN" in key.upper() and value and dsn_users(value)[2] is not None:
-                failures.append(f"{name}: {key} carries a literal password; take it from a required variable")
+        service = service or {}
+        mine = service_secrets(service)
+        for secret in mine:
+            if secret not in declared:
+                failures.append(f"{name}: secrets: {secret} is not declared at the top level")
+        for key, value in environment(service).items():
+            is_secret = (SENSITIVE.search(key) and not PATH_VALUED.search(key)) or "DSN" in key.upper()
+            if not is_secret and not (key.upper().endswith("_FILE") and SENSITIVE.search(key)):
+                continue
+            if not key.upper().endswith("_FILE"):
+                failures.append(f"{name}: {key} is a secret in the environment; use {key}_FILE and a secrets: file")
+            elif not value.startswith(SECRETS_MOUNT) or value[len(SECRETS_MOUNT):] not in mine:
+                failures.append(f"{name}: {key} is {value!r}, not /run/secrets/NAME of a secret the service lists")
     return failures
 
 
@@ -382,8 +430,13 @@ def check(compose, schema, compose_path):
                 failures.append(f"{name}: depends on unknown service '{dep}'")
         if name not in one_shot and not has_healthcheck(service):
             failures.append(f"{name}: no healthcheck (only one-shot services may go without)")
-    failures += check_roles(services, one_shot)
-    failures += check_secrets(compose, services)
+    try:
+        generated = generated_secrets(compose_path)
+    except (OSError, RuntimeError) as e:
+        failures.append(str(e))
+        generated = {}
+    failures += check_roles(services, one_shot, generated)
+    failures += check_secrets(compose, services, generated)
     failures += check_sealing(services, one_shot)
     failures += check_env_example(compose, compose_path)
     failures += check_wal_settings(services, compose_path)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The official postgres image's start, for deploy/compose/local/postgres.Dockerfile: as root,
 # own the data and socket directories, then run as postgres; on an empty data directory,
-# initdb with POSTGRES_PASSWORD for the superuser, scram-sha-256 for TCP, listen on every
+# initdb with POSTGRES_PASSWORD (or POSTGRES_PASSWORD_FILE's content) for the superuser, scram-sha-256 for TCP, listen on every
 # address, and create POSTGRES_DB through a server that listens on the Unix socket only.
 set -euo pipefail
 if [[ ${1:-} != postgres ]]; then exec "$@"; fi
@@ -12,7 +12,12 @@ if [[ $(id -u) == 0 ]]; then
   exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
 fi
 if [[ ! -s $PGDATA/PG_VERSION ]]; then
-  : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD is not set}"
+  # POSTGRES_PASSWORD_FILE, as in the official image: the password from a file (a Compose secret).
+  if [[ -n ${POSTGRES_PASSWORD_FILE:-} ]]; then
+    [[ -z ${POSTGRES_PASSWORD:-} ]] || { echo "postgres-entrypoint: POSTGRES_PASSWORD and POSTGRES_PASSWORD_FILE are both set" >&2; exit 1; }
+    POSTGRES_PASSWORD=$(<"$POSTGRES_PASSWORD_FILE")
+  fi
+  : "${POSTGRES_PASSWORD:?neither POSTGRES_PASSWORD nor POSTGRES_PASSWORD_FILE is set}"
   initdb --username=postgres --pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD") \
     --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
   printf 'host all all all scram-sha-256\n' >>"$PGDATA/pg_hba.conf"
