@@ -123,6 +123,31 @@ TEST_CASE("the authorization matrix: every endpoint against no, wrong, other pol
       CHECK(call("GET", pub_results, "", token).status == 200);
   }
 
+  SECTION("a rotated admin token works at once and the old one nowhere, on every instance") {
+    s.start(svc::ingest, 1);
+    const caller other{s.port(1)};
+    const std::string rotate = "/v1/polls/" + a.id + "/admin-token", close = "/v1/polls/" + a.id + "/close";
+    CHECK(other("GET", a_results, "", a.admin_token).status == 200);  // instance 1 has the poll cached now
+    CHECK(call("POST", rotate, "", std::nullopt).status == 401);
+    CHECK(call("POST", rotate, "", wrong_token).status == 403);
+    CHECK(call("POST", rotate, "", b.admin_token).status == 403);             // another poll's admin token
+    CHECK(call("POST", rotate, "", a.voter_tokens.at("ann")).status == 403);  // a voter's token
+    const auto r = call("POST", rotate, "", a.admin_token);
+    REQUIRE(r.status == 200);
+    const std::string fresh(r.json().at("admin_token").as_string());
+    CHECK(fresh.size() == 64);
+    CHECK(fresh != a.admin_token);
+    for (const auto& on : {call, other}) {
+      INFO("instance on port " << on.port);
+      CHECK(on("GET", a_results, "", a.admin_token).status == 403);
+      CHECK(on("POST", close, "", a.admin_token).status == 403);
+      CHECK(on("POST", rotate, "", a.admin_token).status == 403);
+      CHECK(on("GET", a_results, "", fresh).status == 200);
+    }
+    CHECK(call("GET", "/v1/polls/" + a.id, "", std::nullopt).body.find(fresh) == std::string::npos);
+    CHECK(other("POST", close, "", fresh).status == 200);
+  }
+
   SECTION("open polls: the body names the actor; with a list, only listed actors; tokens do not matter") {
     const auto open = create_poll(s.port(), R"({"title":"O","choices":["yes","no"]})");
     CHECK(open.voter_tokens.empty());

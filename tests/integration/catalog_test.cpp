@@ -68,6 +68,18 @@ TEST_CASE("a poll round-trips through the catalog and closes", "[integration]") 
   CHECK(latest->released == r.released);
   CHECK(latest->epsilon_spent == 2.0);
 
+  // The admin token is replaced only over the hash the caller checked (a rotation that lost a
+  // race changes nothing), and the scheme becomes the keyed one.
+  const auto next = privacy::token_hash("next"), other = privacy::token_hash("other");
+  CHECK_FALSE(catalog::replace_admin_token(*c, p.id, other, next));
+  CHECK(privacy::equal_digest(catalog::find_poll(*c, p.id)->admin_token_hash, p.admin_token_hash));
+  const auto rotated = catalog::replace_admin_token(*c, p.id, p.admin_token_hash, next);
+  REQUIRE(rotated);
+  CHECK(privacy::equal_digest(rotated->admin_token_hash, next));
+  CHECK(rotated->admin_token_scheme == catalog::token_scheme::hmac_sha256);
+  CHECK_FALSE(catalog::replace_admin_token(*c, p.id, p.admin_token_hash, other));
+  CHECK_FALSE(catalog::replace_admin_token(*c, "00000000-0000-4000-8000-000000000000", next, other));
+
   const auto closed = catalog::close_poll(*c, p.id);
   REQUIRE(closed);
   CHECK(closed->is_closed(std::chrono::system_clock::now()));

@@ -52,6 +52,15 @@ public:
     if (!p.closed_at) p.closed_at = std::chrono::system_clock::now();
     return p;
   }
+  std::optional<catalog::poll> replace_admin_token(const std::string& id, const std::array<std::byte, 32>& expected,
+                                                   const std::array<std::byte, 32>& replacement) override {
+    std::lock_guard lock(guard());
+    auto& p = polls.at(id);
+    if (p.admin_token_hash != expected) return std::nullopt;
+    p.admin_token_hash = replacement;
+    p.admin_token_scheme = catalog::token_scheme::hmac_sha256;
+    return p;
+  }
   bool is_eligible(const std::string& poll_id, const privacy::actor_key& key) override {
     std::lock_guard lock(guard());
     for (const auto& e : eligible[poll_id])
@@ -388,6 +397,34 @@ TEST_CASE("the admin token guards results before the close, and closing", "[inge
   CHECK(f.call("POST", "/v1/polls/" + poll.id + "/close", {}, poll.admin_token).status == 200);
   CHECK(problem_type(f.call("POST", "/v1/polls/" + poll.id + "/votes", R"({"actor_id":"a","choice":"pizza"})")) ==
         "/problems/poll-closed");
+}
+
+TEST_CASE("a rotated admin token replaces the old one at once, and a rotation that lost a race is refused",
+          "[ingest-api]") {
+  fixture f;
+  const auto poll = f.create(exact_poll);
+  const std::string results = "/v1/polls/" + poll.id + "/results", rotate = "/v1/polls/" + poll.id + "/admin-token";
+  CHECK(f.call("GET", results, {}, poll.admin_token).status == 200);  // the poll is in the cache now
+  CHECK(problem_type(f.call("POST", rotate)) == "/problems/unauthorized");
+  CHECK(problem_type(f.call("POST", rotate, {}, "wrong")) == "/problems/forbidden");
+  const auto r = f.call("POST", rotate, {}, poll.admin_token);
+  REQUIRE(r.status == 200);
+  const auto fresh = std::string(json::parse(r.body).at("admin_token").as_string());
+  CHECK(fresh.size() == 64);
+  CHECK(fresh != poll.admin_token);
+  CHECK(json::parse(r.body).at("poll_id").as_string() == poll.id);
+  CHECK(problem_type(f.call("GET", results, {}, poll.admin_token)) == "/problems/forbidden");
+  CHECK(problem_type(f.call("POST", rotate, {}, poll.admin_token)) == "/problems/forbidden");
+  CHECK(f.call("GET", results, {}, fresh).status == 200);
+
+  // Another instance rotated meanwhile: the catalog no longer holds the hash this one checked.
+  // The admin check reads the catalog anew, so the token is refused before any write.
+  {
+    std::lock_guard lock(f.catalog->mutex);
+    f.catalog->polls.at(poll.id).admin_token_hash[0] ^= std::byte{1};
+  }
+  CHECK(problem_type(f.call("POST", rotate, {}, fresh)) == "/problems/forbidden");
+  CHECK(problem_type(f.call("GET", results, {}, fresh)) == "/problems/forbidden");
 }
 
 TEST_CASE("results: a noisy release is drawn once the stores agree, kept while the pace says so", "[ingest-api]") {

@@ -119,6 +119,21 @@ std::optional<poll> close_poll(pqxx::connection& c, const std::string& id) {
   return find_poll(c, id);
 }
 
+std::optional<poll> replace_admin_token(pqxx::connection& c, const std::string& id,
+                                        const std::array<std::byte, 32>& expected,
+                                        const std::array<std::byte, 32>& replacement) {
+  {
+    pqxx::work tx(c);
+    const auto r = tx.exec_params(
+        "UPDATE catalog.polls SET admin_token_hash = decode($3, 'hex'), token_scheme = 'hmac-sha256'"
+        " WHERE id = $1::uuid AND admin_token_hash = decode($2, 'hex')",
+        id, random::to_hex(expected), random::to_hex(replacement));
+    if (r.affected_rows() != 1) return std::nullopt;
+    tx.commit();
+  }
+  return find_poll(c, id);
+}
+
 bool is_eligible(pqxx::connection& c, const std::string& poll_id, const privacy::actor_key& key) {
   pqxx::read_transaction tx(c);
   return !tx.exec_params(

@@ -97,6 +97,10 @@ void api::register_routes(http::router& r) {
           close(q, p[0], answer_once::responder(a));
         }),
         4 * 1024);
+  r.add("POST", "/v1/polls/{id}/admin-token", offload([this](const request& q, const params& p, const answer_ptr& a) {
+          rotate_admin_token(q, p[0], answer_once::responder(a));
+        }),
+        4 * 1024);
   r.add("GET", "/livez", [](const request&, const params&, respond_fn f) { f(http::json(200, {{"status", "live"}})); });
   r.add("GET", "/v1/build-info", [](const request&, const params&, respond_fn f) {
     const auto& build = runtime::build();
@@ -132,6 +136,16 @@ bool api::ready() {
          clock_type::now() - clock_type::time_point(clock_type::duration(ok_at)) < options_.readiness_max_age;
 }
 
+namespace {
+
+/// A new admin or voter token: 256 random bits, hex.
+std::string new_token() {
+  auto& rng = random::thread_source();
+  return random::to_hex(random::random_id(rng)) + random::to_hex(random::random_id(rng));
+}
+
+}  // namespace
+
 std::shared_ptr<const catalog::poll> api::poll_or_404(const std::string& id) {
   if (!random::is_uuid_text(id)) throw problems::poll_not_found(id);
   {
@@ -154,6 +168,15 @@ void api::forget_cached(const std::string& id) {
   cache_.erase(id);
 }
 
+std::shared_ptr<const catalog::poll> api::admin_poll(const http::request& req, const std::string& id) {
+  // Read anew, not from the cache: a rotated admin token stops working on every instance at
+  // once, not only after their caches expire.
+  forget_cached(id);
+  auto p = poll_or_404(id);
+  auth_.require_admin(req, *p);
+  return p;
+}
+
 void api::create_poll(const http::request& req, http::respond_fn respond) {
   require_json(req.header("Content-Type"));
   const poll_request r = parse_poll_request(req.body);
@@ -168,9 +191,6 @@ void api::create_poll(const http::request& req, http::respond_fn respond) {
   p.voter_auth = r.voter_auth;
   p.results_visibility = r.results_visibility;
   if (p.voter_auth == catalog::voter_auth::jwt && !auth_.verifies_jwt()) throw problems::jwt_unavailable_for_creation();
-  const auto new_token = [&rng] {
-    return random::to_hex(random::random_id(rng)) + random::to_hex(random::random_id(rng));
-  };  // 256 bits
   const std::string admin_token = new_token();
   p.admin_token_scheme = catalog::token_scheme::hmac_sha256;
   p.admin_token_hash = auth_.admin_token_hash(p, admin_token);
@@ -218,17 +238,28 @@ void api::results(const http::request& req, const std::string& id, http::respond
   // Before the close: the admin token, always. After it: as the poll says.
   if (!(p->is_closed(std::chrono::system_clock::now()) &&
         p->results_visibility == catalog::results_visibility::open_to_all))
-    auth_.require_admin(req, *p);
+    admin_poll(req, id);
   respond(http::json(200, results_.read(*p)));
 }
 
 void api::close(const http::request& req, const std::string& id, http::respond_fn respond) {
-  const auto p = poll_or_404(id);
-  auth_.require_admin(req, *p);
+  admin_poll(req, id);
   const auto closed = parts_.catalog->close_poll(id);
   forget_cached(id);
   observability::log_info("poll_closed", {{"request_id", req.request_id}, {"poll_id", id}});
   respond(http::json(200, poll_json(*closed)));
+}
+
+void api::rotate_admin_token(const http::request& req, const std::string& id, http::respond_fn respond) {
+  const auto p = admin_poll(req, id);
+  const std::string token = new_token();
+  const auto rotated = parts_.catalog->replace_admin_token(id, p->admin_token_hash, auth_.admin_token_hash(*p, token));
+  forget_cached(id);
+  // Another rotation came between this one's check and its write: the token this request
+  // showed is no longer the poll's.
+  if (!rotated) throw problems::forbidden("the admin token was replaced by another request meanwhile");
+  observability::log_info("admin_token_rotated", {{"request_id", req.request_id}, {"poll_id", id}});
+  respond(http::json(200, {{"poll_id", id}, {"admin_token", token}}));
 }
 
 int api::send_cover_envelopes(std::chrono::milliseconds idle) {

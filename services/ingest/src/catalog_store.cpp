@@ -20,6 +20,10 @@ public:
   std::optional<catalog::poll> close_poll(const std::string& id) override {
     return catalog::close_poll(*pool_.acquire(), id);
   }
+  std::optional<catalog::poll> replace_admin_token(const std::string& id, const std::array<std::byte, 32>& expected,
+                                                   const std::array<std::byte, 32>& replacement) override {
+    return catalog::replace_admin_token(*pool_.acquire(), id, expected, replacement);
+  }
   bool is_eligible(const std::string& poll_id, const privacy::actor_key& key) override {
     return catalog::is_eligible(*pool_.acquire(), poll_id, key);
   }

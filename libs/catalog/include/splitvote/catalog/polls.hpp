@@ -20,6 +20,13 @@ std::optional<poll> find_poll(pqxx::connection& c, const std::string& id);
 /// Marks the poll closed now; returns the updated poll (unchanged if it was already closed).
 std::optional<poll> close_poll(pqxx::connection& c, const std::string& id);
 
+/// Replaces the poll's admin token hash `expected` by `replacement` (scheme hmac-sha256);
+/// returns the updated poll, or none when the poll's hash is no longer `expected` (another
+/// rotation came first) or the poll is gone.
+std::optional<poll> replace_admin_token(pqxx::connection& c, const std::string& id,
+                                        const std::array<std::byte, 32>& expected,
+                                        const std::array<std::byte, 32>& replacement);
+
 bool is_eligible(pqxx::connection& c, const std::string& poll_id, const privacy::actor_key& key);
 
 /// The key of the actor whose voting token hashes to `token_hash`; none for an unknown token.

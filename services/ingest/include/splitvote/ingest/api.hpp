@@ -120,11 +120,15 @@ private:
   void vote(const http::request& req, const std::string& id, const answer_ptr& answer);
   void results(const http::request& req, const std::string& id, http::respond_fn respond);
   void close(const http::request& req, const std::string& id, http::respond_fn respond);
+  /// A new admin token for the poll (the old one stops working at once), admin only.
+  void rotate_admin_token(const http::request& req, const std::string& id, http::respond_fn respond);
   bool ready();
 
   /// The poll from the cache or the catalog; 404 problem if there is none.
   std::shared_ptr<const catalog::poll> poll_or_404(const std::string& id);
   void forget_cached(const std::string& id);
+  /// The poll read anew from the catalog, after the request's admin token is checked against it.
+  std::shared_ptr<const catalog::poll> admin_poll(const http::request& req, const std::string& id);
 
   api_options options_;
   api_parts parts_;  // destroyed last; ~api stops parts_.stores first

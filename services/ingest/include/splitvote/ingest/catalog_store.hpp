@@ -29,6 +29,11 @@ public:
   virtual std::optional<catalog::poll> find_poll(const std::string& id) = 0;
   /// Marks the poll closed now; the updated poll (unchanged if it was closed already).
   virtual std::optional<catalog::poll> close_poll(const std::string& id) = 0;
+  /// Replaces the admin token hash `expected` by `replacement`; the updated poll, or none when
+  /// the hash is no longer `expected` (another rotation came first).
+  virtual std::optional<catalog::poll> replace_admin_token(const std::string& id,
+                                                           const std::array<std::byte, 32>& expected,
+                                                           const std::array<std::byte, 32>& replacement) = 0;
   virtual bool is_eligible(const std::string& poll_id, const privacy::actor_key& key) = 0;
   /// The actor whose voting token hashes to `token_hash`; none for an unknown token.
   virtual std::optional<privacy::actor_key> actor_for_token(const std::string& poll_id,
