@@ -234,11 +234,12 @@ void api::vote(const http::request& req, const std::string& id, const answer_ptr
 }
 
 void api::results(const http::request& req, const std::string& id, http::respond_fn respond) {
-  const auto p = poll_or_404(id);
-  // Before the close: the admin token, always. After it: as the poll says.
+  auto p = poll_or_404(id);
+  // Before the close: the admin token, always. After it: as the poll says. The results are
+  // then read for the poll as the admin check read it from the catalog, not the cached copy.
   if (!(p->is_closed(std::chrono::system_clock::now()) &&
         p->results_visibility == catalog::results_visibility::open_to_all))
-    admin_poll(req, id);
+    p = admin_poll(req, id);
   respond(http::json(200, results_.read(*p)));
 }
 
